@@ -1,0 +1,142 @@
+# Shared set-up for scripts/run and scripts/test. Source it; do not run it.
+# Every step is idempotent and quick when nothing changed.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VAR="${CSP_ATLAS_VAR:-$ROOT/var}"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+APT_PACKAGES=(postgresql postgresql-contrib postgis python3-venv nodejs npm chromium fonts-dejavu-core)
+
+say() { printf '\033[1m[csp-atlas]\033[0m %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+is_root() { [ "$(id -u)" = "0" ]; }
+
+pg_bindir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$dir" ] && echo "$dir"
+}
+
+postgis_available() {
+  local bindir ver
+  bindir=$(pg_bindir) || return 1
+  ver=$(basename "$(dirname "$bindir")")
+  [ -f "/usr/share/postgresql/$ver/extension/postgis.control" ]
+}
+
+missing_apt_packages() {
+  local pkg missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  echo "${missing[@]:-}"
+}
+
+ensure_system_packages() {
+  local missing
+  missing=$(missing_apt_packages)
+  [ -z "$missing" ] && return 0
+  local cmd="apt-get update && apt-get install -y $missing"
+  if is_root; then
+    say "installing Debian packages: $missing"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null \
+      || die "could not install Debian packages; run: $cmd"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    say "installing Debian packages with sudo: $missing"
+    sudo apt-get update -qq >/dev/null && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null \
+      || die "could not install Debian packages; run: sudo sh -c '$cmd'"
+  else
+    postgis_available || die "PostgreSQL/PostGIS are missing. Run: sudo sh -c '$cmd'"
+    say "some optional Debian packages are missing ($missing); to install them run: sudo sh -c '$cmd'"
+  fi
+}
+
+# Re-installs the virtual environment only when a requirements file changed.
+ensure_venv() {
+  local reqs="$1" stamp="$VENV/.installed-$(basename "$1")"
+  [ -x "$PY" ] || { say "creating virtual environment in .venv"; python3 -m venv "$VENV" || die "python3 -m venv failed"; }
+  local want
+  want=$(cat "$ROOT/requirements.txt" "$reqs" | sha1sum | cut -c1-40)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing Python packages from $(basename "$reqs")"
+    "$PY" -m pip install -q --disable-pip-version-check -r "$reqs" || die "pip install -r $reqs failed"
+    echo "$want" > "$stamp"
+  fi
+}
+
+ensure_client_modules() {
+  local client="$ROOT/client" stamp="$ROOT/client/node_modules/.installed"
+  local want
+  want=$(sha1sum "$client/package-lock.json" | cut -c1-40)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    command -v npm >/dev/null || die "npm is missing: install the Debian package npm"
+    say "installing front-end libraries with npm ci"
+    (cd "$client" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed in client/"
+    echo "$want" > "$stamp"
+  fi
+}
+
+# --- private PostgreSQL cluster -------------------------------------------
+# PostgreSQL refuses to run as root, so as root the cluster runs as the
+# unprivileged 'postgres' account that the Debian package creates.
+
+pg_user() { if is_root; then echo postgres; else id -un; fi; }
+
+as_pg_user() {
+  if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Prints a data directory the cluster user can write: DIR itself when the
+# cluster user can reach it, otherwise a private folder under /var/tmp.
+usable_data_dir() {
+  local dir="$1"
+  mkdir -p "$dir"
+  if is_root; then
+    chown postgres: "$dir"
+    if ! runuser -u postgres -- test -w "$dir" 2>/dev/null; then
+      local fallback
+      fallback="/var/tmp/csp-atlas-$(echo "$dir" | sha1sum | cut -c1-12)"
+      mkdir -p "$fallback" && chown postgres: "$fallback" && chmod 700 "$fallback"
+      say "the postgres account cannot reach $dir; keeping the cluster in $fallback"
+      echo "$fallback"
+      return
+    fi
+  fi
+  echo "$dir"
+}
+
+# start_cluster DATA_DIR PORT [SERVER_OPTIONS]: initialise (first time) and
+# start a cluster listening on 127.0.0.1:PORT with database and role 'atlas'.
+start_cluster() {
+  local data="$1" port="$2" extra="${3:-}" bindir log
+  bindir=$(pg_bindir) || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
+  postgis_available || die "PostGIS is not installed (Debian package: postgis)"
+  log="$data.log"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    say "initialising a private PostgreSQL cluster in $data"
+    as_pg_user "$bindir/initdb" -D "$data" -U atlas --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null \
+      || die "initdb failed for $data"
+  fi
+  touch "$log"; is_root && chown postgres: "$log"
+  if ! as_pg_user "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    as_pg_user "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+      -o "-p $port -c listen_addresses=127.0.0.1 -k $data $extra" start >/dev/null \
+      || die "PostgreSQL did not start; see $log"
+  fi
+  as_pg_user "$bindir/psql" -h 127.0.0.1 -p "$port" -U atlas -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname='atlas'" | grep -q 1 \
+    || as_pg_user "$bindir/createdb" -h 127.0.0.1 -p "$port" -U atlas atlas \
+    || die "could not create database atlas"
+}
+
+stop_cluster() {
+  local data="$1" bindir
+  bindir=$(pg_bindir) || return 0
+  [ -f "$data/postmaster.pid" ] && as_pg_user "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1
+  return 0
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

@@ -1,0 +1,150 @@
+"""Boundary sets: list, features, clusters, and uploads by GIS staff."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from datetime import date
+from pathlib import Path, PurePath
+
+from flask import Blueprint, jsonify, request
+from werkzeug.datastructures import FileStorage
+
+from server.api import engine
+from server.api.auth import require_role
+from server.api.errors import ApiError
+from server.domain.boundary_files import BoundaryFileError, read_boundary_file
+from server.store import boundaries as store
+from server.store.db import transaction
+from server.store.models import BOUNDARY_KINDS
+
+bp = Blueprint("boundaries", __name__, url_prefix="/api/boundary-sets")
+SET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def _set_or_404(db, set_id: str) -> dict:
+    found = store.get_boundary_set(db, set_id)
+    if found is None:
+        raise ApiError(404, f"no boundary set '{set_id}'")
+    return found
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@bp.get("")
+def list_sets():
+    with transaction(engine()) as db:
+        sets = store.list_boundary_sets(db)
+    return jsonify({"boundary_sets": [{
+        "id": s["id"], "kind": s["kind"], "title": s["title"], "valid_from": _iso(s["valid_from"]),
+        "valid_to": _iso(s["valid_to"]), "feature_count": s["feature_count"], "source": s["source"],
+        "licence": s["licence"], "loaded_at": s["loaded_at"].isoformat()} for s in sets]})
+
+
+def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    if not raw:
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ApiError(400, "bbox must be four numbers: minLon,minLat,maxLon,maxLat") from None
+    if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
+        raise ApiError(400, "bbox must be minLon,minLat,maxLon,maxLat in degrees with min < max")
+    return minx, miny, maxx, maxy
+
+
+@bp.get("/<set_id>/features")
+def features(set_id: str):
+    bbox = parse_bbox(request.args.get("bbox"))
+    with transaction(engine()) as db:
+        found = _set_or_404(db, set_id)
+        items = store.area_features(db, set_id, bbox)
+    return jsonify({"type": "FeatureCollection", "features": items,
+                    "boundary_set": {"id": set_id, "title": found["title"],
+                                     "valid_from": _iso(found["valid_from"]),
+                                     "valid_to": _iso(found["valid_to"]), "licence": found["licence"]}})
+
+
+@bp.get("/<set_id>/clusters")
+def clusters(set_id: str):
+    with transaction(engine()) as db:
+        found = _set_or_404(db, set_id)
+        if found["kind"] != "ward":
+            raise ApiError(404, f"'{set_id}' is a {found['kind']} set; clusters exist for ward sets only")
+        items = store.cluster_features(db, set_id)
+    return jsonify({"type": "FeatureCollection", "features": items})
+
+
+@bp.put("/<set_id>/clusters/<int:number>/members/<code>")
+@require_role("gis")
+def assign_cluster_member(set_id: str, number: int, code: str):
+    try:
+        with transaction(engine()) as db:
+            _set_or_404(db, set_id)
+            store.assign_ward_to_cluster(db, set_id, code, number)
+    except LookupError as error:
+        raise ApiError(404, str(error)) from None
+    return jsonify({"set": set_id, "ward": code, "cluster": number, "derived": False})
+
+
+def _form_date(name: str) -> date | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a date like 2024-05-02, not '{raw}'") from None
+
+
+def _required_form(name: str) -> str:
+    value = request.form.get(name, "").strip()
+    if not value:
+        raise ApiError(400, f"the form field '{name}' is required")
+    return value
+
+
+def upload_meta() -> store.BoundarySetMeta:
+    set_id = _required_form("id")
+    if not SET_ID.match(set_id):
+        raise ApiError(400, "id must be 2-63 lower-case letters, digits and hyphens, e.g. wards-2024")
+    kind = request.form.get("kind", "other").strip()
+    if kind not in BOUNDARY_KINDS:
+        raise ApiError(400, f"kind must be one of {', '.join(BOUNDARY_KINDS)}")
+    meta = store.BoundarySetMeta(
+        id=set_id, kind=kind, title=request.form.get("title", "").strip() or set_id,
+        valid_from=_form_date("valid_from"), valid_to=_form_date("valid_to"),
+        source=request.form.get("source", "").strip(), licence=request.form.get("licence", "").strip(),
+        code_field=_required_form("code_field"), name_field=_required_form("name_field"))
+    if meta.valid_from and meta.valid_to and meta.valid_to <= meta.valid_from:
+        raise ApiError(400, "valid_to must be after valid_from")
+    return meta
+
+
+def _uploaded_file() -> FileStorage:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(400, "attach the boundary file as the multipart field 'file'")
+    return upload
+
+
+@bp.post("")
+@require_role("gis")
+def upload():
+    meta = upload_meta()
+    upload = _uploaded_file()
+    filename = PurePath(upload.filename.replace("\\", "/")).name
+    with tempfile.TemporaryDirectory(prefix="csp-atlas-") as scratch:
+        path = Path(scratch) / filename
+        upload.save(path)
+        try:
+            data = read_boundary_file(path, code_field=meta.code_field, name_field=meta.name_field,
+                                      crs=request.form.get("crs") or None, display_name=filename,
+                                      layer=request.form.get("layer") or None)
+            with transaction(engine()) as db:
+                report = store.replace_boundary_set(db, meta, data)
+        except BoundaryFileError as error:
+            raise ApiError(400, error.message, **error.as_dict()) from None
+    return jsonify(report.as_dict()), 200 if report.replaced else 201

@@ -1,0 +1,32 @@
+"""The map pages and their static files: our ES modules and the npm-installed libraries."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, send_from_directory
+
+from server.config import ROOT
+
+bp = Blueprint("pages", __name__)
+CLIENT = ROOT / "client"
+# npm package -> folder inside it that the browser may load
+VENDOR = {
+    "leaflet": "dist",
+}
+
+
+@bp.get("/")
+def index():
+    return send_from_directory(CLIENT, "index.html")
+
+
+@bp.get("/app/<path:filename>")
+def app_files(filename: str):
+    return send_from_directory(CLIENT / "src", filename)
+
+
+@bp.get("/vendor/<package>/<path:filename>")
+def vendor_files(package: str, filename: str):
+    folder = VENDOR.get(package)
+    if folder is None:
+        abort(404)
+    return send_from_directory(CLIENT / "node_modules" / package / folder, filename, max_age=86400)

@@ -1,0 +1,220 @@
+"""Command line of CSP Atlas: `scripts/atlas --help` lists every command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.exc import SQLAlchemyError
+
+from server.config import ROOT, load_settings
+from server.domain.accounts import ROLE_ORDER, AccountError
+from server.domain.boundary_files import BoundaryFileError, read_boundary_file
+from server.domain.reference import load_reference_data
+from server.store import accounts
+from server.store import boundaries as boundary_store
+from server.store.db import engine_for, transaction
+from server.store.models import BOUNDARY_KINDS
+
+
+def _engine():
+    return engine_for(load_settings().database_url)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """CSP Atlas administration. Uses the database named by DATABASE_URL."""
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all Alembic migrations (creates the PostGIS extension first time)."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = load_settings().database_url
+    command.upgrade(config, "head")
+    click.echo("database schema is up to date")
+
+
+@cli.group()
+def reference() -> None:
+    """The Maidstone reference data (boundaries, clusters, IMD) from ../shared/geodata."""
+
+
+@reference.command("load")
+@click.option("--geodata", type=click.Path(path_type=Path), default=None,
+              help="folder with the reference files (default: $SHARED_DIR/geodata, i.e. ../shared/geodata)")
+def reference_load(geodata: Path | None) -> None:
+    """Load what changed since the last run; a second run does nothing."""
+    folder = geodata or load_settings().shared_dir / "geodata"
+    load_reference_data(_engine(), folder, log=click.echo)
+
+
+@cli.group()
+def boundaries() -> None:
+    """Boundary sets: load files, list sets."""
+
+
+def _iso_date(_ctx, _param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date like 2024-05-02") from None
+
+
+@boundaries.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--set", "set_id", required=True, help="boundary set id, e.g. wards-2024")
+@click.option("--kind", type=click.Choice(BOUNDARY_KINDS), default="other", show_default=True)
+@click.option("--code-field", required=True, help="field with the ONS code, e.g. WD24CD")
+@click.option("--name-field", required=True, help="field with the area name, e.g. WD24NM")
+@click.option("--title", default=None, help="human title (default: the set id)")
+@click.option("--valid-from", callback=_iso_date, help="first day the boundaries apply (YYYY-MM-DD)")
+@click.option("--valid-to", callback=_iso_date, help="day they were replaced (YYYY-MM-DD)")
+@click.option("--crs", default=None, help="CRS for a file that declares none, e.g. EPSG:27700")
+@click.option("--layer", default=None, help="layer name inside a GeoPackage with several layers")
+@click.option("--source", default="", help="where the file came from")
+@click.option("--licence", default="", help="licence and attribution text")
+def boundaries_load(file: Path, set_id: str, kind: str, code_field: str, name_field: str, title: str | None,
+                    valid_from: date | None, valid_to: date | None, crs: str | None, layer: str | None,
+                    source: str, licence: str) -> None:
+    """Load FILE (zipped Shapefile, GeoPackage or GeoJSON) as a boundary set, replacing it atomically.
+
+    Example: boundaries load Wards_May_2024.zip --set wards-2024 --kind ward
+    --code-field WD24CD --name-field WD24NM --valid-from 2024-05-02
+    """
+    meta = boundary_store.BoundarySetMeta(
+        id=set_id, kind=kind, title=title or set_id, valid_from=valid_from, valid_to=valid_to,
+        source=source, licence=licence, code_field=code_field, name_field=name_field)
+    try:
+        data = read_boundary_file(file, code_field=code_field, name_field=name_field, crs=crs, layer=layer)
+        with transaction(_engine()) as session:
+            report = boundary_store.replace_boundary_set(session, meta, data)
+    except BoundaryFileError as error:
+        click.echo(f"not loaded: {error.file}", err=True)
+        for problem in error.problems:
+            click.echo(f"  - {problem}", err=True)
+        if error.more:
+            click.echo(f"  … and {error.more} more", err=True)
+        sys.exit(1)
+    verb = "replaced" if report.replaced else "created"
+    click.echo(f"{verb} {set_id}: {report.features} areas from {report.file} "
+               f"(CRS {report.source_crs}, {report.repaired} invalid polygons repaired)")
+    if report.orphaned_cluster_members:
+        click.echo(f"warning: cluster members no longer in {set_id}: "
+                   f"{', '.join(report.orphaned_cluster_members)}", err=True)
+
+
+@boundaries.command("list")
+def boundaries_list() -> None:
+    """List boundary sets with their validity dates and feature counts."""
+    with transaction(_engine()) as session:
+        for row in boundary_store.list_boundary_sets(session):
+            click.echo(f"{row['id']:<16} {row['kind']:<6} {row['feature_count']:>5} areas  "
+                       f"{row['valid_from'] or '…'} to {row['valid_to'] or '…'}  {row['title']}")
+
+
+@cli.group()
+def clusters() -> None:
+    """Ward clusters."""
+
+
+@clusters.command("assign")
+@click.option("--set", "set_id", required=True, help="ward set, e.g. wards-2024")
+@click.option("--ward", required=True, help="ward code, e.g. E05015603")
+@click.option("--cluster", "number", required=True, type=int, help="cluster number")
+def clusters_assign(set_id: str, ward: str, number: int) -> None:
+    """Put a ward into a cluster (a decision by GIS staff; no longer marked derived)."""
+    try:
+        with transaction(_engine()) as session:
+            boundary_store.assign_ward_to_cluster(session, set_id, ward, number)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{ward} is now in cluster {number} of {set_id}")
+
+
+@cli.group()
+def users() -> None:
+    """Accounts (roles: viewer, officer, gis, admin)."""
+
+
+def _password(prompt: bool) -> str:
+    from_env = os.environ.get("CSP_ATLAS_PASSWORD")
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    if prompt:
+        return click.prompt("password", hide_input=True, confirmation_prompt=True)
+    raise click.ClickException("no password given")
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLE_ORDER), required=True)
+def users_create(username: str, role: str) -> None:
+    """Create USERNAME. The password comes from $CSP_ATLAS_PASSWORD, standard input, or a prompt."""
+    try:
+        with transaction(_engine()) as session:
+            accounts.create_user(session, username, _password(prompt=True), role)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {role} '{username}'")
+
+
+@users.command("password")
+@click.argument("username")
+def users_password(username: str) -> None:
+    """Set USERNAME's password (from $CSP_ATLAS_PASSWORD, standard input, or a prompt)."""
+    try:
+        with transaction(_engine()) as session:
+            accounts.set_password(session, username, _password(prompt=True))
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"password of '{username}' changed")
+
+
+@cli.group()
+def tokens() -> None:
+    """Bearer API tokens for scripts."""
+
+
+@tokens.command("issue")
+@click.argument("username")
+@click.option("--label", default="", help="what the token is for")
+def tokens_issue(username: str, label: str) -> None:
+    """Print a new API token for USERNAME (shown once; only its hash is stored)."""
+    try:
+        with transaction(_engine()) as session:
+            token = accounts.issue_token(session, username, label)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(token)
+
+
+def main() -> None:
+    """Run the CLI; failures print one clear line instead of a stack trace."""
+    try:
+        cli(prog_name="atlas")
+    except BoundaryFileError as error:
+        click.echo(f"error: {error.message}", err=True)
+        sys.exit(1)
+    except (SQLAlchemyError, RuntimeError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        click.echo(f"error: {reason}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""The Maidstone reference data: which files make which boundary sets, and loading them idempotently."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from server.config import ROOT
+from server.domain.boundary_files import file_checksum, read_boundary_file
+from server.store import boundaries as store
+from server.store.db import transaction
+
+ONS_LICENCE = ("Contains OS data © Crown copyright and database right. Source: Office for National "
+               "Statistics licensed under the Open Government Licence v3.0.")
+BOUNDARY_CHANGE = date(2024, 5, 2)
+CLUSTER_FILE = ROOT / "geodata" / "ward_clusters_2013.csv"
+CLUSTER_SOURCE = ("Safer Maidstone Partnership, Strategic Assessment 2024/25, para 24 and the legend under "
+                  "Appendix 2 Table 5")
+IMD_SOURCE = ("English Indices of Deprivation 2019, Ministry of Housing, Communities & Local Government, "
+              "Open Government Licence v3.0")
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    meta: store.BoundarySetMeta
+    file: str
+
+
+REFERENCE_SETS = (
+    ReferenceSet(store.BoundarySetMeta(
+        id="wards-2013", kind="ward", title="Maidstone electoral wards (2013 to May 2024)",
+        valid_to=BOUNDARY_CHANGE, code_field="WD13CD", name_field="WD13NM",
+        source="ONS generalised clipped ward boundaries (WD13), via martinjc/UK-GeoJSON",
+        licence=ONS_LICENCE), "maidstone_wards_2013.geojson"),
+    ReferenceSet(store.BoundarySetMeta(
+        id="wards-2024", kind="ward", title="Maidstone electoral wards (from May 2024)",
+        valid_from=BOUNDARY_CHANGE, code_field="WD24CD", name_field="WD24NM",
+        source="ONS generalised ward boundaries (WD24), via open-innovations/geography-bits",
+        licence=ONS_LICENCE), "maidstone_wards_2024.geojson"),
+    ReferenceSet(store.BoundarySetMeta(
+        id="lsoa-2011", kind="lsoa", title="Maidstone Lower Layer Super Output Areas (2011 Census)",
+        valid_from=date(2011, 3, 27), code_field="LSOA11CD", name_field="LSOA11NM",
+        source="ONS generalised clipped LSOA boundaries (2011), via martinjc/UK-GeoJSON",
+        licence=ONS_LICENCE), "maidstone_lsoa_2011.geojson"),
+)
+
+
+def read_cluster_definitions(path: Path = CLUSTER_FILE) -> list[store.ClusterDefinition]:
+    rows = csv.DictReader(line for line in path.open(encoding="utf-8") if not line.startswith("#"))
+    clusters: dict[int, store.ClusterDefinition] = {}
+    for row in rows:
+        number = int(row["cluster_number"])
+        cluster = clusters.setdefault(number, store.ClusterDefinition(number, row["cluster_type"], []))
+        cluster.members.append(row["ward_code"])
+    return [clusters[n] for n in sorted(clusters)]
+
+
+def read_imd(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [{"code": r["lsoa11cd"], "rank": int(r["IMDRank"]), "decile": int(r["IMDDecil"])}
+                for r in csv.DictReader(handle)]
+
+
+def load_reference_data(engine: Engine, geodata_dir: Path, log: Callable[[str], None] = print) -> bool:
+    """Load every reference set whose source changed, then clusters and IMD. False if data is absent."""
+    if not geodata_dir.is_dir():
+        log(f"no reference data at {geodata_dir}; load boundaries with 'scripts/atlas boundaries load'")
+        return False
+    for reference in REFERENCE_SETS:
+        _load_set_if_changed(engine, geodata_dir / reference.file, reference.meta, log)
+    _load_clusters_if_changed(engine, log)
+    _load_imd_if_changed(engine, geodata_dir / "maidstone_imd2019.csv", log)
+    return True
+
+
+def _load_set_if_changed(engine: Engine, path: Path, meta: store.BoundarySetMeta,
+                         log: Callable[[str], None]) -> None:
+    with transaction(engine) as session:
+        if store.boundary_set_checksum(session, meta.id) == file_checksum(path):
+            log(f"{meta.id}: up to date")
+            return
+    data = read_boundary_file(path, code_field=meta.code_field, name_field=meta.name_field)
+    with transaction(engine) as session:
+        report = store.replace_boundary_set(session, meta, data)
+    log(f"{meta.id}: loaded {report.features} areas from {path.name} ({report.repaired} repaired)")
+
+
+def _load_clusters_if_changed(engine: Engine, log: Callable[[str], None]) -> None:
+    definitions = read_cluster_definitions()
+    with transaction(engine) as session:
+        if store.get_boundary_set(session, "wards-2013") is None:
+            return
+        if not store.has_clusters(session, "wards-2013"):
+            store.replace_clusters(session, "wards-2013", definitions, CLUSTER_SOURCE)
+            log(f"wards-2013: {len(definitions)} ward clusters from {CLUSTER_FILE.name}")
+        if store.get_boundary_set(session, "wards-2024") and not store.has_clusters(session, "wards-2024"):
+            assigned = store.derive_clusters(session, "wards-2024", "wards-2013")
+            log(f"wards-2024: clusters derived by largest overlap for {len(assigned)} wards")
+
+
+def _load_imd_if_changed(engine: Engine, path: Path, log: Callable[[str], None]) -> None:
+    if not path.is_file():
+        return
+    rows = read_imd(path)
+    fingerprint = hashlib.sha256(path.read_bytes()).hexdigest()
+    source = f"{IMD_SOURCE} [{path.name} sha256:{fingerprint[:12]}]"
+    with transaction(engine) as session:
+        if store.deprivation_source(session) == source:
+            return
+        count = store.replace_deprivation(session, rows, source)
+    log(f"IMD 2019: {count} LSOAs")

@@ -1,0 +1,102 @@
+"""Fixtures: a real PostGIS database (DATABASE_URL from scripts/test), the app, users and tokens."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+
+from server import create_app
+from server.config import ROOT, Settings, normalise_database_url
+from server.domain.reference import load_reference_data
+from server.store import accounts
+from server.store.db import engine_for, transaction
+
+SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
+GEODATA = SHARED / "geodata"
+ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "correct horse battery"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--scale", action="store_true", help="also run the opt-in tests on ../shared/bench-data")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--scale"):
+        return
+    skip = pytest.mark.skip(reason="scale test: run with --scale")
+    for item in items:
+        if "scale" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.exit("DATABASE_URL is not set: run the suite with scripts/test, which starts PostGIS", returncode=2)
+    return normalise_database_url(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Engine:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, "head")
+    engine = engine_for(database_url)
+    assert load_reference_data(engine, GEODATA, log=lambda _msg: None), f"reference data missing in {GEODATA}"
+    return engine
+
+
+@pytest.fixture(scope="session")
+def app(engine: Engine, database_url: str) -> Flask:
+    settings = Settings(database_url=database_url, secret_key="test-secret", shared_dir=SHARED,
+                        max_upload_bytes=5 * 1024 * 1024)
+    flask_app = create_app(settings)
+    flask_app.config["TESTING"] = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def tokens(engine: Engine) -> dict[str, str]:
+    """One user per role with a bearer token: tokens['gis'] etc."""
+    issued = {}
+    with transaction(engine) as session:
+        for role in ("viewer", "officer", "gis", "admin"):
+            username = f"{role}-{uuid.uuid4().hex[:8]}"
+            accounts.create_user(session, username, PASSWORD, role)
+            issued[role] = accounts.issue_token(session, username, "tests")
+    return issued
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def scratch_set(engine: Engine) -> Iterator[str]:
+    """A boundary set id that is removed after the test."""
+    set_id = f"test-{uuid.uuid4().hex[:10]}"
+    yield set_id
+    with transaction(engine) as session:
+        session.execute(text("DELETE FROM boundary_sets WHERE id = :id"), {"id": set_id})
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -5,7 +5,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VAR="${CSP_ATLAS_VAR:-$ROOT/var}"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
-APT_PACKAGES=(postgresql postgresql-contrib postgis python3-venv nodejs npm chromium fonts-dejavu-core)
+RUN_PACKAGES=(postgresql postgis python3-venv nodejs npm)
+TEST_PACKAGES=("${RUN_PACKAGES[@]}" chromium fonts-dejavu-core)
 
 say() { printf '\033[1m[csp-atlas]\033[0m %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -25,17 +26,29 @@ postgis_available() {
   [ -f "/usr/share/postgresql/$ver/extension/postgis.control" ]
 }
 
-missing_apt_packages() {
+# has_package NAME: is the Debian package, or an equivalent install of what it provides, present?
+has_package() {
+  case "$1" in
+    postgresql) pg_bindir >/dev/null ;;
+    postgis) postgis_available ;;
+    nodejs) command -v node >/dev/null ;;
+    npm) command -v npm >/dev/null ;;
+    chromium) command -v chromium >/dev/null ;;
+    python3-venv) python3 -c 'import ensurepip' 2>/dev/null ;;
+    *) dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" ;;
+  esac
+}
+
+missing_packages() {
   local pkg missing=()
-  for pkg in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done
+  for pkg in "$@"; do has_package "$pkg" || missing+=("$pkg"); done
   echo "${missing[@]:-}"
 }
 
+# ensure_system_packages PKG…: install the missing Debian packages, or say exactly how.
 ensure_system_packages() {
   local missing
-  missing=$(missing_apt_packages)
+  missing=$(missing_packages "$@")
   [ -z "$missing" ] && return 0
   local cmd="apt-get update && apt-get install -y $missing"
   if is_root; then

@@ -43,8 +43,7 @@ class BoundaryFileError(Exception):
         return f"{self.file}: {listed}{extra}"
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "problems": self.problems, "more_problems": self.more,
-                "message": self.message}
+        return {"file": self.file, "problems": self.problems, "more_problems": self.more}
 
 
 @dataclass

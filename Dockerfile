@@ -1,0 +1,14 @@
+# CSP Atlas application image; docker-compose.yml pairs it with a PostGIS database.
+FROM python:3.11-slim-bookworm
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY client/package.json client/package-lock.json client/
+RUN cd client && npm ci --no-audit --no-fund
+COPY . .
+ENV SHARED_DIR=/shared PORT=5000
+EXPOSE 5000
+CMD ["sh", "-c", "python -m server.cli db upgrade && python -m server.cli reference load && exec gunicorn --bind 0.0.0.0:${PORT} --workers 2 --access-logfile - 'server:create_app()'"]

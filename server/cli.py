@@ -11,13 +11,16 @@ import click
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.exc import SQLAlchemyError
+from tqdm import tqdm
 
 from server.config import ROOT, load_settings
+from server.domain import police_import
 from server.domain.accounts import ROLE_ORDER, AccountError
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file
 from server.domain.reference import load_reference_data
 from server.store import accounts
 from server.store import boundaries as boundary_store
+from server.store import crime as crime_store
 from server.store.db import engine_for, transaction
 from server.store.models import BOUNDARY_KINDS
 
@@ -201,6 +204,84 @@ def tokens_issue(username: str, label: str) -> None:
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(token)
+
+
+@cli.group()
+def crime() -> None:
+    """Police recorded crime and anti-social behaviour (data.police.uk street-level files)."""
+
+
+def _crime_table(rows: list[list[object]], header: list[str]) -> None:
+    """Print rows under header; columns of numbers are right-aligned."""
+    columns = list(zip(header, *rows, strict=True))
+    widths = [max(len(str(cell)) for cell in column) for column in columns]
+    numeric = [all(isinstance(cell, int) for cell in column[1:]) for column in columns]
+    for line in [header, *rows]:
+        cells = [str(cell).rjust(width) if is_number else str(cell).ljust(width)
+                 for cell, width, is_number in zip(line, widths, numeric, strict=True)]
+        click.echo("  ".join(cells).rstrip())
+
+
+def _print_import_summary(summary: police_import.ImportSummary) -> None:
+    total = summary.total
+    set_ids = sorted(total.unplaced)
+    header = ["file", "rows read", "inserted", "duplicates", "no location",
+              *[f"unplaced {set_id}" for set_id in set_ids]]
+    rows = [[part.file, part.rows_read, part.inserted, part.duplicates, part.no_location,
+             *[part.unplaced.get(set_id, 0) for set_id in set_ids]] for part in [*summary.files, total]]
+    _crime_table(rows, header)
+    click.echo("")
+    _crime_table([[month, counts["rows_read"], counts["inserted"]]
+                  for month, counts in sorted(total.per_month.items())], ["month", "rows read", "inserted"])
+
+
+@crime.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None, help="username to record as the importer")
+def crime_import(files: tuple[Path, ...], imported_by: str | None) -> None:
+    """Import police.uk street-level crime FILES (.csv or .csv.gz) in one transaction.
+
+    Every row of every file is checked first; one bad row anywhere refuses the whole import and
+    changes nothing. Re-importing a file inserts nothing twice: its rows are counted as duplicates.
+    New records are placed in every boundary set; those outside all areas are kept and counted.
+
+    Example: crime import ../shared/geodata/crime/2022-*-kent-street.csv
+    """
+    engine = _engine()
+    with transaction(engine) as session:
+        set_count = len(crime_store.boundary_set_ids(session))
+    try:
+        opened = police_import.open_police_files([(path, path.name) for path in files])
+        with tqdm(desc="reading", unit=" rows", disable=None) as reading, \
+                tqdm(desc="placing", total=set_count * len(crime_store.PLACEMENT_STEPS), unit=" steps",
+                     disable=None, delay=0.5) as placing:
+            summary = police_import.import_police_files(
+                engine, opened, imported_by, on_rows=reading.update,
+                on_placed=lambda set_id, step: placing.update(1))
+    except police_import.CrimeFileError as error:
+        click.echo(f"not imported: {error.file} (nothing from this import was kept)", err=True)
+        for problem in error.problems:
+            click.echo(f"  - {problem}", err=True)
+        if error.more:
+            click.echo(f"  … and {error.more} more", err=True)
+        sys.exit(1)
+    _print_import_summary(summary)
+
+
+@crime.command("summary")
+def crime_summary() -> None:
+    """Months loaded with their record counts, and the crime types."""
+    with transaction(_engine()) as session:
+        months = crime_store.month_summary(session)
+        types = crime_store.crime_types(session)
+    if not months:
+        click.echo("no crime records loaded; use 'crime import FILE …'")
+        return
+    rows = [[m["month"].strftime("%Y-%m"), m["records"], m["asb"], m["no_location"]] for m in months]
+    rows.append(["total", *(sum(m[key] for m in months) for key in ("records", "asb", "no_location"))])
+    _crime_table(rows, ["month", "records", "of which ASB", "no location"])
+    click.echo("")
+    _crime_table([[slug, name, count] for slug, name, count in types], ["type", "as published", "records"])
 
 
 def main() -> None:

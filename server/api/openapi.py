@@ -24,6 +24,36 @@ def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, A
 
 
 SET_ID = _path_param("set_id", "boundary set id, e.g. wards-2024")
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": schema or {"type": "string"}}
+
+
+LAYER_PARAMETERS = [
+    _query("metric", "all-crime (default), asb, vbc, cas, a police.uk crime type such as burglary, or a "
+                     "partnership table such as seed-crimes-by-ward (GET /api/metrics lists them)"),
+    _query("period", "a month (2022-06), a year (2022) or a range (2022-01/2022-11); default: all loaded months "
+                     "(police.uk) or the latest year (tables)"),
+    _query("measure", "count (default), density (per km²), rate (per 1,000 residents), change, pct_change",
+           {"type": "string", "enum": ["count", "density", "rate", "change", "pct_change"]}),
+    _query("base", "the period to compare with for change and pct_change (default: the previous period of the "
+                   "same length)"),
+    _query("method", "classification (mapclassify's definitions); natural_breaks is exact Fisher-Jenks",
+           {"type": "string", "enum": ["natural_breaks", "quantiles", "equal_interval", "std_mean", "head_tail",
+                                       "pretty", "maximum_breaks", "user_defined"]}),
+    _query("k", "number of classes, 2-9 (default 5)", {"type": "integer", "minimum": 2, "maximum": 9}),
+    _query("palette", "ColorBrewer scheme, e.g. YlOrRd (default), Blues, RdBu (default for change)"),
+    _query("breaks", "upper class bounds for method=user_defined, e.g. 10,50,100"),
+]
+LAYER_DESCRIPTION = (
+    "Each feature carries value, class (0-based; null = no data), color, rank (1 = highest) and rank_of. "
+    "The top-level legend gives method, k, breaks and each class's lower and upper bound, colour and count; "
+    "metadata gives metric, period, measure and unit, boundary set with validity dates, source, data date, "
+    "interpolation method (figures re-estimated for another boundary set) and counts of unplaced records. "
+    "Responses carry an ETag; any import changes it.")
+LAYER = {"description": "RFC 7946 FeatureCollection with legend and metadata members",
+         "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}}}
 WRITE_ERRORS = {"400": ERROR, "401": ERROR, "403": ERROR}
 
 PATHS: dict[str, Any] = {
@@ -75,6 +105,46 @@ PATHS: dict[str, Any] = {
         "security": [{"bearer": []}, {"session": []}],
         "parameters": [SET_ID, _path_param("number", "cluster number 1-8"), _path_param("code", "ward code")],
         "responses": {"200": _json("assigned"), "401": ERROR, "403": ERROR, "404": ERROR}}},
+    "/api/crime/imports": {
+        "get": {"summary": "Past imports of police.uk crime files, newest first, each with its summary. "
+                           "Any signed-in user.",
+                "security": [{"bearer": []}, {"session": []}],
+                "responses": {"200": _json("list", {"type": "object", "properties": {
+                    "imports": {"type": "array", "items": {"$ref": "#/components/schemas/CrimeImport"}}}}),
+                              "401": ERROR}},
+        "post": {"summary": "Import data.police.uk street-level crime files (.csv or .csv.gz) in one "
+                            "transaction: a bad header or row in any file refuses them all (400 naming the "
+                            "file and line). Rows already loaded are counted as duplicates, not inserted "
+                            "again. Role gis or admin.",
+                 "security": [{"bearer": []}, {"session": []}],
+                 "requestBody": {"content": {"multipart/form-data": {"schema": {
+                     "type": "object", "required": ["file"],
+                     "properties": {"file": {"type": "array", "description": "one or more files",
+                                             "items": {"type": "string", "format": "binary"}}}}}}},
+                 "responses": {"201": _json("imported: per file and in total, rows read, inserted, "
+                                            "duplicates, no location, unplaced per boundary set, per month",
+                                            {"type": "object", "properties": {
+                                                "files": {"type": "array",
+                                                          "items": {"$ref": "#/components/schemas/CrimeImport"}},
+                                                "total": {"$ref": "#/components/schemas/CrimeImport"}}}),
+                               **WRITE_ERRORS, "413": ERROR}}},
+    "/api/metrics": {"get": {
+        "summary": "Metrics with their periods, measures and where they can be mapped",
+        "responses": {"200": _json("metrics")}}},
+    "/api/metrics/{metric_id}": {"get": {
+        "summary": "One metric; for the partnership's tables also the published figures (e.g. monthly series)",
+        "parameters": [_path_param("metric_id", "e.g. all-crime, asb, burglary, seed-crimes-by-ward")],
+        "responses": {"200": _json("metric"), "404": ERROR}}},
+    "/api/layers/{set_id}": {"get": {
+        "summary": "A classified choropleth layer of a boundary set, with legend and metadata",
+        "description": LAYER_DESCRIPTION,
+        "parameters": [SET_ID, *LAYER_PARAMETERS],
+        "responses": {"200": LAYER, "304": {"description": "not modified (If-None-Match matched the ETag)"},
+                      "400": ERROR, "404": ERROR}}},
+    "/api/layers/{set_id}/clusters": {"get": {
+        "summary": "The same layer for the ward clusters of a ward set (values summed over member wards)",
+        "parameters": [SET_ID, *LAYER_PARAMETERS],
+        "responses": {"200": LAYER, "304": {"description": "not modified"}, "400": ERROR, "404": ERROR}}},
 }
 
 SPEC: dict[str, Any] = {
@@ -100,6 +170,20 @@ SPEC: dict[str, Any] = {
         },
     },
 }
+
+SPEC["components"]["schemas"]["CrimeImport"] = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "import_id": {"type": "integer", "description": "the id, in an import's summary"},
+    "file": {"type": "string"}, "checksum": {"type": "string"},
+    "imported_at": {"type": "string", "format": "date-time"},
+    "imported_by": {"type": "string", "nullable": True},
+    "rows_read": {"type": "integer"}, "inserted": {"type": "integer"},
+    "duplicates": {"type": "integer", "description": "rows already loaded (same identity), skipped"},
+    "no_location": {"type": "integer", "description": "rows published without coordinates (kept)"},
+    "unplaced": {"type": "object", "additionalProperties": {"type": "integer"},
+                 "description": "per boundary set id: inserted records in no area of that set (kept)"},
+    "per_month": {"type": "object", "description": "per YYYY-MM: rows_read and inserted",
+                  "additionalProperties": {"type": "object", "properties": {
+                      "rows_read": {"type": "integer"}, "inserted": {"type": "integer"}}}}}}
 
 
 @bp.get("/openapi.json")

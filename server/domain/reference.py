@@ -12,8 +12,23 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from server.config import ROOT
+from server.domain import interpolation
 from server.domain.boundary_files import file_checksum, read_boundary_file
+from server.domain.police_import import PoliceFile, import_police_files
+from server.domain.seed_tables import (
+    BOROUGH_GEOGRAPHY,
+    CLUSTER_GEOGRAPHY,
+    SEED_DIR,
+    SEED_TABLES,
+    WARD_GEOGRAPHY,
+    SeedTableInfo,
+    implied_population,
+    read_seed_table,
+)
 from server.store import boundaries as store
+from server.store import crime as crime_store
+from server.store import frames
+from server.store import statistics as statistics_store
 from server.store.db import transaction
 
 ONS_LICENCE = ("Contains OS data © Crown copyright and database right. Source: Office for National "
@@ -76,7 +91,23 @@ def load_reference_data(engine: Engine, geodata_dir: Path, log: Callable[[str], 
         _load_set_if_changed(engine, geodata_dir / reference.file, reference.meta, log)
     _load_clusters_if_changed(engine, log)
     _load_imd_if_changed(engine, geodata_dir / "maidstone_imd2019.csv", log)
+    load_seed_statistics(engine, log)
+    _derive_populations_if_missing(engine, log)
+    _import_new_crime_files(engine, sorted((geodata_dir / "crime").glob("*.csv")), log)
     return True
+
+
+def _import_new_crime_files(engine: Engine, paths: list[Path], log: Callable[[str], None]) -> None:
+    """Import the police.uk files not imported before (by checksum); re-running changes nothing."""
+    with transaction(engine) as session:
+        known = crime_store.imported_checksums(session)
+    new_files = [f for f in (PoliceFile(path) for path in paths) if f.checksum not in known]
+    if not new_files:
+        return
+    summary = import_police_files(engine, new_files, imported_by="reference data")
+    total = summary.total
+    log(f"police.uk crime: {len(new_files)} files, {total.rows_read} rows read, {total.inserted} inserted, "
+        f"{total.duplicates} duplicates, {total.no_location} without location")
 
 
 def _load_set_if_changed(engine: Engine, path: Path, meta: store.BoundarySetMeta,
@@ -115,3 +146,68 @@ def _load_imd_if_changed(engine: Engine, path: Path, log: Callable[[str], None])
             return
         count = store.replace_deprivation(session, rows, source)
     log(f"IMD 2019: {count} LSOAs")
+
+
+MAIDSTONE = "E07000110"
+SEED_POPULATION_YEAR = 2021  # para 23: "2021 ward population data was used"
+SEED_POPULATION_SOURCE = ("Derived estimate: Table 1 recorded crimes 2023 ÷ Table 2 crimes per 1,000 residents × "
+                          "1,000 (Strategic Assessment 2024/25; the assessment used 2021 ward populations; rates are "
+                          "printed as whole numbers, so each estimate carries up to ±2% rounding error)")
+
+
+def _seed_rows(info: SeedTableInfo) -> list[statistics_store.StatisticRow]:
+    table = read_seed_table(info.name)
+    if info.geography == WARD_GEOGRAPHY:
+        return [statistics_store.StatisticRow(r["ward_code"], r["year"], r[info.value_column]) for r in table.rows]
+    if info.geography == CLUSTER_GEOGRAPHY:
+        return [statistics_store.StatisticRow(str(r["cluster_number"]), r["year"], r[info.value_column])
+                for r in table.rows if not r["is_total"]]
+    return [statistics_store.StatisticRow(MAIDSTONE, int(r["month"][:4]), r[info.value_column], int(r["month"][5:]))
+            for r in table.rows]
+
+
+def load_seed_statistics(engine: Engine, log: Callable[[str], None] = print) -> None:
+    """The partnership's tables (geodata/seed/*.csv) as statistics, reloaded when a file changes."""
+    for info in SEED_TABLES.values():
+        if info.geography not in (WARD_GEOGRAPHY, CLUSTER_GEOGRAPHY, BOROUGH_GEOGRAPHY):
+            continue
+        path = SEED_DIR / info.file
+        fingerprint = file_checksum(path)[:12]
+        source = f"{info.title}, Strategic Assessment 2024/25 [geodata/seed/{info.file} sha256:{fingerprint}]"
+        with transaction(engine) as session:
+            if statistics_store.metric_source(session, info.slug) == source:
+                continue
+            count = statistics_store.replace_metric(session, info.slug, info.geography, _seed_rows(info), source)
+        log(f"{info.slug}: {count} figures from geodata/seed/{info.file}")
+
+
+def _derive_populations_if_missing(engine: Engine, log: Callable[[str], None]) -> None:
+    """Populations for rates: implied by the assessment for 2013 wards, interpolated by area for the 2024 wards.
+
+    A population that GIS staff loaded (not derived) is never replaced.
+    """
+    with transaction(engine) as session:
+        if not store.get_boundary_set(session, "wards-2013"):
+            return
+        if statistics_store.populations(session, "wards-2013") is None:
+            statistics_store.replace_populations(session, "wards-2013", implied_population(2023),
+                                                 SEED_POPULATION_YEAR, SEED_POPULATION_SOURCE, derived=True)
+            log("wards-2013: population derived from Tables 1 and 2")
+        if store.get_boundary_set(session, "wards-2024"):
+            _interpolate_population(session, "wards-2013", "wards-2024", log)
+
+
+def _interpolate_population(session, source_set: str, target_set: str, log: Callable[[str], None]) -> None:
+    source_population = statistics_store.populations(session, source_set)
+    existing = statistics_store.populations(session, target_set)
+    if source_population is None or (existing is not None and not existing.derived):
+        return
+    fingerprint = hashlib.sha256(repr(sorted(source_population.values.items())).encode()).hexdigest()[:12]
+    source = f"Interpolated by area from the {source_set} population [{source_set} population {fingerprint}]"
+    if existing is not None and existing.source == source:
+        return
+    estimate = interpolation.area_weighted(frames.areas(session, source_set), frames.areas(session, target_set),
+                                           source_population.values)
+    statistics_store.replace_populations(session, target_set, estimate.values, source_population.year or 0,
+                                         source, derived=True)
+    log(f"{target_set}: population interpolated by area from {source_set}")

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from server.domain.boundary_files import BoundaryFileError, ValidatedBoundaries
+from server.store import crime
 
 
 @dataclass
@@ -35,6 +36,7 @@ class LoadReport:
     replaced: bool
     source_crs: str
     orphaned_cluster_members: list[str]
+    unplaced_crimes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -58,9 +60,10 @@ def replace_boundary_set(session: Session, meta: BoundarySetMeta, data: Validate
         text("SELECT m.area_code FROM cluster_members m WHERE m.set_id = :id AND NOT EXISTS "
              "(SELECT 1 FROM areas a WHERE a.set_id = m.set_id AND a.code = m.area_code) "
              "ORDER BY m.area_code"), {"id": meta.id}).scalars().all()
+    unplaced_crimes = crime.place_records(session, [meta.id])
     return LoadReport(set_id=meta.id, file=data.file, features=len(data.records), repaired=repaired,
                       replaced=existed is not None, source_crs=data.source_crs,
-                      orphaned_cluster_members=list(orphans))
+                      orphaned_cluster_members=list(orphans), unplaced_crimes=unplaced_crimes[meta.id])
 
 
 def _upsert_set_row(session: Session, meta: BoundarySetMeta, data: ValidatedBoundaries) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     Boolean,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("viewer", "officer", "gis", "admin")
@@ -124,3 +126,104 @@ class LsoaDeprivation(Base):
         CheckConstraint("imd_decile BETWEEN 1 AND 10", name="lsoa_deprivation_decile_valid"),
         CheckConstraint("imd_rank >= 1", name="lsoa_deprivation_rank_valid"),
     )
+
+
+PLACEMENT_METHODS = ("within", "lsoa_code", "nearest")
+
+
+class CrimeImport(Base):
+    """One police.uk file as imported: what was read, inserted, skipped and left unplaced."""
+
+    __tablename__ = "crime_imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    imported_by: Mapped[str | None] = mapped_column(String(80))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    no_location: Mapped[int] = mapped_column(Integer, default=0)
+    unplaced: Mapped[dict] = mapped_column(JSONB, default=dict)
+    per_month: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class CrimeRecord(Base):
+    """A street-level crime or ASB incident; `identity` is stable across re-imports (server.domain.police_import)."""
+
+    __tablename__ = "crime_records"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    identity: Mapped[str] = mapped_column(Text, unique=True)
+    crime_id: Mapped[str | None] = mapped_column(Text)
+    month: Mapped[date] = mapped_column(Date, index=True)
+    reported_by: Mapped[str] = mapped_column(Text, default="")
+    falls_within: Mapped[str] = mapped_column(Text, default="")
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    location: Mapped[str] = mapped_column(Text, default="")
+    lsoa_code: Mapped[str] = mapped_column(Text, default="")
+    lsoa_name: Mapped[str] = mapped_column(Text, default="")
+    crime_type: Mapped[str] = mapped_column(Text)
+    crime_type_slug: Mapped[str] = mapped_column(Text, index=True)
+    last_outcome: Mapped[str] = mapped_column(Text, default="")
+    context: Mapped[str] = mapped_column(Text, default="")
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("crime_imports.id"), index=True)
+
+
+class CrimePlacement(Base):
+    """Which area of a boundary set holds a record, and how that was decided."""
+
+    __tablename__ = "crime_placements"
+    record_id: Mapped[int] = mapped_column(sa.BigInteger, ForeignKey("crime_records.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    set_id: Mapped[str] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(16))
+    __table_args__ = (
+        CheckConstraint(f"method IN {PLACEMENT_METHODS}", name="crime_placements_method_valid"),
+        sa.Index("ix_crime_placements_set_area", "set_id", "area_code"),
+    )
+
+
+class Statistic(Base):
+    """A published figure (e.g. the partnership's Table 1) for an area, cluster or the borough."""
+
+    __tablename__ = "statistics"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(64))
+    geography: Mapped[str] = mapped_column(String(32))
+    area_code: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        CheckConstraint("month IS NULL OR month BETWEEN 1 AND 12", name="statistics_month_valid"),
+        UniqueConstraint("metric", "geography", "area_code", "year", "month", name="statistics_one_value",
+                         postgresql_nulls_not_distinct=True),
+        sa.Index("ix_statistics_metric", "metric", "year"),
+    )
+
+
+class PopulationEstimate(Base):
+    __tablename__ = "populations"
+    set_id: Mapped[str] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    population: Mapped[float] = mapped_column(Float)
+    derived: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (CheckConstraint("population > 0", name="populations_positive"),)
+
+
+class DataVersion(Base):
+    """One row, bumped by triggers on every data table: the key of every cached response."""
+
+    __tablename__ = "data_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (CheckConstraint("id = 1", name="data_version_single_row"),)

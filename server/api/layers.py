@@ -1,0 +1,144 @@
+"""Classified layers and the metrics catalogue, with ETags and a cache that any data change invalidates."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from threading import Lock
+
+from flask import Blueprint, Response, jsonify, request
+
+from server.api import engine
+from server.api.errors import ApiError
+from server.domain import layers
+from server.domain.metrics import catalogue
+from server.store import crime as crime_store
+from server.store import statistics as statistics_store
+from server.store.db import transaction
+
+bp = Blueprint("layers", __name__, url_prefix="/api")
+CACHE_SIZE = 256
+_cache: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+_cache_lock = Lock()
+LAYER_PARAMS = ("metric", "period", "measure", "base", "method", "k", "palette", "breaks")
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a whole number, not '{raw}'") from None
+
+
+def _breaks_arg() -> tuple[float, ...] | None:
+    raw = request.args.get("breaks")
+    if not raw:
+        return None
+    try:
+        return tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise ApiError(400, f"breaks must be numbers separated by commas, e.g. 10,50,100; not '{raw}'") from None
+
+
+def layer_request(set_id: str, clusters: bool) -> layers.LayerRequest:
+    unknown = sorted(set(request.args) - set(LAYER_PARAMS))
+    if unknown:
+        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(LAYER_PARAMS)}")
+    args = request.args
+    return layers.LayerRequest(
+        set_id=set_id, clusters=clusters, metric=args.get("metric") or "all-crime", period=args.get("period") or None,
+        measure=args.get("measure") or "count", base=args.get("base") or None,
+        method=args.get("method") or "natural_breaks", k=_int_arg("k", 5), palette=args.get("palette") or None,
+        breaks=_breaks_arg())
+
+
+def _cached_geojson(key: str, build) -> Response:
+    """Serve from the cache when the data version is unchanged; 304 when the client has it already."""
+    with transaction(engine()) as db:
+        version = statistics_store.data_version(db)
+        versioned = f"{version}|{key}"
+        etag = hashlib.sha256(versioned.encode()).hexdigest()[:32]
+        if request.if_none_match.contains(etag):
+            return _with_cache_headers(Response(status=304), etag)
+        with _cache_lock:
+            hit = _cache.get(versioned)
+        if hit is None:
+            body = json.dumps(build(db), separators=(",", ":")).encode()
+            with _cache_lock:
+                _cache[versioned] = (etag, body)
+                while len(_cache) > CACHE_SIZE:
+                    _cache.popitem(last=False)
+        else:
+            body = hit[1]
+    return _with_cache_headers(Response(body, mimetype="application/geo+json"), etag)
+
+
+def _with_cache_headers(response: Response, etag: str) -> Response:
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"  # revalidate each time: an import changes the answer
+    return response
+
+
+def _layer(set_id: str, clusters: bool) -> Response:
+    layer = layer_request(set_id, clusters)
+    key = json.dumps(layer.__dict__, sort_keys=True, default=str)
+
+    def build(db):
+        try:
+            return layers.build_layer(db, layer)
+        except layers.LayerNotFound as error:
+            raise ApiError(404, str(error)) from None
+        except layers.LayerError as error:
+            raise ApiError(400, str(error)) from None
+
+    return _cached_geojson(key, build)
+
+
+@bp.get("/layers/<set_id>")
+def area_layer(set_id: str):
+    return _layer(set_id, clusters=False)
+
+
+@bp.get("/layers/<set_id>/clusters")
+def cluster_layer(set_id: str):
+    return _layer(set_id, clusters=True)
+
+
+def _metric_json(db, metric) -> dict:
+    item = {"id": metric.id, "title": metric.title, "source": metric.source, "unit": metric.unit,
+            "kind": metric.kind, "geography": metric.geography, "description": metric.description,
+            "notes": list(metric.notes)}
+    if metric.is_police:
+        months = crime_store.available_months(db)
+        item["periods"] = {"first_month": f"{months[0]:%Y-%m}" if months else None,
+                           "last_month": f"{months[-1]:%Y-%m}" if months else None}
+        item["boundary_sets"] = "any"
+        item["measures"] = list(layers.MEASURES)
+    else:
+        item["periods"] = {"years": statistics_store.metric_years(db, metric.id)}
+        item["measures"] = ["rate", "change", "pct_change"] if metric.kind == "rate" else list(layers.MEASURES)
+    return item
+
+
+@bp.get("/metrics")
+def list_metrics():
+    with transaction(engine()) as db:
+        metrics = catalogue([(slug, name) for slug, name, _ in crime_store.crime_types(db)])
+        items = [_metric_json(db, m) for m in metrics.values()]
+    return jsonify({"metrics": items, "measures": layers.MEASURES})
+
+
+@bp.get("/metrics/<metric_id>")
+def metric_detail(metric_id: str):
+    with transaction(engine()) as db:
+        metrics = catalogue([(slug, name) for slug, name, _ in crime_store.crime_types(db)])
+        if metric_id not in metrics:
+            raise ApiError(404, f"no metric '{metric_id}'")
+        item = _metric_json(db, metrics[metric_id])
+        if not metrics[metric_id].is_police:
+            item["series"] = statistics_store.monthly_series(db, metric_id)
+    return jsonify(item)

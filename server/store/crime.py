@@ -1,0 +1,313 @@
+"""SQL for police.uk crime records: bulk loading with COPY, placement in boundary sets, and counts.
+
+Placement of a record in a boundary set, in order of preference (the method is stored with it):
+1. ``within``: the area whose polygon covers the point (PostGIS ST_Covers, on the GiST indexes).
+2. ``lsoa_code``: for a point outside every area (the generalised outline cuts off some police.uk snap
+   points) or a record without coordinates, the recorded LSOA code: in an LSOA set that has that code,
+   that area; in any other set, the area holding the largest share of that LSOA's polygon, taken from
+   any LSOA set that has the code.
+3. ``nearest``: the nearest area within 100 m (geography distance), but only for a record whose LSOA
+   code is empty or known to a loaded LSOA set. A code that no loaded LSOA set knows means police.uk
+   put the point in an LSOA outside the areas we hold (a crime just over the border), so it stays out.
+Whatever is still unplaced is kept and counted (``unplaced_counts``), never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+# The columns of the staging table, in the order the reader (server.domain.police_import) yields them.
+STAGING_COLUMNS = ("line", "identity", "crime_id", "month", "reported_by", "falls_within", "longitude",
+                   "latitude", "location", "lsoa_code", "lsoa_name", "crime_type", "crime_type_slug",
+                   "last_outcome", "context")
+RECORD_COLUMNS = STAGING_COLUMNS[1:]
+NEAREST_LIMIT_METRES = 100
+# Half-width in degrees of the box searched for the nearest area: at least 100 m of longitude up to 63° N.
+NEAREST_SEARCH_DEGREES = 0.002
+PLACEMENT_STEPS = ("within", "lsoa_code", "nearest")
+
+StepProgress = Callable[[str, str], None]
+
+
+def create_import(session: Session, file_name: str, checksum: str, imported_by: str | None) -> int:
+    return session.execute(
+        text("INSERT INTO crime_imports (file_name, checksum, imported_by, rows_read, inserted, duplicates, "
+             "no_location, unplaced, per_month) "
+             "VALUES (:file, :checksum, :by, 0, 0, 0, 0, '{}'::jsonb, '{}'::jsonb) RETURNING id"),
+        {"file": file_name, "checksum": checksum, "by": imported_by}).scalar_one()
+
+
+def stage_rows(session: Session, rows: Iterable[Sequence[Any]]) -> None:
+    """COPY rows (laid out as STAGING_COLUMNS) into an emptied TEMP table that lives until commit."""
+    session.execute(text("""
+        CREATE TEMP TABLE IF NOT EXISTS crime_staging (
+            line integer, identity text, crime_id text, month date, reported_by text, falls_within text,
+            longitude double precision, latitude double precision, location text, lsoa_code text,
+            lsoa_name text, crime_type text, crime_type_slug text, last_outcome text, context text
+        ) ON COMMIT DROP"""))
+    session.execute(text("TRUNCATE crime_staging"))
+    driver_connection = session.connection().connection.driver_connection
+    with driver_connection.cursor() as cursor, cursor.copy(
+            f"COPY crime_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def insert_staged(session: Session, import_id: int) -> dict[str, int]:
+    """Insert the staged rows whose identity is new; returns how many were inserted per YYYY-MM."""
+    columns = ", ".join(RECORD_COLUMNS)
+    rows = session.execute(text(f"""
+        WITH inserted AS (
+            INSERT INTO crime_records ({columns}, geom, import_id)
+            SELECT {columns},
+                   CASE WHEN longitude IS NOT NULL
+                        THEN ST_SetSRID(ST_MakePoint(longitude, latitude), 4326) END,
+                   :import_id
+            FROM crime_staging ORDER BY line
+            ON CONFLICT (identity) DO NOTHING
+            RETURNING month)
+        SELECT to_char(month, 'YYYY-MM') AS month, count(*) AS inserted FROM inserted GROUP BY 1"""),
+        {"import_id": import_id}).all()
+    return {month: count for month, count in rows}
+
+
+def finish_import(session: Session, import_id: int, *, rows_read: int, inserted: int, duplicates: int,
+                  no_location: int, unplaced: dict[str, int], per_month: dict[str, dict[str, int]]) -> None:
+    session.execute(
+        text("UPDATE crime_imports SET rows_read = :rows_read, inserted = :inserted, duplicates = :duplicates, "
+             "no_location = :no_location, unplaced = CAST(:unplaced AS jsonb), "
+             "per_month = CAST(:per_month AS jsonb) WHERE id = :id"),
+        {"id": import_id, "rows_read": rows_read, "inserted": inserted, "duplicates": duplicates,
+         "no_location": no_location, "unplaced": _json(unplaced), "per_month": _json(per_month)})
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def list_imports(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(text("""
+        SELECT id, file_name, checksum, imported_at, imported_by, rows_read, inserted, duplicates,
+               no_location, unplaced, per_month
+        FROM crime_imports ORDER BY imported_at DESC, id DESC""")).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def imported_checksums(session: Session) -> set[str]:
+    return set(session.execute(text("SELECT checksum FROM crime_imports")).scalars())
+
+
+def boundary_set_ids(session: Session) -> list[str]:
+    return list(session.execute(text("SELECT id FROM boundary_sets ORDER BY id")).scalars())
+
+
+# --- placement -------------------------------------------------------------------------------------------
+# Each set is placed from a TEMP table of the records still to place (crime_pending): every step inserts
+# placements and removes what it placed from crime_pending, so no step has to anti-join crime_placements
+# (whose planner statistics are stale right after a bulk insert), and what is left at the end is unplaced.
+
+def place_records(session: Session, set_ids: list[str] | None = None, only_unplaced: bool = False, *,
+                  import_ids: list[int] | None = None,
+                  progress: StepProgress | None = None) -> dict[str, int]:
+    """(Re)compute placements of records in boundary sets; returns how many records stay unplaced per set.
+
+    set_ids: the sets to place in (default all). only_unplaced: keep existing placements and place only
+    records that have none in a set. import_ids: only records inserted by these imports (default all).
+    progress(set_id, step) is called after each of the three steps for each set.
+    """
+    unplaced = _place(session, set_ids, only_unplaced, import_ids, progress)
+    return {set_id: sum(by_import.values()) for set_id, by_import in unplaced.items()}
+
+
+def place_imported_records(session: Session, import_ids: list[int],
+                           progress: StepProgress | None = None) -> dict[int, dict[str, int]]:
+    """Place the records of these imports in every set; per import and set, how many stay unplaced."""
+    session.execute(text("ANALYZE crime_records"))  # fresh statistics after the bulk insert, for the planner
+    unplaced = _place(session, None, False, import_ids, progress)
+    return {import_id: {set_id: by_import.get(import_id, 0) for set_id, by_import in unplaced.items()}
+            for import_id in import_ids}
+
+
+def _place(session: Session, set_ids: list[str] | None, only_unplaced: bool, import_ids: list[int] | None,
+           progress: StepProgress | None) -> dict[str, dict[int, int]]:
+    """Per set: import id -> records of the scope left unplaced."""
+    targets = boundary_set_ids(session) if set_ids is None else list(set_ids)
+    scope, params = _record_scope(import_ids)
+    if only_unplaced:
+        session.execute(text("ANALYZE crime_placements"))
+    unplaced: dict[str, dict[int, int]] = {}
+    for set_id in targets:
+        set_params = {**params, "set": set_id}
+        if not only_unplaced:
+            _delete_placements(session, scope, set_params, everything=import_ids is None)
+        _collect_pending(session, scope, set_params, only_unplaced)
+        for step, sql in zip(PLACEMENT_STEPS, (_WITHIN_SQL, _LSOA_SQL, _NEAREST_SQL), strict=True):
+            session.execute(text(sql), set_params)
+            if progress:
+                progress(set_id, step)
+        left = session.execute(text("SELECT import_id, count(*) FROM crime_pending GROUP BY import_id")).all()
+        unplaced[set_id] = {import_id: count for import_id, count in left}
+    return unplaced
+
+
+def _record_scope(import_ids: list[int] | None) -> tuple[str, dict[str, Any]]:
+    if import_ids is None:
+        return "TRUE", {}
+    return "r.import_id = ANY(:import_ids)", {"import_ids": list(import_ids)}
+
+
+def _delete_placements(session: Session, scope: str, params: dict[str, Any], everything: bool) -> None:
+    if everything:
+        session.execute(text("DELETE FROM crime_placements WHERE set_id = :set"), params)
+        return
+    session.execute(text(f"""
+        DELETE FROM crime_placements p USING crime_records r
+        WHERE p.record_id = r.id AND p.set_id = :set AND {scope}"""), params)
+
+
+def _collect_pending(session: Session, scope: str, params: dict[str, Any], only_unplaced: bool) -> None:
+    session.execute(text("""
+        CREATE TEMP TABLE IF NOT EXISTS crime_pending (
+            id bigint PRIMARY KEY, import_id integer, lsoa_code text, geom geometry(Point, 4326)
+        ) ON COMMIT DROP"""))
+    session.execute(text("TRUNCATE crime_pending"))
+    unplaced_only = ("AND NOT EXISTS (SELECT 1 FROM crime_placements p WHERE p.record_id = r.id "
+                     "AND p.set_id = :set)") if only_unplaced else ""
+    session.execute(text(f"""
+        INSERT INTO crime_pending (id, import_id, lsoa_code, geom)
+        SELECT r.id, r.import_id, r.lsoa_code, r.geom FROM crime_records r WHERE {scope} {unplaced_only}"""),
+        params)
+    session.execute(text("ANALYZE crime_pending"))
+
+
+def _placing(method: str, select: str, ctes: str = "") -> str:
+    """Insert the placements chosen by `select` (record_id, area_code) and take them off crime_pending."""
+    return f"""
+        WITH {ctes + "," if ctes else ""} placed AS (
+            INSERT INTO crime_placements (record_id, set_id, area_code, method)
+            SELECT chosen.record_id, :set, chosen.area_code, '{method}' FROM ({select}) chosen
+            RETURNING record_id)
+        DELETE FROM crime_pending c USING placed WHERE c.id = placed.record_id"""
+
+
+# Joined through crime_records so that the planner can use either GiST index (records' or areas').
+_WITHIN_SQL = _placing("within", """
+    SELECT DISTINCT ON (r.id) r.id AS record_id, a.code AS area_code
+    FROM areas a
+    JOIN crime_records r ON ST_Covers(a.geom, r.geom)
+    JOIN crime_pending c ON c.id = r.id
+    WHERE a.set_id = :set
+    ORDER BY r.id, a.code""")
+
+_LSOA_SQL = _placing("lsoa_code", """
+    SELECT c.id AS record_id, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code""", """
+    codes AS (
+        SELECT DISTINCT lsoa_code FROM crime_pending WHERE lsoa_code <> ''
+    ), lsoa_polygons AS (
+        SELECT l.code, l.geom FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
+        WHERE l.code IN (SELECT lsoa_code FROM codes)
+    ), candidates AS (
+        SELECT a.code AS lsoa_code, a.code AS area_code, 2.0 AS share
+        FROM areas a JOIN boundary_sets s ON s.id = a.set_id AND s.kind = 'lsoa'
+        WHERE a.set_id = :set AND a.code IN (SELECT lsoa_code FROM codes)
+        UNION ALL
+        SELECT l.code, a.code, ST_Area(ST_Intersection(a.geom, l.geom)) / NULLIF(ST_Area(l.geom), 0)
+        FROM lsoa_polygons l JOIN areas a ON a.set_id = :set AND ST_Intersects(a.geom, l.geom)
+    ), best AS (
+        SELECT DISTINCT ON (lsoa_code) lsoa_code, area_code FROM candidates
+        WHERE share > 0 ORDER BY lsoa_code, share DESC, area_code
+    )""")
+
+_NEAREST_SQL = _placing("nearest", f"""
+    SELECT c.id AS record_id, nearest.code AS area_code
+    FROM crime_pending c
+    CROSS JOIN LATERAL (
+        SELECT a.code FROM areas a
+        WHERE a.set_id = :set AND a.geom && ST_Expand(c.geom, {NEAREST_SEARCH_DEGREES})
+          AND ST_DWithin(a.geom::geography, c.geom::geography, {NEAREST_LIMIT_METRES})
+        ORDER BY ST_Distance(a.geom::geography, c.geom::geography), a.code
+        LIMIT 1) nearest
+    WHERE c.geom IS NOT NULL
+      AND (c.lsoa_code = '' OR c.lsoa_code IN (SELECT code FROM known_lsoa)
+           OR NOT EXISTS (SELECT 1 FROM known_lsoa))""", """
+    known_lsoa AS (
+        SELECT DISTINCT l.code FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
+    )""")
+
+
+# --- queries for the layers ------------------------------------------------------------------------------
+
+def _period_filter(month_from: date, month_to: date, crime_type_slugs: list[str] | None,
+                   exclude_slugs: list[str] | None) -> tuple[str, dict[str, Any]]:
+    clauses = ["r.month BETWEEN :month_from AND :month_to"]
+    params: dict[str, Any] = {"month_from": month_from.replace(day=1), "month_to": month_to}
+    if crime_type_slugs is not None:
+        clauses.append("r.crime_type_slug = ANY(:include_slugs)")
+        params["include_slugs"] = list(crime_type_slugs)
+    if exclude_slugs:
+        clauses.append("r.crime_type_slug <> ALL(:exclude_slugs)")
+        params["exclude_slugs"] = list(exclude_slugs)
+    return " AND ".join(clauses), params
+
+
+def count_by_area(session: Session, set_id: str, month_from: date, month_to: date,
+                  crime_type_slugs: list[str] | None = None,
+                  exclude_slugs: list[str] | None = None) -> dict[str, int]:
+    """Records per area code of a set (every area, zero included) for months month_from..month_to inclusive."""
+    where, params = _period_filter(month_from, month_to, crime_type_slugs, exclude_slugs)
+    rows = session.execute(text(f"""
+        SELECT a.code, count(r.id) FROM areas a
+        LEFT JOIN crime_placements p ON p.set_id = a.set_id AND p.area_code = a.code
+        LEFT JOIN crime_records r ON r.id = p.record_id AND {where}
+        WHERE a.set_id = :set
+        GROUP BY a.code ORDER BY a.code"""), {**params, "set": set_id}).all()
+    return {code: count for code, count in rows}
+
+
+def available_months(session: Session) -> list[date]:
+    return list(session.execute(text("SELECT DISTINCT month FROM crime_records ORDER BY month")).scalars())
+
+
+def crime_types(session: Session) -> list[tuple[str, str, int]]:
+    """(slug, name as published, number of records), most frequent first."""
+    rows = session.execute(text("""
+        SELECT crime_type_slug, min(crime_type), count(*) FROM crime_records
+        GROUP BY crime_type_slug ORDER BY count(*) DESC, crime_type_slug""")).all()
+    return [(slug, name, count) for slug, name, count in rows]
+
+
+def unplaced_counts(session: Session, month_from: date, month_to: date,
+                    crime_type_slugs: list[str] | None = None,
+                    exclude_slugs: list[str] | None = None) -> dict[str, int]:
+    """Per boundary set, records of the period with no area in that set (no-location records included)."""
+    where, params = _period_filter(month_from, month_to, crime_type_slugs, exclude_slugs)
+    records = session.execute(text(f"SELECT count(*) FROM crime_records r WHERE {where}"), params).scalar_one()
+    placed = dict(session.execute(text(f"""
+        SELECT p.set_id, count(*) FROM crime_placements p JOIN crime_records r ON r.id = p.record_id
+        WHERE {where} GROUP BY p.set_id"""), params).all())
+    return {set_id: records - placed.get(set_id, 0) for set_id in boundary_set_ids(session)}
+
+
+def no_location_count(session: Session, month_from: date, month_to: date,
+                      crime_type_slugs: list[str] | None = None,
+                      exclude_slugs: list[str] | None = None) -> int:
+    """Records of the period that police.uk published without coordinates."""
+    where, params = _period_filter(month_from, month_to, crime_type_slugs, exclude_slugs)
+    return session.execute(text(f"SELECT count(*) FROM crime_records r WHERE r.geom IS NULL AND {where}"),
+                           params).scalar_one()
+
+
+def month_summary(session: Session) -> list[dict[str, Any]]:
+    """Per month: records, of which anti-social behaviour, and without location."""
+    rows = session.execute(text("""
+        SELECT month, count(*) AS records,
+               count(*) FILTER (WHERE crime_type_slug = 'anti-social-behaviour') AS asb,
+               count(*) FILTER (WHERE geom IS NULL) AS no_location
+        FROM crime_records GROUP BY month ORDER BY month""")).mappings().all()
+    return [dict(r) for r in rows]

@@ -24,9 +24,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["csp_engine"] = engine_for(settings.database_url)
     logging.basicConfig(level=logging.INFO)
 
-    from server.api import auth, boundaries, crime, errors, health, layers, openapi, pages
+    from server.api import auth, boundaries, crime, errors, health, layers, openapi, pages, populations
 
     errors.register(app)
-    for blueprint in (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, openapi.bp, pages.bp):
+    for blueprint in (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, populations.bp, openapi.bp, pages.bp):
         app.register_blueprint(blueprint)
     return app

@@ -16,11 +16,15 @@ from tqdm import tqdm
 from server.config import ROOT, load_settings
 from server.domain import police_import
 from server.domain.accounts import ROLE_ORDER, AccountError
+from server.domain.accuracy import compare_interpolation
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file
+from server.domain.periods import PeriodError, parse_period
+from server.domain.population import PopulationFileError, read_population_csv
 from server.domain.reference import load_reference_data
 from server.store import accounts
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
+from server.store import statistics as statistics_store
 from server.store.db import engine_for, transaction
 from server.store.models import BOUNDARY_KINDS
 
@@ -282,6 +286,48 @@ def crime_summary() -> None:
     _crime_table(rows, ["month", "records", "of which ASB", "no location"])
     click.echo("")
     _crime_table([[slug, name, count] for slug, name, count in types], ["type", "as published", "records"])
+
+
+@cli.group()
+def population() -> None:
+    """Populations for rates per 1,000 residents."""
+
+
+@population.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--set", "set_id", required=True, help="boundary set, e.g. wards-2024")
+def population_load(file: Path, set_id: str) -> None:
+    """Replace the population of a boundary set with FILE (CSV: code,population,year,source; every area once)."""
+    with transaction(_engine()) as session:
+        if boundary_store.get_boundary_set(session, set_id) is None:
+            raise click.ClickException(f"no boundary set '{set_id}'")
+        try:
+            table = read_population_csv(file.read_bytes(), file.name, boundary_store.area_codes(session, set_id))
+        except PopulationFileError as error:
+            raise click.ClickException(str(error)) from None
+        count = statistics_store.replace_populations(session, set_id, table.values, table.year, table.source,
+                                                     derived=False)
+    click.echo(f"{set_id}: population of {count} areas for {table.year} from {file.name}")
+
+
+@crime.command("interpolation-accuracy")
+@click.option("--counted", default="2022-07/2022-11", show_default=True, help="period whose counts are interpolated")
+@click.option("--weights", default="2022-01/2022-06", show_default=True,
+              help="period of the crime points used as weights")
+def crime_interpolation_accuracy(counted: str, weights: str) -> None:
+    """Interpolate police.uk counts from 2013 to 2024 wards and compare with the direct 2024 counts."""
+    try:
+        counted_period, weights_period = parse_period(counted), parse_period(weights)
+    except PeriodError as error:
+        raise click.BadParameter(str(error)) from None
+    with transaction(_engine()) as session:
+        result = compare_interpolation(session, counted_period, weights_period)
+    click.echo(f"{result.source_set} -> {result.target_set}: all crime {result.counted_period}, "
+               f"weights from crime points {result.weights_period}")
+    click.echo(f"{'method':<14}{'median abs % error':>20}{'worst abs % error':>19}  worst area   total est./actual")
+    for report in result.reports:
+        click.echo(f"{report.method:<14}{report.median_abs_pct_error:>20.1f}{report.worst_abs_pct_error:>19.1f}  "
+                   f"{report.worst_area:<12} {report.total_estimated:.0f}/{report.total_actual:.0f}")
 
 
 def main() -> None:

@@ -128,6 +128,16 @@ PATHS: dict[str, Any] = {
                                                           "items": {"$ref": "#/components/schemas/CrimeImport"}},
                                                 "total": {"$ref": "#/components/schemas/CrimeImport"}}}),
                                **WRITE_ERRORS, "413": ERROR}}},
+    "/api/populations/{set_id}": {
+        "get": {"summary": "The population used for rates on a boundary set (derived estimates say so)",
+                "parameters": [SET_ID], "responses": {"200": _json("population by area code"), "404": ERROR}},
+        "post": {"summary": "Replace a set's population with a CSV (code,population,year,source; every area once). "
+                            "Role gis or admin.",
+                 "security": [{"bearer": []}, {"session": []}], "parameters": [SET_ID],
+                 "requestBody": {"content": {"multipart/form-data": {"schema": {
+                     "type": "object", "required": ["file"],
+                     "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                 "responses": {"201": _json("loaded"), **WRITE_ERRORS, "404": ERROR}}},
     "/api/metrics": {"get": {
         "summary": "Metrics with their periods, measures and where they can be mapped",
         "responses": {"200": _json("metrics")}}},

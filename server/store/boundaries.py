@@ -252,3 +252,7 @@ def replace_deprivation(session: Session, rows: list[dict[str, Any]], source: st
 
 def deprivation_source(session: Session) -> str | None:
     return session.execute(text("SELECT min(source) FROM lsoa_deprivation")).scalar()
+
+
+def area_codes(session: Session, set_id: str) -> set[str]:
+    return set(session.execute(text("SELECT code FROM areas WHERE set_id = :id"), {"id": set_id}).scalars())

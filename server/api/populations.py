@@ -1,0 +1,45 @@
+"""Populations used for rates: see which one a boundary set has, and replace it with an official one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from server.api import engine
+from server.api.auth import require_role
+from server.api.errors import ApiError
+from server.domain.population import PopulationFileError, read_population_csv
+from server.store import boundaries as boundary_store
+from server.store import statistics as statistics_store
+from server.store.db import transaction
+
+bp = Blueprint("populations", __name__, url_prefix="/api/populations")
+
+
+@bp.get("/<set_id>")
+def get_population(set_id: str):
+    with transaction(engine()) as db:
+        if boundary_store.get_boundary_set(db, set_id) is None:
+            raise ApiError(404, f"no boundary set '{set_id}'")
+        found = statistics_store.populations(db, set_id)
+    if found is None:
+        raise ApiError(404, f"no population is loaded for '{set_id}'")
+    return jsonify({"set": set_id, "year": found.year, "derived": found.derived, "source": found.source,
+                    "total": round(sum(found.values.values())), "populations": found.values})
+
+
+@bp.post("/<set_id>")
+@require_role("gis")
+def load_population(set_id: str):
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(400, "attach the population CSV as the multipart field 'file'")
+    with transaction(engine()) as db:
+        if boundary_store.get_boundary_set(db, set_id) is None:
+            raise ApiError(404, f"no boundary set '{set_id}'")
+        try:
+            table = read_population_csv(upload.read(), upload.filename, boundary_store.area_codes(db, set_id))
+        except PopulationFileError as error:
+            raise ApiError(400, str(error), file=error.file, problems=error.problems) from None
+        count = statistics_store.replace_populations(db, set_id, table.values, table.year, table.source,
+                                                     derived=False)
+    return jsonify({"set": set_id, "areas": count, "year": table.year, "source": table.source}), 201

@@ -23,10 +23,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["csp_settings"] = settings
     app.extensions["csp_engine"] = engine_for(settings.database_url)
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)
 
-    from server.api import auth, boundaries, crime, errors, health, layers, openapi, pages, populations
+    from server.api import auth, boundaries, crime, errors, health, layers, maps, openapi, pages, populations
 
     errors.register(app)
-    for blueprint in (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, populations.bp, openapi.bp, pages.bp):
+    blueprints = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp, openapi.bp,
+                  pages.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections import OrderedDict
-from threading import Lock
 
 from flask import Blueprint, Response, jsonify, request
 
 from server.api import engine
+from server.api.caching import cached_response
 from server.api.errors import ApiError
 from server.domain import layers
 from server.domain.metrics import catalogue
@@ -18,13 +16,10 @@ from server.store import statistics as statistics_store
 from server.store.db import transaction
 
 bp = Blueprint("layers", __name__, url_prefix="/api")
-CACHE_SIZE = 256
-_cache: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
-_cache_lock = Lock()
 LAYER_PARAMS = ("metric", "period", "measure", "base", "method", "k", "palette", "breaks")
 
 
-def _int_arg(name: str, default: int) -> int:
+def int_arg(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -44,58 +39,37 @@ def _breaks_arg() -> tuple[float, ...] | None:
         raise ApiError(400, f"breaks must be numbers separated by commas, e.g. 10,50,100; not '{raw}'") from None
 
 
-def layer_request(set_id: str, clusters: bool) -> layers.LayerRequest:
-    unknown = sorted(set(request.args) - set(LAYER_PARAMS))
+def layer_request(set_id: str, clusters: bool, extra_params: tuple[str, ...] = ()) -> layers.LayerRequest:
+    """The layer a request asks for; `extra_params` are the other query parameters the route accepts."""
+    valid = LAYER_PARAMS + extra_params
+    unknown = sorted(set(request.args) - set(valid))
     if unknown:
-        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(LAYER_PARAMS)}")
+        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
     args = request.args
     return layers.LayerRequest(
         set_id=set_id, clusters=clusters, metric=args.get("metric") or "all-crime", period=args.get("period") or None,
         measure=args.get("measure") or "count", base=args.get("base") or None,
-        method=args.get("method") or "natural_breaks", k=_int_arg("k", 5), palette=args.get("palette") or None,
+        method=args.get("method") or "natural_breaks", k=int_arg("k", 5), palette=args.get("palette") or None,
         breaks=_breaks_arg())
-
-
-def _cached_geojson(key: str, build) -> Response:
-    """Serve from the cache when the data version is unchanged; 304 when the client has it already."""
-    with transaction(engine()) as db:
-        version = statistics_store.data_version(db)
-        versioned = f"{version}|{key}"
-        etag = hashlib.sha256(versioned.encode()).hexdigest()[:32]
-        if request.if_none_match.contains(etag):
-            return _with_cache_headers(Response(status=304), etag)
-        with _cache_lock:
-            hit = _cache.get(versioned)
-        if hit is None:
-            body = json.dumps(build(db), separators=(",", ":")).encode()
-            with _cache_lock:
-                _cache[versioned] = (etag, body)
-                while len(_cache) > CACHE_SIZE:
-                    _cache.popitem(last=False)
-        else:
-            body = hit[1]
-    return _with_cache_headers(Response(body, mimetype="application/geo+json"), etag)
-
-
-def _with_cache_headers(response: Response, etag: str) -> Response:
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"  # revalidate each time: an import changes the answer
-    return response
 
 
 def _layer(set_id: str, clusters: bool) -> Response:
     layer = layer_request(set_id, clusters)
     key = json.dumps(layer.__dict__, sort_keys=True, default=str)
 
-    def build(db):
-        try:
-            return layers.build_layer(db, layer)
-        except layers.LayerNotFound as error:
-            raise ApiError(404, str(error)) from None
-        except layers.LayerError as error:
-            raise ApiError(400, str(error)) from None
+    def build(db) -> bytes:
+        return json.dumps(build_layer_or_error(db, layer), separators=(",", ":")).encode()
 
-    return _cached_geojson(key, build)
+    return cached_response(key, build, "application/geo+json")
+
+
+def build_layer_or_error(db, layer: layers.LayerRequest) -> dict:
+    try:
+        return layers.build_layer(db, layer)
+    except layers.LayerNotFound as error:
+        raise ApiError(404, str(error)) from None
+    except layers.LayerError as error:
+        raise ApiError(400, str(error)) from None
 
 
 @bp.get("/layers/<set_id>")

@@ -46,6 +46,13 @@ LAYER_PARAMETERS = [
     _query("palette", "ColorBrewer scheme, e.g. YlOrRd (default), Blues, RdBu (default for change)"),
     _query("breaks", "upper class bounds for method=user_defined, e.g. 10,50,100"),
 ]
+MAP_PARAMETERS = [
+    _query("width", "pixels, 300-4000 (default 1600)", {"type": "integer"}),
+    _query("height", "pixels, 300-4000 (default 1200)", {"type": "integer"}),
+    _query("dpi", "72-600 (default 200)", {"type": "integer"}),
+    _query("title", "title instead of '<metric>, <period>'"),
+    _query("labels", "area names where they fit (default true)", {"type": "boolean"}),
+]
 LAYER_DESCRIPTION = (
     "Each feature carries value, class (0-based; null = no data), color, rank (1 = highest) and rank_of. "
     "The top-level legend gives method, k, breaks and each class's lower and upper bound, colour and count; "
@@ -138,6 +145,45 @@ PATHS: dict[str, Any] = {
                      "type": "object", "required": ["file"],
                      "properties": {"file": {"type": "string", "format": "binary"}}}}}},
                  "responses": {"201": _json("loaded"), **WRITE_ERRORS, "404": ERROR}}},
+    "/api/crime/points": {"get": {
+        "summary": "Police.uk crime records of a metric and period as GeoJSON points, for heat maps and markers",
+        "description": "Each feature is a record with coordinates: properties crime_type (slug; metadata.crime_types "
+                       "gives the published names), month (YYYY-MM) and location (police.uk's anonymised "
+                       "'On or near …' text). metadata gives metric, period, count, source, data date and notes "
+                       "(months not loaded, records without location). Gzipped when the client accepts it; "
+                       "responses carry an ETag that any import changes.",
+        "parameters": [
+            _query("metric", "all-crime (default), asb, vbc, cas or a police.uk crime type such as burglary "
+                             "(the partnership's tables have no locations: 400)"),
+            _query("period", "a month (2022-06), a year (2022) or a range (2022-01/2022-11); default: all loaded "
+                             "months"),
+            _query("bbox", "minLon,minLat,maxLon,maxLat: only points inside"),
+        ],
+        "responses": {"200": FEATURES, "304": {"description": "not modified (If-None-Match matched the ETag)"},
+                      "400": ERROR}}},
+    "/api/maps/{filename}": {"get": {
+        "summary": "A static map of the classified layer for reports: choropleth, legend with class ranges and "
+                   "counts, title, period, boundary version, scale bar, north arrow, source, data date, attribution. "
+                   "Same input, same bytes.",
+        "parameters": [_path_param("filename", "{set_id}.png, .svg or .pdf, e.g. wards-2024.png"), *LAYER_PARAMETERS,
+                       *MAP_PARAMETERS],
+        "responses": {"200": {"description": "the image", "content": {
+            "image/png": {}, "image/svg+xml": {}, "application/pdf": {}}}, "400": ERROR, "404": ERROR}}},
+    "/api/maps/{set_id}/{filename}": {"get": {
+        "summary": "The same static map for the ward clusters of a ward set",
+        "parameters": [SET_ID, _path_param("filename", "clusters.png, clusters.svg or clusters.pdf"),
+                       *LAYER_PARAMETERS, *MAP_PARAMETERS],
+        "responses": {"200": {"description": "the image"}, "400": ERROR, "404": ERROR}}},
+    "/api/exports/{filename}": {"get": {
+        "summary": "The classified layer as a file: {set_id}.geojson, .gpkg (with a layer_metadata table), "
+                   ".shp.zip (British National Grid, with metadata.json), .csv (code, name, value, class, rank, "
+                   "color; Link header to its sidecar) or .metadata.json (method, breaks, period, source, boundaries)",
+        "parameters": [_path_param("filename", "e.g. wards-2024.shp.zip"), *LAYER_PARAMETERS],
+        "responses": {"200": {"description": "the file"}, "400": ERROR, "404": ERROR}}},
+    "/api/exports/{set_id}/{filename}": {"get": {
+        "summary": "The same exports for the ward clusters of a ward set (clusters.geojson, clusters.gpkg, …)",
+        "parameters": [SET_ID, _path_param("filename", "e.g. clusters.csv"), *LAYER_PARAMETERS],
+        "responses": {"200": {"description": "the file"}, "400": ERROR, "404": ERROR}}},
     "/api/metrics": {"get": {
         "summary": "Metrics with their periods, measures and where they can be mapped",
         "responses": {"200": _json("metrics")}}},

@@ -388,9 +388,11 @@ def _rounded(value: float | None) -> float | None:
 
 
 def _unit(metric: Metric, measure: str) -> str:
-    if metric.kind == "rate":
-        return metric.unit if measure == "rate" else f"{metric.unit}, {MEASURES[measure]}"
-    if measure == "count":
+    if measure == "change":
+        return f"change in {metric.unit}"
+    if measure == "pct_change":
+        return f"% change in {metric.unit}"
+    if metric.kind == "rate" or measure == "count":
         return metric.unit
     return f"{metric.unit} {MEASURES[measure]}"
 

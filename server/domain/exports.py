@@ -1,0 +1,66 @@
+"""A classified layer as files GIS staff can open: GeoJSON, GeoPackage, zipped Shapefile (BNG) and CSV.
+
+Every export carries the same metadata (method, breaks, period, source, boundary version): inline in GeoJSON,
+as a `layer_metadata` table in the GeoPackage, and as a `metadata.json` sidecar beside the Shapefile and CSV.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+BNG = 27700
+FORMATS = {
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+    "shp.zip": "application/zip",
+    "csv": "text/csv",
+    "metadata.json": "application/json",
+}
+TABLE_COLUMNS = ["code", "name", "value", "class", "rank", "color"]
+
+
+def layer_metadata(layer: dict[str, Any]) -> dict[str, Any]:
+    return {"legend": layer["legend"], "metadata": layer["metadata"]}
+
+
+def _frame(layer: dict[str, Any]) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame.from_features(layer["features"], crs=4326)
+    frame["class"] = frame["class"].astype("Int64")
+    frame["rank"] = frame["rank"].astype("Int64")
+    return frame[[*TABLE_COLUMNS, "geometry"]]
+
+
+def to_csv(layer: dict[str, Any]) -> bytes:
+    return _frame(layer)[TABLE_COLUMNS].to_csv(index=False).encode()
+
+
+def to_geopackage(layer: dict[str, Any], layer_name: str) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="csp-export-") as scratch:
+        path = Path(scratch) / "layer.gpkg"
+        _frame(layer).to_file(path, layer=layer_name, driver="GPKG", engine="pyogrio")
+        described = pd.DataFrame([{"key": "layer_metadata", "value": json.dumps(layer_metadata(layer))}])
+        pyogrio.write_dataframe(described, path, layer="layer_metadata", driver="GPKG", append=True)
+        return path.read_bytes()
+
+
+def to_zipped_shapefile(layer: dict[str, Any], stem: str) -> bytes:
+    """British National Grid, as GIS staff and QGIS users expect; field names cut to the dBASE limit."""
+    with tempfile.TemporaryDirectory(prefix="csp-export-") as scratch:
+        folder = Path(scratch)
+        _frame(layer).to_crs(BNG).to_file(folder / f"{stem}.shp", driver="ESRI Shapefile", engine="pyogrio",
+                                          encoding="UTF-8")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for member in sorted(folder.iterdir()):
+                archive.write(member, member.name)
+            archive.writestr("metadata.json", json.dumps(layer_metadata(layer), indent=2))
+        return buffer.getvalue()

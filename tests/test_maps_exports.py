@@ -1,0 +1,118 @@
+"""Static report maps and GIS exports of classified layers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+from PIL import Image
+
+
+def get(client, url: str):
+    response = client.get(url)
+    assert response.status_code == 200, response.get_json(silent=True)
+    return response
+
+
+def test_png_has_the_requested_size_and_is_not_blank(client, artifacts):
+    url = "/api/maps/wards-2024.png?metric=all-crime&period=2022&width=1200&height=900&dpi=150"
+    body = get(client, url).data
+    (artifacts / "static-map-wards-2024.png").write_bytes(body)
+    image = Image.open(io.BytesIO(body)).convert("RGB")
+    assert image.size == (1200, 900)
+    pixels = np.asarray(image).reshape(-1, 3)
+    assert len(np.unique(pixels, axis=0)) > 20, "a choropleth has many colours"
+    white = (pixels == 255).all(axis=1).mean()
+    assert 0.3 < white < 0.95, "there is a map on a white page"
+
+
+def test_the_map_shows_the_layers_class_colours(client):
+    layer = get(client, "/api/layers/wards-2024?metric=asb&period=2022").get_json()
+    body = get(client, "/api/maps/wards-2024.png?metric=asb&period=2022&labels=false").data
+    pixels = {tuple(p) for p in np.asarray(Image.open(io.BytesIO(body)).convert("RGB")).reshape(-1, 3)}
+    for each in layer["legend"]["classes"]:
+        rgb = tuple(int(each["color"][i:i + 2], 16) for i in (1, 3, 5))
+        assert rgb in pixels, f"class colour {each['color']} missing from the map"
+
+
+def test_svg_and_pdf_carry_title_legend_scale_and_attribution(client, artifacts):
+    svg = get(client, "/api/maps/wards-2013/clusters.svg?metric=vbc&period=2022&title=Victim-based%20crime").data
+    text = svg.decode()
+    for expected in ("Victim-based crime", "natural breaks", "km", "Crown copyright", "Open Government Licence",
+                     "Data date: 2022-11"):
+        assert expected in text
+    pdf = get(client, "/api/maps/wards-2013.pdf?metric=asb&period=2022-06").data
+    assert pdf.startswith(b"%PDF")
+    (artifacts / "static-map-wards-2013-asb.pdf").write_bytes(pdf)
+
+
+def test_same_input_gives_the_same_bytes(app):
+    from server.api import caching
+
+    url = "/api/maps/wards-2024.svg?metric=burglary&period=2022-04"
+    first = app.test_client().get(url).data
+    caching._cache.clear()
+    assert app.test_client().get(url).data == first
+
+
+@pytest.mark.parametrize(("url", "status", "message"), [
+    ("/api/maps/wards-2024.png?width=10", 400, "width must be from 300 to 4000"),
+    ("/api/maps/wards-2024.png?dpi=5000", 400, "dpi must be from 72 to 600"),
+    ("/api/maps/wards-2024.png?labels=maybe", 400, "labels must be true or false"),
+    ("/api/maps/wards-2024.png?k=20", 400, "k must be from 2 to 9"),
+    ("/api/maps/wards-2024.gif", 404, "use .png, .svg or .pdf"),
+    ("/api/maps/nope.png", 404, "no boundary set 'nope'"),
+    ("/api/exports/wards-2024.xls", 404, "no export format '.xls'"),
+])
+def test_bad_map_and_export_requests(client, url, status, message):
+    response = client.get(url)
+    assert response.status_code == status and message in response.get_json()["error"]["message"]
+
+
+def layer_values(client, query: str) -> dict[str, float]:
+    layer = get(client, f"/api/layers/wards-2024?{query}").get_json()
+    return {f["id"]: f["properties"]["value"] for f in layer["features"]}
+
+
+def test_zipped_shapefile_reads_back_in_british_national_grid(client, tmp_path):
+    query = "metric=asb&period=2022"
+    body = get(client, f"/api/exports/wards-2024.shp.zip?{query}").data
+    archive = tmp_path / "export.zip"
+    archive.write_bytes(body)
+    with zipfile.ZipFile(archive) as zf:
+        names = zf.namelist()
+        metadata = json.loads(zf.read("metadata.json"))
+    assert any(n.endswith(".prj") for n in names) and metadata["metadata"]["period"] == "2022"
+    frame = gpd.read_file(f"zip://{archive}")
+    assert frame.crs.to_epsg() == 27700 and len(frame) == 22
+    assert dict(zip(frame["code"], frame["value"], strict=True)) == layer_values(client, query)
+
+
+def test_geopackage_reads_back_with_its_metadata_table(client, tmp_path):
+    query = "metric=burglary&period=2022&method=quantiles&k=4"
+    path = tmp_path / "export.gpkg"
+    path.write_bytes(get(client, f"/api/exports/wards-2024.gpkg?{query}").data)
+    layers = [name for name, _ in pyogrio.list_layers(path)]
+    frame = gpd.read_file(path, layer=layers[0])
+    assert frame.crs.to_epsg() == 4326
+    assert dict(zip(frame["code"], frame["value"], strict=True)) == layer_values(client, query)
+    described = pyogrio.read_dataframe(path, layer="layer_metadata")
+    assert json.loads(described["value"][0])["legend"]["method"] == "quantiles"
+
+
+def test_geojson_and_csv_exports_match_the_layer(client):
+    query = "metric=vbc&period=2022-01/2022-06"
+    geojson = json.loads(get(client, f"/api/exports/wards-2024.geojson?{query}").data)
+    assert geojson["legend"] and geojson["metadata"]["period"] == "2022-01/2022-06"
+    response = get(client, f"/api/exports/wards-2024.csv?{query}")
+    assert 'rel="describedby"' in response.headers["Link"]
+    rows = list(csv.DictReader(io.StringIO(response.data.decode())))
+    assert list(rows[0]) == ["code", "name", "value", "class", "rank", "color"] and len(rows) == 22
+    csv_values = {row["code"]: float(row["value"]) for row in rows}
+    assert csv_values == layer_values(client, query)

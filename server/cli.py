@@ -18,6 +18,7 @@ from server.domain import police_import
 from server.domain.accounts import ROLE_ORDER, AccountError
 from server.domain.accuracy import compare_interpolation
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file
+from server.domain.figure_pack import build_figure_pack
 from server.domain.periods import PeriodError, parse_period
 from server.domain.population import PopulationFileError, read_population_csv
 from server.domain.reference import load_reference_data
@@ -328,6 +329,27 @@ def crime_interpolation_accuracy(counted: str, weights: str) -> None:
     for report in result.reports:
         click.echo(f"{report.method:<14}{report.median_abs_pct_error:>20.1f}{report.worst_abs_pct_error:>19.1f}  "
                    f"{report.worst_area:<12} {report.total_estimated:.0f}/{report.total_actual:.0f}")
+
+
+@cli.group()
+def figures() -> None:
+    """Report figures."""
+
+
+@figures.command("build")
+@click.option("--year", type=int, required=True, help="the assessment year, e.g. 2023")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="folder to write the maps (PNG, SVG), CSV tables and figure-pack.pdf into")
+def figures_build(year: int, out_dir: Path) -> None:
+    """Build the figure pack of a strategic assessment for YEAR, for the wards before and after May 2024."""
+    with transaction(_engine()) as session:
+        pack = build_figure_pack(session, year)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, content in sorted(pack.files.items()):
+        (out_dir / name).write_bytes(content)
+    click.echo(f"{len(pack.produced)} figures in {out_dir}; not produced: {len(pack.not_produced)}")
+    for item in pack.not_produced:
+        click.echo(f"  - {item['figure']}: {item['reasons']}")
 
 
 def main() -> None:

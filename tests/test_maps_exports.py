@@ -116,3 +116,27 @@ def test_geojson_and_csv_exports_match_the_layer(client):
     assert list(rows[0]) == ["code", "name", "value", "class", "rank", "color"] and len(rows) == 22
     csv_values = {row["code"]: float(row["value"]) for row in rows}
     assert csv_values == layer_values(client, query)
+
+
+def test_figure_pack_lists_what_it_made_and_why_it_could_not(engine):
+    from server.domain.figure_pack import FIGURES, WARD_SETS, build_figure_pack
+    from server.domain.rendering import MapSpec
+    from server.store.db import transaction
+
+    with transaction(engine) as session:
+        pack = build_figure_pack(session, 2023, MapSpec(width_px=600, height_px=450, dpi=72))
+    produced = {item["figure"] for item in pack.produced}
+    missing = {item["figure"]: item["reasons"] for item in pack.not_produced}
+    assert len(produced) + len(missing) == len(FIGURES) * len(WARD_SETS)
+    # 2023 exists only in the partnership's tables (2013 wards), re-estimated for the 2024 wards.
+    assert {"all-crime-count_wards-2013", "all-crime-count_wards-2024", "domestic-abuse_wards-2024"} <= produced
+    assert "gives figures for the ward clusters of wards-2013" in missing["vbc-by-cluster_wards-2024"]
+    for name in produced:
+        assert {f"{name}.png", f"{name}.svg", f"{name}.csv"} <= set(pack.files)
+    assert pack.files["figure-pack.pdf"].startswith(b"%PDF")
+    readme = pack.files["README.txt"].decode()
+    assert "Not produced:" in readme and "vbc-by-cluster_wards-2024" in readme
+
+
+def test_figure_pack_endpoint_validates_the_year(client):
+    assert client.get("/api/figure-packs/1066.zip").status_code == 400

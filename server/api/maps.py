@@ -10,6 +10,7 @@ from server.api.caching import cached_response
 from server.api.errors import ApiError
 from server.api.layers import build_layer_or_error, int_arg, layer_request
 from server.domain import exports, rendering
+from server.domain.figure_pack import build_figure_pack
 
 bp = Blueprint("maps", __name__, url_prefix="/api")
 MAP_PARAMS = ("width", "height", "dpi", "title", "labels")
@@ -98,3 +99,13 @@ def export_layer(filename: str):
 @bp.get("/exports/<set_id>/<filename>")
 def export_cluster_layer(set_id: str, filename: str):
     return _export(set_id, _cluster_file(filename), clusters=True)
+
+
+@bp.get("/figure-packs/<int:year>.zip")
+def figure_pack(year: int):
+    """Maps (PNG, SVG, one PDF) and CSV tables for a year's strategic assessment, for both ward sets."""
+    if not 2000 <= year <= 2100:
+        raise ApiError(400, f"year must be a year like 2023, not {year}")
+    disposition = {"Content-Disposition": f'attachment; filename="csp-atlas-figures-{year}.zip"'}
+    return cached_response(f"figure-pack|{year}", lambda db: build_figure_pack(db, year).zip_bytes(),
+                           "application/zip", disposition)

@@ -184,6 +184,11 @@ PATHS: dict[str, Any] = {
         "summary": "The same exports for the ward clusters of a ward set (clusters.geojson, clusters.gpkg, …)",
         "parameters": [SET_ID, _path_param("filename", "e.g. clusters.csv"), *LAYER_PARAMETERS],
         "responses": {"200": {"description": "the file"}, "400": ERROR, "404": ERROR}}},
+    "/api/figure-packs/{year}.zip": {"get": {
+        "summary": "A year's strategic-assessment figures for the wards before and after May 2024: PNG and SVG maps, "
+                   "CSV tables, one PDF, and a README listing what could not be produced and why",
+        "parameters": [{"name": "year", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "zip", "content": {"application/zip": {}}}, "400": ERROR}}},
     "/api/metrics": {"get": {
         "summary": "Metrics with their periods, measures and where they can be mapped",
         "responses": {"200": _json("metrics")}}},

@@ -8,7 +8,7 @@ that shapes and the scale bar are true. The same input gives the same bytes (no 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 
 BNG = 27700
@@ -56,22 +57,37 @@ class MapSpec:
 
 
 def render_layer(layer: dict[str, Any], spec: MapSpec) -> bytes:
-    spec.validate()
-    frame = _frame(layer)
-    figure = plt.figure(figsize=(spec.width_px / spec.dpi, spec.height_px / spec.dpi), dpi=spec.dpi)
+    figure = _map_figure(layer, spec.validate())
     try:
-        map_axes = figure.add_axes((0.02, 0.12, 0.66, 0.74))
-        _draw_areas(map_axes, frame)
-        if spec.labels:
-            _draw_labels(map_axes, frame, figure)
-        _draw_scale_bar(map_axes)
-        _draw_north_arrow(map_axes)
-        _draw_titles(figure, layer, spec.title)
-        _draw_legend(figure, layer)
-        _draw_footer(figure, layer)
         return _save(figure, spec)
     finally:
         plt.close(figure)
+
+
+def render_pdf_pages(layers: list[tuple[dict[str, Any], str | None]], spec: MapSpec) -> bytes:
+    """Several maps (layer, title) as the pages of one PDF."""
+    buffer = io.BytesIO()
+    with PdfPages(buffer, metadata={"CreationDate": None, "ModDate": None}) as pages:
+        for layer, title in layers:
+            figure = _map_figure(layer, replace(spec, title=title))
+            pages.savefig(figure, facecolor="white")
+            plt.close(figure)
+    return buffer.getvalue()
+
+
+def _map_figure(layer: dict[str, Any], spec: MapSpec):
+    frame = _frame(layer)
+    figure = plt.figure(figsize=(spec.width_px / spec.dpi, spec.height_px / spec.dpi), dpi=spec.dpi)
+    map_axes = figure.add_axes((0.02, 0.12, 0.66, 0.74))
+    _draw_areas(map_axes, frame)
+    if spec.labels:
+        _draw_labels(map_axes, frame, figure)
+    _draw_scale_bar(map_axes)
+    _draw_north_arrow(map_axes)
+    _draw_titles(figure, layer, spec.title)
+    _draw_legend(figure, layer)
+    _draw_footer(figure, layer)
+    return figure
 
 
 def _frame(layer: dict[str, Any]) -> gpd.GeoDataFrame:

@@ -25,11 +25,24 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
 
-    from server.api import auth, boundaries, crime, errors, health, layers, maps, openapi, pages, populations
+    from server.api import (
+        auth,
+        boundaries,
+        crime,
+        errors,
+        health,
+        hotspot_layers,
+        hotspots,
+        layers,
+        maps,
+        openapi,
+        pages,
+        populations,
+    )
 
     errors.register(app)
-    blueprints = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp, openapi.bp,
-                  pages.bp)
+    blueprints = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp,
+                  hotspot_layers.bp, hotspots.bp, openapi.bp, pages.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

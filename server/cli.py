@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from datetime import date
@@ -14,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from server.config import ROOT, load_settings
-from server.domain import police_import
+from server.domain import hotspot_input, hotspot_records, police_import
 from server.domain.accounts import ROLE_ORDER, AccountError
 from server.domain.accuracy import compare_interpolation
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file
@@ -25,6 +26,7 @@ from server.domain.reference import load_reference_data
 from server.store import accounts
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
+from server.store import hotspots as hotspot_store
 from server.store import statistics as statistics_store
 from server.store.db import engine_for, transaction
 from server.store.models import BOUNDARY_KINDS
@@ -350,6 +352,125 @@ def figures_build(year: int, out_dir: Path) -> None:
     click.echo(f"{len(pack.produced)} figures in {out_dir}; not produced: {len(pack.not_produced)}")
     for item in pack.not_produced:
         click.echo(f"  - {item['figure']}: {item['reasons']}")
+
+
+@cli.group()
+def hotspots() -> None:
+    """Hotspot layers (needle finds, DCSM locations): grants, imports and the audit log."""
+
+
+def _cli_caller() -> hotspot_records.Caller:
+    """The command line acts as an admin; the audit log names the operating-system user."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return hotspot_records.Caller(f"cli:{who}", "admin")
+
+
+def _hotspot_user(session, username: str):
+    user = accounts.find_user(session, username)
+    if user is None:
+        raise click.ClickException(f"no user '{username}'")
+    return user
+
+
+@hotspots.command("layers")
+def hotspots_layers() -> None:
+    """List the hotspot layers with their sensitivity, owner team and retention."""
+    with transaction(_engine()) as session:
+        for layer in hotspot_store.list_layers(session):
+            grants = len(hotspot_store.layer_grants(session, layer["id"]))
+            access = f"{grants} grant(s)" if layer["sensitivity"] == "restricted" else "signed-in users"
+            click.echo(f"{layer['id']:<16} {layer['sensitivity']:<10} {access:<16} "
+                       f"retention {layer['retention_months']} months  {layer['title']} ({layer['owner_team']})")
+
+
+@hotspots.command("grant")
+@click.argument("username")
+@click.argument("layer")
+@click.option("--read-only", is_flag=True, help="read the layer but not change it (default: read and write)")
+def hotspots_grant(username: str, layer: str, read_only: bool) -> None:
+    """Let USERNAME see (and by default edit) the restricted LAYER, e.g. dcsm-locations."""
+    try:
+        with transaction(_engine()) as session:
+            result = hotspot_records.grant(session, _cli_caller(), layer, _hotspot_user(session, username),
+                                           "read" if read_only else "write")
+    except (hotspot_records.NotFound, hotspot_records.RecordError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{username} may now {'read' if read_only else 'read and change'} {layer}"
+               + (f" (was {result['previous']})" if result["previous"] else ""))
+
+
+@hotspots.command("revoke")
+@click.argument("username")
+@click.argument("layer")
+def hotspots_revoke(username: str, layer: str) -> None:
+    """Take USERNAME's grant on LAYER away."""
+    try:
+        with transaction(_engine()) as session:
+            removed = hotspot_records.revoke(session, _cli_caller(), layer, _hotspot_user(session, username))
+    except hotspot_records.NotFound as error:
+        raise click.ClickException(str(error)) from None
+    if not removed:
+        raise click.ClickException(f"{username} has no grant on {layer}")
+    click.echo(f"{username} no longer has access to {layer}")
+
+
+@hotspots.command("grants")
+@click.argument("layer", default="dcsm-locations")
+def hotspots_grants(layer: str) -> None:
+    """List who is granted LAYER (default dcsm-locations)."""
+    with transaction(_engine()) as session:
+        rows = hotspot_store.layer_grants(session, layer)
+    for row in rows:
+        click.echo(f"{row['username']:<24} {row['role']:<8} {row['access']:<6} granted by {row['granted_by']} "
+                   f"on {row['granted_at']:%Y-%m-%d}{'' if row['active'] else '  (account inactive)'}")
+    if not rows:
+        click.echo(f"nobody is granted {layer}")
+
+
+@hotspots.command("import")
+@click.argument("layer")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "username", required=True, help="the user recording the points (needs write access)")
+def hotspots_import(layer: str, file: Path, username: str) -> None:
+    """Import a CSV (lon/lat, easting/northing or place columns) or GeoJSON FILE of points into LAYER.
+
+    One bad row refuses the whole file; every problem is listed with its row.
+    """
+    try:
+        parsed = hotspot_input.read_import_file(file.name, file.read_bytes())
+        with transaction(_engine()) as session:
+            caller = hotspot_records.caller_for(session, _hotspot_user(session, username))
+            target = hotspot_records.require_layer(session, layer, caller, hotspot_records.WRITE, "import")
+            summary = hotspot_records.import_points(session, target, caller, parsed)
+    except hotspot_input.ImportFileError as error:
+        click.echo(f"not imported: {error.file} (nothing was kept)", err=True)
+        for problem in error.problems:
+            click.echo(f"  - row {problem['row']}: {problem['reason']}", err=True)
+        if error.more:
+            click.echo(f"  … and {error.more} more", err=True)
+        sys.exit(1)
+    except (hotspot_records.AccessDenied, hotspot_records.NotFound) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"imported {summary['imported']} records into {layer} ({summary['located']} on the map, "
+               f"{summary['unplaced']} at places without a point)")
+    if summary["new_places"]:
+        click.echo(f"new places (unplaced): {', '.join(summary['new_places'])}")
+
+
+@hotspots.command("audit")
+@click.option("--layer", default=None, help="only this layer")
+@click.option("--user", "username", default=None, help="only this user")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+def hotspots_audit(layer: str | None, username: str | None, limit: int) -> None:
+    """The audit log, newest first: reads of restricted layers and every write."""
+    with transaction(_engine()) as session:
+        entries = hotspot_store.audit_entries(session, layer_id=layer, username=username, limit=limit)
+    for entry in entries:
+        click.echo(f"{entry['at']:%Y-%m-%d %H:%M:%S} {entry['username']:<24} {entry['action']:<18} "
+                   f"{entry['layer_id'] or '-':<16} {entry['feature_count']:>6}")
 
 
 def main() -> None:

@@ -100,3 +100,54 @@ def scratch_set(engine: Engine) -> Iterator[str]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# --- hotspot layers: users with and without a grant on a restricted layer, and scratch layers ---------------------
+
+RESTRICTED_LAYER = "dcsm-locations"
+
+
+def _grant(engine: Engine, layer_id: str, username: str, access: str) -> None:
+    from server.store import hotspots as hotspot_store
+
+    with transaction(engine) as session:
+        user = accounts.find_user(session, username)
+        hotspot_store.set_grant(session, layer_id, user.id, access, "tests")
+
+
+@pytest.fixture(scope="session")
+def hotspot_users(engine: Engine) -> dict[str, dict[str, str]]:
+    """Users for the restricted-layer rules, each {'username', 'token'}; `tokens` users have no grants.
+
+    dcsm-writer: role viewer with a write grant on dcsm-locations (a DCSM member need not be an officer);
+    dcsm-reader: role officer with a read grant; ungranted: role gis, no grant.
+    """
+    roles = {"dcsm-writer": ("viewer", "write"), "dcsm-reader": ("officer", "read"), "ungranted": ("gis", None)}
+    users = {}
+    with transaction(engine) as session:
+        for name, (role, _access) in roles.items():
+            username = f"{name}-{uuid.uuid4().hex[:8]}"
+            accounts.create_user(session, username, PASSWORD, role)
+            users[name] = {"username": username, "token": accounts.issue_token(session, username, "tests")}
+    for name, (_role, access) in roles.items():
+        if access:
+            _grant(engine, RESTRICTED_LAYER, users[name]["username"], access)
+    return users
+
+
+@pytest.fixture
+def scratch_layers(engine: Engine, hotspot_users: dict[str, dict[str, str]]) -> dict[str, str]:
+    """A fresh internal and a fresh restricted layer (granted like dcsm-locations). Points cannot be hard-deleted,
+    so the layers stay in the (throwaway) test database."""
+    suffix = uuid.uuid4().hex[:8]
+    layers = {"internal": f"test-internal-{suffix}", "restricted": f"test-restricted-{suffix}"}
+    with transaction(engine) as session:
+        for sensitivity, layer_id in layers.items():
+            session.execute(text("""
+                INSERT INTO hotspot_layers (id, title, description, sensitivity, owner_team, retention_months,
+                                            retention_note, count_unit)
+                VALUES (:id, :title, 'test layer', :sensitivity, 'tests', 12, '', 'records')"""),
+                {"id": layer_id, "title": f"Test {sensitivity}", "sensitivity": sensitivity})
+    _grant(engine, layers["restricted"], hotspot_users["dcsm-writer"]["username"], "write")
+    _grant(engine, layers["restricted"], hotspot_users["dcsm-reader"]["username"], "read")
+    return layers

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from server.api.openapi_hotspots import HOTSPOT_PATHS, HOTSPOT_SCHEMAS
+
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -153,8 +155,9 @@ PATHS: dict[str, Any] = {
                        "(months not loaded, records without location). Gzipped when the client accepts it; "
                        "responses carry an ETag that any import changes.",
         "parameters": [
-            _query("metric", "all-crime (default), asb, vbc, cas or a police.uk crime type such as burglary "
-                             "(the partnership's tables have no locations: 400)"),
+            _query("metric", "all-crime (default), asb, vbc, cas or a police.uk crime type such as burglary; "
+                             "several joined by commas give their union (all-crime,asb = every record); the "
+                             "partnership's tables have no locations (400)"),
             _query("period", "a month (2022-06), a year (2022) or a range (2022-01/2022-11); default: all loaded "
                              "months"),
             _query("bbox", "minLon,minLat,maxLon,maxLat: only points inside"),
@@ -245,6 +248,10 @@ SPEC["components"]["schemas"]["CrimeImport"] = {"type": "object", "properties": 
     "per_month": {"type": "object", "description": "per YYYY-MM: rows_read and inserted",
                   "additionalProperties": {"type": "object", "properties": {
                       "rows_read": {"type": "integer"}, "inserted": {"type": "integer"}}}}}}
+
+
+PATHS.update(HOTSPOT_PATHS)
+SPEC["components"]["schemas"].update(HOTSPOT_SCHEMAS)
 
 
 @bp.get("/openapi.json")

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from server.config import ROOT
 from server.domain import interpolation
 from server.domain.boundary_files import file_checksum, read_boundary_file
+from server.domain.hotspot_seed import seed_hotspots
 from server.domain.police_import import PoliceFile, import_police_files
 from server.domain.seed_tables import (
     BOROUGH_GEOGRAPHY,
@@ -92,6 +93,7 @@ def load_reference_data(engine: Engine, geodata_dir: Path, log: Callable[[str], 
     _load_clusters_if_changed(engine, log)
     _load_imd_if_changed(engine, geodata_dir / "maidstone_imd2019.csv", log)
     load_seed_statistics(engine, log)
+    seed_hotspots(engine, geodata_dir, log)
     _derive_populations_if_missing(engine, log)
     _import_new_crime_files(engine, sorted((geodata_dir / "crime").glob("*.csv")), log)
     return True

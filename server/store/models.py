@@ -227,3 +227,125 @@ class DataVersion(Base):
     version: Mapped[int] = mapped_column(sa.BigInteger)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     __table_args__ = (CheckConstraint("id = 1", name="data_version_single_row"),)
+
+
+# --- hotspot layers (needle finds, DCSM locations): points with history, a gazetteer, grants and an audit log ---
+
+HOTSPOT_SENSITIVITIES = ("internal", "restricted")
+HOTSPOT_GRANT_ACCESS = ("read", "write")
+HOTSPOT_HISTORY_ACTIONS = ("create", "update", "delete", "restore", "place")
+
+
+class HotspotLayer(Base):
+    """A layer of the partnership's own points; `restricted` layers are readable only with a grant (or as admin)."""
+
+    __tablename__ = "hotspot_layers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    sensitivity: Mapped[str] = mapped_column(String(16))
+    owner_team: Mapped[str] = mapped_column(Text, default="")
+    retention_months: Mapped[int] = mapped_column(Integer)
+    retention_note: Mapped[str] = mapped_column(Text, default="")
+    count_unit: Mapped[str] = mapped_column(String(80), default="records")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        CheckConstraint(f"sensitivity IN {HOTSPOT_SENSITIVITIES}", name="hotspot_layers_sensitivity_valid"),
+        CheckConstraint("retention_months > 0", name="hotspot_layers_retention_positive"),
+    )
+
+
+class HotspotGrant(Base):
+    """A user's access to a restricted layer, given by an admin."""
+
+    __tablename__ = "hotspot_grants"
+    layer_id: Mapped[str] = mapped_column(ForeignKey("hotspot_layers.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    access: Mapped[str] = mapped_column(String(8))
+    granted_by: Mapped[str] = mapped_column(String(80))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (CheckConstraint(f"access IN {HOTSPOT_GRANT_ACCESS}", name="hotspot_grants_access_valid"),)
+
+
+class GazetteerPlace(Base):
+    """A named place; without a point it is unplaced. A place with a layer is private to that (restricted) layer."""
+
+    __tablename__ = "gazetteer_places"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list] = mapped_column(JSONB, default=list)
+    layer_id: Mapped[str | None] = mapped_column(ForeignKey("hotspot_layers.id"))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    sources: Mapped[list] = mapped_column(JSONB, default=list)
+    placed_by: Mapped[str | None] = mapped_column(String(80))
+    placed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (UniqueConstraint("layer_id", "name_key", name="gazetteer_places_one_name",
+                                       postgresql_nulls_not_distinct=True),)
+
+
+class HotspotPoint(Base):
+    """A record of a layer: at its own point, at a named place, or for a whole area (e.g. a borough total)."""
+
+    __tablename__ = "hotspot_points"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    layer_id: Mapped[str] = mapped_column(ForeignKey("hotspot_layers.id"))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("gazetteer_places.id"), index=True)
+    place_name_given: Mapped[str] = mapped_column(Text, default="")
+    area_code: Mapped[str | None] = mapped_column(String(32))
+    observed_from: Mapped[date] = mapped_column(Date)
+    observed_to: Mapped[date] = mapped_column(Date)
+    count: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    seed_key: Mapped[str | None] = mapped_column(Text, unique=True)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_by: Mapped[str | None] = mapped_column(String(80))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("geom IS NOT NULL OR place_id IS NOT NULL OR area_code IS NOT NULL",
+                        name="hotspot_points_located"),
+        CheckConstraint("observed_to >= observed_from", name="hotspot_points_observed_ordered"),
+        CheckConstraint("count IS NULL OR count >= 0", name="hotspot_points_count_valid"),
+        sa.Index("ix_hotspot_points_layer_observed", "layer_id", "observed_from"),
+    )
+
+
+class HotspotPointHistory(Base):
+    """Append-only (a trigger rejects UPDATE and DELETE): every change to a point with its old and new values."""
+
+    __tablename__ = "hotspot_point_history"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    point_id: Mapped[int] = mapped_column(sa.BigInteger, ForeignKey("hotspot_points.id"), index=True)
+    layer_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    changed_by: Mapped[str] = mapped_column(String(80))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    old_values: Mapped[dict | None] = mapped_column(JSONB)
+    new_values: Mapped[dict | None] = mapped_column(JSONB)
+    __table_args__ = (
+        CheckConstraint(f"action IN {HOTSPOT_HISTORY_ACTIONS}", name="hotspot_point_history_action_valid"),
+    )
+
+
+class HotspotAudit(Base):
+    """Append-only (a trigger rejects UPDATE, DELETE and TRUNCATE): reads of restricted layers, writes to any."""
+
+    __tablename__ = "hotspot_audit"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    username: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(16), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    layer_id: Mapped[str | None] = mapped_column(String(64))
+    feature_count: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict] = mapped_column(JSONB, default=dict)
+    __table_args__ = (sa.Index("ix_hotspot_audit_layer_at", "layer_id", "at"),)

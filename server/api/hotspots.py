@@ -1,0 +1,145 @@
+"""Hotspot analysis layers: GET /api/hotspots/gi, /kde and /clusters.
+
+Police.uk crime is public, so its analyses need no sign-in (like /api/layers). A hotspot layer as the source needs
+read access to that layer, checked before the cache is consulted; reads of a restricted layer are audited on every
+request, cached or not. Responses are cached per input and data version, with an ETag
+(server.api.caching).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from server.api import engine
+from server.api.caching import cached_response
+from server.api.errors import ApiError
+from server.api.hotspot_layers import caller, date_range, domain_errors
+from server.domain import hotspot_analysis as analysis
+from server.domain import hotspot_records as records
+from server.store import hotspots as hotspot_store
+from server.store.db import transaction
+
+bp = Blueprint("hotspots", __name__, url_prefix="/api/hotspots")
+GEOJSON = "application/geo+json"
+GI_PARAMS = ("metric", "period", "geography", "cell", "tolerance", "permutations", "seed", "inference", "fdr")
+SOURCE_PARAMS = ("source", "metric", "period", "from", "to")
+KDE_PARAMS = (*SOURCE_PARAMS, "bandwidth", "cell")
+CLUSTER_PARAMS = (*SOURCE_PARAMS, "eps", "min_points")
+
+
+def _check_args(allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(request.args) - set(allowed))
+    if unknown:
+        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(allowed)}")
+
+
+def _number(name: str, default: float | None, whole: bool = False) -> Any:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a number, not '{raw}'") from None
+    if whole:
+        if not value.is_integer():
+            raise ApiError(400, f"{name} must be a whole number, not '{raw}'")
+        return int(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ApiError(400, f"{name} must be a finite number")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = request.args.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ApiError(400, f"{name} must be true or false")
+    return raw == "true"
+
+
+def _point_source() -> analysis.PointSource:
+    source = request.args.get("source", "").strip() or analysis.CRIME
+    if source == analysis.CRIME:
+        if request.args.get("from") or request.args.get("to"):
+            raise ApiError(400, "from/to apply to hotspot layers; for source=crime use period (e.g. 2022-01/2022-11)")
+        return analysis.PointSource(analysis.CRIME, request.args.get("metric") or "all-crime",
+                                    request.args.get("period") or None)
+    if request.args.get("metric") or request.args.get("period"):
+        raise ApiError(400, f"metric and period apply to source=crime; for '{source}' use from and to")
+    date_from, date_to = date_range()
+    return analysis.PointSource(source, None, None, date_from, date_to)
+
+
+def _geojson(build: Callable[[], dict[str, Any]]) -> bytes:
+    try:
+        body = build()
+    except analysis.AnalysisNotFound as error:
+        raise ApiError(404, str(error)) from None
+    except analysis.AnalysisError as error:
+        raise ApiError(400, str(error)) from None
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _point_layer(kind: str, key_request: Any, build: Callable[[Any, analysis.PointData], dict[str, Any]]) -> Response:
+    """Serve an analysis of points: crime for anyone, a hotspot layer only for those who may read it."""
+    source: analysis.PointSource = key_request.points
+    key = f"hotspots|{kind}|{json.dumps(asdict(key_request), default=str, sort_keys=True)}"
+    if source.source == analysis.CRIME:
+        return cached_response(key, lambda db: _geojson(lambda: build(db, analysis.crime_points(
+            db, source.metric, source.period))), GEOJSON)
+    who = caller()
+    with domain_errors(who), transaction(engine()) as db:
+        layer = _source_layer(db, who, source.source)
+        used = len(hotspot_store.layer_coordinates(db, layer["id"], source.date_from, source.date_to))
+        records.audit_read(db, layer, who, f"read-{kind}", used,
+                           {"from": source.date_from, "to": source.date_to, "params": dict(request.args)})
+    response = cached_response(key, lambda db: _geojson(lambda: build(db, analysis.layer_points(
+        db, layer, source.date_from, source.date_to))), GEOJSON)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _source_layer(db: Any, who: records.Caller | None, source: str) -> dict[str, Any]:
+    if hotspot_store.get_layer(db, source) is None:
+        visible = [layer["id"] for layer in records.visible_layers(db, who)]
+        raise ApiError(400, f"unknown source '{source}'; valid: {', '.join([analysis.CRIME, *visible])}")
+    return records.require_layer(db, source, who, records.READ, "analysis")
+
+
+@bp.get("/gi")
+def gi_star():
+    _check_args(GI_PARAMS)
+    gi = analysis.GiRequest(
+        metric=request.args.get("metric") or "all-crime", period=request.args.get("period") or None,
+        geography=request.args.get("geography") or "lsoa",
+        cell=_number("cell", analysis.DEFAULTS["cell"]), tolerance=_number("tolerance", analysis.DEFAULTS["tolerance"]),
+        permutations=_number("permutations", analysis.DEFAULTS["permutations"], whole=True),
+        seed=_number("seed", analysis.DEFAULTS["seed"], whole=True),
+        inference=request.args.get("inference") or "z_sim", fdr=_bool("fdr", True))
+    if gi.geography != "hex" and request.args.get("cell"):
+        raise ApiError(400, "cell applies to geography=hex only")
+    key = f"hotspots|gi|{json.dumps(asdict(gi), sort_keys=True)}"
+    return cached_response(key, lambda db: _geojson(lambda: analysis.build_gi(db, gi)), GEOJSON)
+
+
+@bp.get("/kde")
+def kernel_density():
+    _check_args(KDE_PARAMS)
+    kde = analysis.KdeRequest(_point_source(), _number("bandwidth", None),
+                              _number("cell", analysis.DEFAULTS["kde_cell"]))
+    return _point_layer("kde", kde, lambda db, data: analysis.build_kde(db, kde, data))
+
+
+@bp.get("/clusters")
+def clusters():
+    _check_args(CLUSTER_PARAMS)
+    request_ = analysis.ClusterRequest(_point_source(), _number("eps", analysis.DEFAULTS["eps"]),
+                                       _number("min_points", analysis.DEFAULTS["min_points"], whole=True))
+    return _point_layer("clusters", request_, lambda _db, data: analysis.build_clusters(request_, data))

@@ -37,12 +37,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         maps,
         openapi,
         pages,
+        patrols,
         populations,
     )
 
     errors.register(app)
     blueprints = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp,
-                  hotspot_layers.bp, hotspots.bp, openapi.bp, pages.bp)
+                  hotspot_layers.bp, hotspots.bp, patrols.bp, openapi.bp, pages.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

@@ -27,6 +27,7 @@ from server.store import accounts
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
 from server.store import hotspots as hotspot_store
+from server.store import patrols as patrol_store
 from server.store import statistics as statistics_store
 from server.store.db import engine_for, transaction
 from server.store.models import BOUNDARY_KINDS
@@ -193,6 +194,17 @@ def users_password(username: str) -> None:
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"password of '{username}' changed")
+
+
+@users.command("team")
+@click.argument("username")
+@click.argument("team", required=False)
+def users_team(username: str, team: str | None) -> None:
+    """Put USERNAME in TEAM (patrol areas are shared within a team); without TEAM, take them out of any team."""
+    with transaction(_engine()) as session:
+        if not patrol_store.set_user_team(session, username, team):
+            raise click.ClickException(f"no user '{username}'")
+    click.echo(f"'{username}' is in team {team!r}" if team else f"'{username}' is in no team")
 
 
 @cli.group()

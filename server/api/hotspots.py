@@ -38,7 +38,7 @@ def _check_args(allowed: tuple[str, ...]) -> None:
         raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(allowed)}")
 
 
-def _number(name: str, default: float | None, whole: bool = False) -> Any:
+def number_arg(name: str, default: float | None, whole: bool = False) -> Any:
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
@@ -64,7 +64,7 @@ def _bool(name: str, default: bool) -> bool:
     return raw == "true"
 
 
-def _point_source() -> analysis.PointSource:
+def point_source() -> analysis.PointSource:
     source = request.args.get("source", "").strip() or analysis.CRIME
     if source == analysis.CRIME:
         if request.args.get("from") or request.args.get("to"):
@@ -87,7 +87,7 @@ def _geojson(build: Callable[[], dict[str, Any]]) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def _point_layer(kind: str, key_request: Any, build: Callable[[Any, analysis.PointData], dict[str, Any]]) -> Response:
+def point_analysis(kind: str, key_request: Any, build: Callable[[Any, analysis.PointData], dict[str, Any]]) -> Response:
     """Serve an analysis of points: crime for anyone, a hotspot layer only for those who may read it."""
     source: analysis.PointSource = key_request.points
     key = f"hotspots|{kind}|{json.dumps(asdict(key_request), default=str, sort_keys=True)}"
@@ -119,9 +119,10 @@ def gi_star():
     gi = analysis.GiRequest(
         metric=request.args.get("metric") or "all-crime", period=request.args.get("period") or None,
         geography=request.args.get("geography") or "lsoa",
-        cell=_number("cell", analysis.DEFAULTS["cell"]), tolerance=_number("tolerance", analysis.DEFAULTS["tolerance"]),
-        permutations=_number("permutations", analysis.DEFAULTS["permutations"], whole=True),
-        seed=_number("seed", analysis.DEFAULTS["seed"], whole=True),
+        cell=number_arg("cell", analysis.DEFAULTS["cell"]),
+        tolerance=number_arg("tolerance", analysis.DEFAULTS["tolerance"]),
+        permutations=number_arg("permutations", analysis.DEFAULTS["permutations"], whole=True),
+        seed=number_arg("seed", analysis.DEFAULTS["seed"], whole=True),
         inference=request.args.get("inference") or "z_sim", fdr=_bool("fdr", True))
     if gi.geography != "hex" and request.args.get("cell"):
         raise ApiError(400, "cell applies to geography=hex only")
@@ -132,14 +133,14 @@ def gi_star():
 @bp.get("/kde")
 def kernel_density():
     _check_args(KDE_PARAMS)
-    kde = analysis.KdeRequest(_point_source(), _number("bandwidth", None),
-                              _number("cell", analysis.DEFAULTS["kde_cell"]))
-    return _point_layer("kde", kde, lambda db, data: analysis.build_kde(db, kde, data))
+    kde = analysis.KdeRequest(point_source(), number_arg("bandwidth", None),
+                              number_arg("cell", analysis.DEFAULTS["kde_cell"]))
+    return point_analysis("kde", kde, lambda db, data: analysis.build_kde(db, kde, data))
 
 
 @bp.get("/clusters")
 def clusters():
     _check_args(CLUSTER_PARAMS)
-    request_ = analysis.ClusterRequest(_point_source(), _number("eps", analysis.DEFAULTS["eps"]),
-                                       _number("min_points", analysis.DEFAULTS["min_points"], whole=True))
-    return _point_layer("clusters", request_, lambda _db, data: analysis.build_clusters(request_, data))
+    request_ = analysis.ClusterRequest(point_source(), number_arg("eps", analysis.DEFAULTS["eps"]),
+                                       number_arg("min_points", analysis.DEFAULTS["min_points"], whole=True))
+    return point_analysis("clusters", request_, lambda _db, data: analysis.build_clusters(request_, data))

@@ -55,6 +55,7 @@ MAP_PARAMETERS = [
     _query("title", "title instead of '<metric>, <period>'"),
     _query("labels", "area names where they fit (default true)", {"type": "boolean"}),
 ]
+PATROL_ID = {"name": "patrol_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 LAYER_DESCRIPTION = (
     "Each feature carries value, class (0-based; null = no data), color, rank (1 = highest) and rank_of. "
     "The top-level legend gives method, k, breaks and each class's lower and upper bound, colour and count; "
@@ -192,6 +193,58 @@ PATHS: dict[str, Any] = {
                    "CSV tables, one PDF, and a README listing what could not be produced and why",
         "parameters": [{"name": "year", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "zip", "content": {"application/zip": {}}}, "400": ERROR}}},
+    "/api/patrol-areas": {
+        "get": {"summary": "Your team's patrol areas (admins: all); archived=true adds archived ones. Role officer.",
+                "security": [{"bearer": []}, {"session": []}],
+                "parameters": [_query("archived", "true to include archived areas", {"type": "boolean"})],
+                "responses": {"200": FEATURES, "401": ERROR, "403": ERROR}},
+        "post": {"summary": "Save a patrol area for your team: name, geometry (Polygon/MultiPolygon, or a LineString "
+                            "route with buffer_m), date_from, date_to, notes; admins may give team",
+                 "security": [{"bearer": []}, {"session": []}],
+                 "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Patrol"}}}},
+                 "responses": {"201": _json("created (a GeoJSON Feature)"), **WRITE_ERRORS}}},
+    "/api/patrol-areas/{patrol_id}": {
+        "get": {"summary": "One patrol area (404 for another team's)", "parameters": [PATROL_ID],
+                "security": [{"bearer": []}, {"session": []}], "responses": {"200": _json("feature"), "404": ERROR}},
+        "patch": {"summary": "Edit fields or geometry (kept in the history); {\"archived\": true|false}",
+                  "parameters": [PATROL_ID], "security": [{"bearer": []}, {"session": []}],
+                  "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Patrol"}}}},
+                  "responses": {"200": _json("feature"), **WRITE_ERRORS, "404": ERROR}},
+        "delete": {"summary": "Archive (nothing is deleted; PATCH archived=false restores)", "parameters": [PATROL_ID],
+                   "security": [{"bearer": []}, {"session": []}],
+                   "responses": {"200": _json("archived feature"), "401": ERROR, "403": ERROR, "404": ERROR}}},
+    "/api/patrol-areas/{patrol_id}/history": {"get": {
+        "summary": "Who changed what and when (old and new values)", "parameters": [PATROL_ID],
+        "security": [{"bearer": []}, {"session": []}], "responses": {"200": _json("history"), "404": ERROR}}},
+    "/api/patrol-areas/{patrol_id}/summary": {"get": {
+        "summary": "What is inside a saved patrol area (see POST /api/patrol-areas/summary)",
+        "parameters": [PATROL_ID, _query("period", "crime period; default the last 3 loaded months")],
+        "security": [{"bearer": []}, {"session": []}],
+        "responses": {"200": _json("summary"), "400": ERROR, "404": ERROR}}},
+    "/api/patrol-areas/{patrol_id}/export.{fmt}": {"get": {
+        "summary": "The patrol area with its summary as GeoJSON, KML (phones, in-car systems) or a PDF briefing",
+        "parameters": [PATROL_ID, _path_param("fmt", "geojson, kml or pdf"), _query("period", "crime period")],
+        "security": [{"bearer": []}, {"session": []}], "responses": {"200": {"description": "the file"},
+                                                                      "404": ERROR}}},
+    "/api/patrol-areas/summary": {"post": {
+        "summary": "Summary of a drawn geometry without saving it: area, wards (both sets), clusters and LSOAs with "
+                   "the share inside, crimes by type with the change on the previous period, density against the "
+                   "borough, hotspot records inside (layers you may read), significant Gi* hot spots covered",
+        "parameters": [_query("period", "crime period; default the last 3 loaded months")],
+        "security": [{"bearer": []}, {"session": []}],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "geometry": {"type": "object"}, "buffer_m": {"type": "number"}}}}}},
+        "responses": {"200": _json("summary"), "400": ERROR, "401": ERROR, "403": ERROR}}},
+    "/api/patrol-areas/suggest": {"get": {
+        "summary": "Up to n candidate patrol areas from DBSCAN clusters of crime points (or of a hotspot layer you "
+                   "may read), each between min_km2 and max_km2, most records first",
+        "parameters": [_query("source", "crime (default) or a hotspot layer id"), _query("metric", "crime metric"),
+                       _query("period", "crime period"), _query("from", "hotspot layer: observed from"),
+                       _query("to", "hotspot layer: observed to"), _query("eps", "metres"),
+                       _query("min_points", "records"), _query("n", "1-20 (default 5)"),
+                       _query("min_km2", "default 0.05"), _query("max_km2", "default 2")],
+        "security": [{"bearer": []}, {"session": []}],
+        "responses": {"200": FEATURES, "400": ERROR, "401": ERROR, "403": ERROR}}},
     "/api/metrics": {"get": {
         "summary": "Metrics with their periods, measures and where they can be mapped",
         "responses": {"200": _json("metrics")}}},
@@ -223,6 +276,12 @@ SPEC: dict[str, Any] = {
         "responses": {"Error": _json("error", {"type": "object", "properties": {"error": {
             "type": "object", "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}})},
         "schemas": {
+            "Patrol": {"type": "object", "properties": {
+                "name": {"type": "string"}, "geometry": {"type": "object", "description": "GeoJSON, lon/lat"},
+                "buffer_m": {"type": "number", "description": "route width each side, 5-1000 m"},
+                "date_from": {"type": "string", "format": "date"}, "date_to": {"type": "string", "format": "date"},
+                "notes": {"type": "string"}, "team": {"type": "string", "description": "admins only"},
+                "archived": {"type": "boolean", "description": "PATCH only"}}},
             "BoundarySet": {"type": "object", "properties": {
                 "id": {"type": "string"}, "kind": {"type": "string"}, "title": {"type": "string"},
                 "valid_from": {"type": "string", "format": "date", "nullable": True},

@@ -331,3 +331,15 @@ def study_area_set(session: Session) -> str | None:
         SELECT s.id FROM boundary_sets s WHERE EXISTS (SELECT 1 FROM areas a WHERE a.set_id = s.id)
         ORDER BY (s.kind = 'lsoa') DESC, (s.kind = 'ward') DESC, s.valid_from DESC NULLS LAST, s.id
         LIMIT 1""")).scalar()
+
+
+def points_inside(session: Session, layer_id: str, geometry_geojson: str, date_from: date | None,
+                  date_to: date | None) -> dict[str, Any]:
+    """Records of a layer located inside a geometry (own point or their place's), and their summed count."""
+    clauses, params = _filters(layer_id, date_from, date_to, "exclude")
+    clauses.append(f"ST_Covers(ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326), {LOCATION})")
+    row = session.execute(text(f"""
+        SELECT count(*) AS records, coalesce(sum(coalesce(p.count, 1)), 0) AS weight
+        FROM hotspot_points p LEFT JOIN gazetteer_places pl ON pl.id = p.place_id
+        WHERE {' AND '.join(clauses)}"""), {**params, "geom": geometry_geojson}).mappings().one()
+    return dict(row)

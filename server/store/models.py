@@ -37,6 +37,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))
+    team: Mapped[str | None] = mapped_column(String(80))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="users_role_valid"),)
@@ -349,3 +350,37 @@ class HotspotAudit(Base):
     feature_count: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict] = mapped_column(JSONB, default=dict)
     __table_args__ = (sa.Index("ix_hotspot_audit_layer_at", "layer_id", "at"),)
+
+
+class PatrolArea(Base):
+    """A task force's planned patrol area (a drawn polygon, or a route widened by buffer_m)."""
+
+    __tablename__ = "patrol_areas"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    team: Mapped[str] = mapped_column(String(80), index=True)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+    route = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=False), nullable=True)
+    buffer_m: Mapped[float | None] = mapped_column(Float)
+    date_from: Mapped[date | None] = mapped_column(Date)
+    date_to: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, server_default="")
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("date_to IS NULL OR date_from IS NULL OR date_to >= date_from",
+                        name="patrol_areas_dates_ordered"),
+    )
+
+
+class PatrolAreaHistory(Base):
+    __tablename__ = "patrol_area_history"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    patrol_area_id: Mapped[int] = mapped_column(ForeignKey("patrol_areas.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    changed_by: Mapped[str] = mapped_column(String(80))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    old = mapped_column(JSONB, nullable=True)
+    new = mapped_column(JSONB, nullable=True)

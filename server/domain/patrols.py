@@ -1,0 +1,222 @@
+"""Task-force patrol areas: checking drawn geometries, and their KML and PDF briefing forms."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import shapely
+from pyproj import Transformer
+from shapely import LineString, MultiPolygon, Polygon
+from shapely.geometry import mapping, shape
+from shapely.validation import explain_validity
+
+BNG = 27700
+MAX_AREA_KM2 = 60.0  # a sixth of the borough: bigger is not a patrol area
+MAX_VERTICES = 5000
+MIN_BUFFER_M, MAX_BUFFER_M = 5.0, 1000.0
+ENGLAND_BOUNDS = (-6.5, 49.8, 2.1, 55.9)
+TO_BNG = Transformer.from_crs(4326, BNG, always_xy=True)
+FROM_BNG = Transformer.from_crs(BNG, 4326, always_xy=True)
+
+
+def transform(transformer: Transformer, geometry):
+    return shapely.transform(geometry, lambda x, y: transformer.transform(x, y), interleaved=False)
+
+
+class PatrolGeometryError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class PatrolGeometry:
+    area: MultiPolygon  # lon/lat
+    route: LineString | None = None
+    buffer_m: float | None = None
+
+
+def parse_patrol_geometry(geometry: dict[str, Any] | None, buffer_m: float | None = None) -> PatrolGeometry:
+    """A drawn Polygon/MultiPolygon, or a route (LineString) widened by buffer_m metres; lon/lat GeoJSON."""
+    if not isinstance(geometry, dict) or "type" not in geometry:
+        raise PatrolGeometryError("send a GeoJSON geometry: Polygon, MultiPolygon, or LineString with buffer_m")
+    try:
+        drawn = shape(geometry)
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException) as error:
+        raise PatrolGeometryError(f"not a valid GeoJSON geometry ({error})") from None
+    _check_size_and_place(drawn)
+    if isinstance(drawn, LineString):
+        return _route_area(drawn, buffer_m)
+    if not isinstance(drawn, Polygon | MultiPolygon):
+        raise PatrolGeometryError(f"a patrol area is a Polygon, a MultiPolygon or a LineString route, "
+                                  f"not a {drawn.geom_type}")
+    if not drawn.is_valid:
+        raise PatrolGeometryError(f"the polygon is not valid: {explain_validity(drawn)}; "
+                                  "redraw it so that its edges do not cross")
+    area = MultiPolygon([drawn]) if isinstance(drawn, Polygon) else drawn
+    _check_area(area)
+    return PatrolGeometry(area)
+
+
+def _check_size_and_place(drawn) -> None:
+    if drawn.is_empty:
+        raise PatrolGeometryError("the geometry is empty")
+    if shapely.get_num_coordinates(drawn) > MAX_VERTICES:
+        raise PatrolGeometryError(f"the geometry has more than {MAX_VERTICES} vertices; simplify it")
+    west, south, east, north = ENGLAND_BOUNDS
+    minx, miny, maxx, maxy = drawn.bounds
+    if minx < west or maxx > east or miny < south or maxy > north:
+        raise PatrolGeometryError("the geometry is not in England; coordinates must be longitude, latitude")
+
+
+def _route_area(route: LineString, buffer_m: float | None) -> PatrolGeometry:
+    if buffer_m is None or not MIN_BUFFER_M <= buffer_m <= MAX_BUFFER_M:
+        raise PatrolGeometryError(f"a route needs buffer_m from {MIN_BUFFER_M:g} to {MAX_BUFFER_M:g} metres")
+    widened = transform(FROM_BNG, transform(TO_BNG, route).buffer(buffer_m))
+    area = MultiPolygon([widened]) if isinstance(widened, Polygon) else widened
+    _check_area(area)
+    return PatrolGeometry(area, route, buffer_m)
+
+
+def area_km2(area: MultiPolygon) -> float:
+    return transform(TO_BNG, area).area / 1e6
+
+
+def _check_area(area: MultiPolygon) -> None:
+    size = area_km2(area)
+    if size > MAX_AREA_KM2:
+        raise PatrolGeometryError(f"the area is {size:.1f} km²; a patrol area may be at most {MAX_AREA_KM2:g} km²")
+    if size <= 0:
+        raise PatrolGeometryError("the area has no size")
+
+
+def as_geojson(geometry) -> dict[str, Any]:
+    return mapping(geometry)
+
+
+def to_kml(patrol: dict[str, Any], summary: dict[str, Any]) -> bytes:
+    """KML 2.2 for phones and in-car systems: the area (and route) with its summary as the description."""
+    area = shape(patrol["geometry"])
+    placemarks = [_placemark(patrol["name"], _summary_text(patrol, summary), _kml_polygons(area))]
+    if patrol.get("route"):
+        coordinates = " ".join(f"{x:.6f},{y:.6f}" for x, y in shape(patrol["route"]).coords)
+        placemarks.append(_placemark(f"{patrol['name']} (route)", f"buffer {patrol['buffer_m']:g} m",
+                                     f"<LineString><coordinates>{coordinates}</coordinates></LineString>"))
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+            f"<name>{escape(patrol['name'])}</name>"
+            '<Style id="patrol"><LineStyle><color>ff2039e6</color><width>3</width></LineStyle>'
+            "<PolyStyle><color>402039e6</color></PolyStyle></Style>"
+            + "".join(placemarks) + "</Document></kml>\n").encode()
+
+
+def _placemark(name: str, description: str, geometry_xml: str) -> str:
+    return (f"<Placemark><name>{escape(name)}</name><description>{escape(description)}</description>"
+            f"<styleUrl>#patrol</styleUrl>{geometry_xml}</Placemark>")
+
+
+def _kml_polygons(area: MultiPolygon) -> str:
+    def ring(coords) -> str:
+        return " ".join(f"{x:.6f},{y:.6f}" for x, y in coords)
+
+    polygons = []
+    for polygon in area.geoms:
+        inner = "".join(f"<innerBoundaryIs><LinearRing><coordinates>{ring(r.coords)}</coordinates></LinearRing>"
+                        "</innerBoundaryIs>" for r in polygon.interiors)
+        polygons.append(f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{ring(polygon.exterior.coords)}"
+                        f"</coordinates></LinearRing></outerBoundaryIs>{inner}</Polygon>")
+    return f"<MultiGeometry>{''.join(polygons)}</MultiGeometry>"
+
+
+def _summary_text(patrol: dict[str, Any], summary: dict[str, Any]) -> str:
+    lines = [f"Team: {patrol['team']}", f"Area: {summary['area_km2']:.2f} km²",
+             f"Dates: {patrol.get('date_from') or '…'} to {patrol.get('date_to') or '…'}"]
+    crime = summary.get("crime")
+    if crime:
+        lines.append(f"Crimes {crime['period']}: {crime['total']} (previous period {crime['previous_total']})")
+    if patrol.get("notes"):
+        lines.append(f"Notes: {patrol['notes']}")
+    return "\n".join(lines)
+
+
+def briefing_pdf(patrol: dict[str, Any], summary: dict[str, Any], wards: gpd.GeoDataFrame,
+                 crime_points: gpd.GeoSeries) -> bytes:
+    """A one-page A4 briefing: map of the area over the wards with the crimes inside, and the summary."""
+    area = gpd.GeoSeries([shape(patrol["geometry"])], crs=4326).to_crs(BNG)
+    figure = plt.figure(figsize=(8.27, 11.69), dpi=100)
+    try:
+        figure.text(0.06, 0.96, patrol["name"], fontsize=16, fontweight="bold", va="top")
+        figure.text(0.06, 0.935, _subtitle(patrol), fontsize=9, va="top", color="#333333")
+        axes = figure.add_axes((0.06, 0.45, 0.88, 0.46))
+        _draw_briefing_map(axes, area, wards.to_crs(BNG), crime_points.to_crs(BNG))
+        figure.text(0.06, 0.42, "\n".join(_briefing_lines(patrol, summary)), fontsize=8.5, va="top",
+                    family="DejaVu Sans")
+        figure.text(0.06, 0.02, "Contains OS data © Crown copyright and database right. Source: Office for National "
+                    "Statistics licensed under the Open Government Licence v3.0.\nCrime: data.police.uk, Open "
+                    "Government Licence v3.0. Crime locations are anonymised snap points.", fontsize=6,
+                    color="#444444")
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="pdf", metadata={"CreationDate": None, "ModDate": None})
+        return buffer.getvalue()
+    finally:
+        plt.close(figure)
+
+
+def _subtitle(patrol: dict[str, Any]) -> str:
+    dates = f"{patrol.get('date_from') or '…'} to {patrol.get('date_to') or '…'}"
+    return f"Team {patrol['team']} · {dates} · drawn by {patrol['created_by']}"
+
+
+def _draw_briefing_map(axes, area: gpd.GeoSeries, wards: gpd.GeoDataFrame, points: gpd.GeoSeries) -> None:
+    minx, miny, maxx, maxy = area.total_bounds
+    pad = max(maxx - minx, maxy - miny) * 0.25 + 200
+    wards.plot(ax=axes, facecolor="#f7f7f7", edgecolor="#969696", linewidth=0.6)
+    area.plot(ax=axes, facecolor="#e6392033", edgecolor="#e63920", linewidth=2)
+    if len(points):
+        points.plot(ax=axes, color="#08519c", markersize=4, alpha=0.7)
+    axes.set_xlim(minx - pad, maxx + pad)
+    axes.set_ylim(miny - pad, maxy + pad)
+    axes.set_aspect("equal")
+    axes.set_axis_off()
+
+
+def _briefing_lines(patrol: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    lines = [f"Area {summary['area_km2']:.2f} km²"]
+    crime = summary.get("crime")
+    if crime:
+        density = crime["density_per_km2"]
+        borough = crime["borough_density_per_km2"]
+        lines.append(f"Crimes {crime['period']}: {crime['total']} ({density:.0f} per km², borough {borough:.0f}); "
+                     f"previous period {crime['previous_total']}")
+        lines += [f"   {row['type']}: {row['count']} ({row['change']:+d})" for row in crime["by_type"][:10]]
+    for set_summary in summary.get("areas", []):
+        areas = set_summary["areas"]
+        names = ", ".join(f"{a['name']} ({a['share_of_patrol'] * 100:.0f}%)" for a in areas[:5])
+        more = f" and {len(areas) - 5} more" if len(areas) > 5 else ""
+        lines.append(f"{set_summary['title']}: {names}{more}")
+    for layer in summary.get("hotspot_points", []):
+        if layer["records"]:
+            lines.append(f"{layer['title']}: {layer['records']} records inside (total count {layer['count']:g})")
+    spots = summary.get("gi_hot_spots") or []
+    if spots:
+        lines.append(f"Significant Gi* hot spots covered ({len(spots)}): {', '.join(spots[:4])}")
+    if patrol.get("notes"):
+        lines.append(f"Notes: {patrol['notes']}")
+    return [wrapped for line in lines for wrapped in _wrap(line, 115)][:40]
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    indent = line[: len(line) - len(line.lstrip())]
+    words, out, current = line.split(), [], indent
+    for word in words:
+        if len(current) + len(word) + 1 > width and current.strip():
+            out.append(current)
+            current = indent + "      " + word
+        else:
+            current = f"{current} {word}" if current.strip() else f"{current}{word}"
+    return [*out, current]

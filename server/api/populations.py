@@ -39,7 +39,7 @@ def load_population(set_id: str):
         try:
             table = read_population_csv(upload.read(), upload.filename, boundary_store.area_codes(db, set_id))
         except PopulationFileError as error:
-            raise ApiError(400, str(error), file=error.file, problems=error.problems) from None
+            raise ApiError(400, error.message, **error.as_dict()) from None
         count = statistics_store.replace_populations(db, set_id, table.values, table.year, table.source,
                                                      derived=False)
     return jsonify({"set": set_id, "areas": count, "year": table.year, "source": table.source}), 201

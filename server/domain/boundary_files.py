@@ -18,32 +18,18 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 from shapely import MultiPolygon, Polygon
 
+from server.domain.file_errors import FileProblems
+
 # Generous bounds around England (and its offshore islands) in lon/lat.
 ENGLAND_BOUNDS = (-6.5, 49.8, 2.1, 55.9)
 MAX_ZIP_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024
 MAX_ZIP_MEMBERS = 200
-MAX_REPORTED_PROBLEMS = 20
 SHAPEFILE_REQUIRED = (".shp", ".shx", ".dbf")
 SUPPORTED_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".shp")
 
 
-class BoundaryFileError(Exception):
+class BoundaryFileError(FileProblems):
     """A boundary file that cannot be loaded; `problems` lists each reason."""
-
-    def __init__(self, file: str, problems: list[str]):
-        self.file = file
-        self.problems = problems[:MAX_REPORTED_PROBLEMS]
-        self.more = max(0, len(problems) - MAX_REPORTED_PROBLEMS)
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        listed = "; ".join(self.problems)
-        extra = f"; and {self.more} more" if self.more else ""
-        return f"{self.file}: {listed}{extra}"
-
-    def as_dict(self) -> dict:
-        return {"file": self.file, "problems": self.problems, "more_problems": self.more}
 
 
 @dataclass

@@ -38,13 +38,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from server.domain.boundary_files import file_checksum
+from server.domain.file_errors import FileProblems
 from server.store import crime as store
 from server.store.db import transaction
 
 POLICE_COLUMNS = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
                   "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context")
 SUPPORTED_SUFFIXES = (".csv", ".csv.gz")
-MAX_REPORTED_PROBLEMS = 20
 MAX_CHECKED_PROBLEMS = 1000
 PROGRESS_EVERY_ROWS = 2000
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
@@ -56,23 +56,8 @@ LONGITUDE_FIELD = store.STAGING_COLUMNS.index("longitude")
 RowProgress = Callable[[int], None]
 
 
-class CrimeFileError(Exception):
+class CrimeFileError(FileProblems):
     """A crime file that cannot be imported; `problems` lists each reason (with its line number)."""
-
-    def __init__(self, file: str, problems: list[str]):
-        self.file = file
-        self.problems = problems[:MAX_REPORTED_PROBLEMS]
-        self.more = max(0, len(problems) - MAX_REPORTED_PROBLEMS)
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        extra = f"; and {self.more} more" if self.more else ""
-        return f"{self.file}: {'; '.join(self.problems)}{extra}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "problems": self.problems, "more_problems": self.more,
-                "message": self.message}
 
 
 def crime_type_slug(crime_type: str) -> str:

@@ -6,16 +6,13 @@ import csv
 import io
 from dataclasses import dataclass
 
+from server.domain.file_errors import FileProblems
+
 REQUIRED_COLUMNS = ("code", "population", "year", "source")
-MAX_REPORTED = 20
 
 
-class PopulationFileError(ValueError):
-    def __init__(self, file: str, problems: list[str]):
-        self.file = file
-        self.problems = problems[:MAX_REPORTED]
-        more = len(problems) - MAX_REPORTED
-        super().__init__(f"{file}: {'; '.join(self.problems)}" + (f"; and {more} more" if more > 0 else ""))
+class PopulationFileError(FileProblems):
+    """A population file that cannot be loaded; `problems` lists each reason."""
 
 
 @dataclass(frozen=True)

@@ -1,44 +1,333 @@
-// Entry point: builds the map and its layer switcher from the boundary sets the API offers.
+// Entry point of / and /embed: builds the map from the state in the URL and keeps the two in step.
 import { getJSON } from './api.js';
-import { addBasemap } from './basemap.js';
-import { boundaryLayer } from './boundaries.js';
+import { basemapLayer, setBasemap } from './basemap.js';
+import { Choropleth } from './choropleth.js';
+import { Controls, reconcile } from './controls.js';
+import { download, renderPng } from './export.js';
+import { setupFind } from './find.js';
+import { ExtraLayers, listHotspotLayers } from './hotspot-layers.js';
+import { Hotspots, pointsFilter } from './hotspots.js';
+import { Legend } from './legend.js';
+import { clusterOutlineLayer, hideClusterOutlines, showClusterOutlines } from './outlines.js';
+import { popupContent } from './popup.js';
+import { setupShare } from './share.js';
+import { clearStatus, showStatus, whileLoading } from './status.js';
+import { layerUrl, readState, writeState } from './state.js';
+import { renderTable } from './table.js';
 
-const ATTRIBUTION = 'Contains OS data &copy; Crown copyright and database right. Source: Office for National '
-  + 'Statistics licensed under the Open Government Licence v3.0.';
-const status = document.getElementById('status');
+const EMBED = document.body.dataset.mode === 'embed';
+const ATTRIBUTION = 'Contains OS data &copy; Crown copyright and database right; Office for National Statistics '
+  + '(OGL v3.0). Crime: data.police.uk (OGL v3.0)';
+const LAYER_KEYS = ['set', 'clusters', 'metric', 'period', 'measure', 'method', 'k', 'palette'];
+const HOTSPOT_KEYS = ['heat', 'radius', 'markers', 'hmetric', 'hperiod', 'metric', 'period'];
+const $ = (id) => document.getElementById(id);
 
-function showStatus(text, isError = false) {
-  status.textContent = text;
-  status.classList.toggle('error', isError);
+let state = readState(window.location.search);
+let meta = null;
+let map;
+let choropleth;
+let hotspots;
+let extras;
+let legend;
+let controls = null;
+let find = null;
+let share = null;
+let layerSeq = 0;
+let fitted = Boolean(state.view);
+const notices = { adjust: null, layer: null, hotspots: null, basemap: null };
+
+function basemapUnreachable(text) {
+  notices.basemap = { text, kind: 'info' };
+  renderStatus();
+}
+
+// Performance marks for benchmarks/bench_client.py (first paint of the layer, hotspots drawn, ready).
+function markOnce(name) {
+  if (!performance.getEntriesByName(name).length) performance.mark(name);
+}
+
+function afterPaint(callback) {
+  requestAnimationFrame(() => requestAnimationFrame(callback));
+}
+
+function renderStatus() {
+  const errors = Object.values(notices).filter((n) => n && n.kind === 'error');
+  const shown = errors.length ? errors : Object.values(notices).filter(Boolean);
+  if (!shown.length) clearStatus();
+  else showStatus(shown.map((n) => n.text).join(' '), errors.length ? 'error' : 'info');
+}
+
+function fillOpacity() {
+  if (state.heat) return 0.2; // the heat map carries the message; the areas stay as a faint reference
+  return state.basemap === 'none' ? 0.85 : 0.7;
+}
+
+function renderLegend() {
+  const info = hotspots.legendInfo() || {};
+  info.extra = extras.legendInfo();
+  info.outlines = Boolean(clusterOutlineLayer());
+  legend.render(choropleth.data, info, { title: notices.layer?.kind === 'error' ? notices.layer.text : null,
+    opacity: choropleth.fillOpacity });
+}
+
+// Keep the borough clear of the legend when the window is wide enough to put them side by side.
+// On a wide map the legend sits beside the borough, on a narrow one below it.
+function fitPadding() {
+  const legendBox = document.getElementById('legend');
+  if (!legendBox) return { padding: [12, 12] };
+  const wide = map.getSize().x > 700;
+  return { paddingTopLeft: [12, 12],
+    paddingBottomRight: wide ? [legendBox.offsetWidth + 16, 12] : [8, legendBox.offsetHeight + 16] };
+}
+
+function isEmpty(data) {
+  return data.features.every((f) => !f.properties.value);
+}
+
+async function loadLayer(prefetched = null) {
+  const mine = ++layerSeq;
+  const wanted = state;
+  $('map').dataset.layerUrl = layerUrl(wanted);
+  $('map').dataset.layerState = 'loading';
+  try {
+    const data = await whileLoading('Loading the map layer…', () => prefetched || choropleth.fetch(wanted));
+    if (mine !== layerSeq) return;
+    choropleth.fillOpacity = fillOpacity();
+    choropleth.show(data, wanted);
+    renderLegend();
+    if (!fitted && choropleth.bounds()?.isValid()) {
+      map.fitBounds(choropleth.bounds(), fitPadding());
+      fitted = true;
+    }
+    const police = data.metadata.metric.source === 'police.uk';
+    notices.layer = isEmpty(data) && data.metadata.measure !== 'change'
+      ? { text: police ? 'No crimes recorded for this filter.' : 'No figures for this filter.', kind: 'info' } : null;
+    if (find) find.refresh();
+    if (!EMBED) renderTable($('values-table'), data, focusArea);
+    $('map').dataset.layerState = 'ready';
+    afterPaint(() => markOnce('atlas:layer-drawn'));
+  } catch (error) {
+    if (mine !== layerSeq) return;
+    choropleth.clear();
+    if (!EMBED) renderTable($('values-table'), null);
+    notices.layer = { text: `Could not load the map layer: ${error.message}`, kind: 'error' };
+    $('map').dataset.layerState = 'error';
+  }
+  renderLegend();
+  renderStatus();
+}
+
+async function loadOutlines() {
+  const set = meta?.sets.find((s) => s.id === state.set);
+  if (!state.outlines || state.clusters || set?.kind !== 'ward') {
+    hideClusterOutlines(map);
+  } else {
+    try {
+      await showClusterOutlines(map, state.set);
+    } catch (error) {
+      showStatus(`Could not load the cluster outlines: ${error.message}`, 'error');
+    }
+  }
+  renderLegend();
+}
+
+let hotspotSeq = 0;
+
+async function loadHotspots() {
+  const mine = ++hotspotSeq;
+  const wanted = state;
+  try {
+    $('map').dataset.hotspotState = 'loading';
+    const metadata = await whileLoading('Loading crime points…',
+      () => hotspots.update(wanted, meta?.metrics.get(wanted.metric)));
+    if (mine !== hotspotSeq) return;
+    $('map').dataset.hotspotState = 'ready';
+    afterPaint(() => performance.mark('atlas:hotspots-drawn'));
+    notices.hotspots = metadata && metadata.count === 0
+      ? { text: 'No crimes recorded for this filter (hotspots).', kind: 'info' } : null;
+  } catch (error) {
+    if (mine !== hotspotSeq) return;
+    notices.hotspots = { text: `Could not load crime points: ${error.message || error}`, kind: 'error' };
+    $('map').dataset.hotspotState = 'error';
+  }
+  choropleth.setFillOpacity(fillOpacity());
+  renderLegend();
+  renderStatus();
+}
+
+// The hotspot layers of the API follow the hotspot period (or the map's police.uk period).
+function extraPeriod() {
+  return pointsFilter(state, meta?.metrics.get(state.metric)).period;
+}
+
+function focusArea(code) {
+  if (choropleth.focus(code)) document.body.classList.remove('panel-open');
+}
+
+// Apply a change of state (from the controls): reload what depends on the keys that changed.
+async function update(patch) {
+  const before = state;
+  let next = { ...state, ...patch };
+  if (meta) {
+    const result = reconcile(next, meta);
+    next = result.state;
+    notices.adjust = result.notes.length ? { text: `${result.notes.join('; ')}.`, kind: 'info' } : null;
+  }
+  state = next;
+  writeState(state);
+  if (controls) controls.sync(state);
+  if (share) share.refresh();
+  const changed = (keys) => keys.some((k) => JSON.stringify(before[k]) !== JSON.stringify(state[k]));
+  const tasks = [];
+  if (changed(['basemap'])) {
+    notices.basemap = null;
+    setBasemap(map, state.basemap, basemapUnreachable);
+    choropleth.setFillOpacity(fillOpacity());
+    renderLegend();
+  }
+  if (changed(LAYER_KEYS)) tasks.push(loadLayer());
+  if (changed(['set', 'clusters', 'outlines'])) tasks.push(loadOutlines());
+  if (changed(HOTSPOT_KEYS) && (state.heat || state.markers || before.heat || before.markers)) {
+    tasks.push(loadHotspots());
+  }
+  if (changed(['extra', 'hperiod', 'period', 'metric'])) {
+    tasks.push(extras.sync(state.extra, extraPeriod()).then(renderLegend));
+  }
+  await Promise.all(tasks);
+  renderStatus();
+}
+
+function setupPanel() {
+  const toggle = $('panel-toggle');
+  const close = () => {
+    document.body.classList.remove('panel-open');
+    toggle.setAttribute('aria-expanded', 'false');
+  };
+  toggle.addEventListener('click', () => {
+    const open = !document.body.classList.contains('panel-open');
+    document.body.classList.toggle('panel-open', open);
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open) $('metric').focus();
+  });
+  $('panel-close').addEventListener('click', () => { close(); toggle.focus(); });
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && document.body.classList.contains('panel-open')) { close(); toggle.focus(); }
+  });
+}
+
+function exportTitle() {
+  return choropleth.data ? choropleth.data.legend.title : 'CSP Atlas';
+}
+
+function setupExport() {
+  $('export-png').addEventListener('click', async () => {
+    try {
+      const result = await whileLoading('Preparing the PNG…', () => renderPng({
+        map, choropleth, outlines: clusterOutlineLayer, hotspots, basemapOn: Boolean(basemapLayer()),
+        title: exportTitle(),
+      }));
+      const filename = `csp-atlas_${state.metric}_${(state.period || 'latest').replace('/', '_to_')}_${state.set}`
+        + `${state.clusters ? '-clusters' : ''}.png`;
+      download(result.blob, filename);
+      window.cspAtlas.lastExport = { width: result.width, height: result.height, frame: result.frame,
+        bytes: result.blob.size, filename };
+      showStatus(`Exported ${filename} (${result.width} × ${result.height} px).`, 'info');
+    } catch (error) {
+      showStatus(`Could not export the map: ${error.message}`, 'error');
+    }
+  });
+}
+
+function embedLink() {
+  const control = L.control({ position: 'topright' });
+  control.onAdd = () => {
+    const box = L.DomUtil.create('div', 'embed-title leaflet-bar');
+    const link = document.createElement('a');
+    link.href = `/${window.location.search}`;
+    link.target = '_blank';
+    link.rel = 'noopener';
+    link.textContent = 'CSP Atlas ↗';
+    link.title = 'Open this map in CSP Atlas';
+    box.append(link);
+    return box;
+  };
+  control.addTo(map);
 }
 
 async function start() {
-  const params = new URLSearchParams(window.location.search);
-  const map = L.map('map', { zoomSnap: 0.25 }).setView([51.24, 0.58], 11);
-  addBasemap(map, params.get('basemap'));
+  map = L.map('map', { zoomSnap: 0.25, minZoom: 8, maxZoom: 19, scrollWheelZoom: !EMBED });
+  if (state.view) map.setView([state.view.lat, state.view.lon], state.view.zoom);
+  else map.setView([51.24, 0.58], 11);
   map.attributionControl.addAttribution(ATTRIBUTION);
-  showStatus('Loading boundaries…');
-  const { boundary_sets: sets } = await getJSON('/api/boundary-sets');
-  const bases = {};
-  const overlays = {};
-  for (const set of sets) {
-    const layer = await boundaryLayer(`/api/boundary-sets/${set.id}/features`, set.kind === 'lsoa' ? 'lsoa' : 'ward');
-    if (set.kind === 'ward') {
-      bases[set.title] = layer;
-      overlays[`Ward clusters (${set.id})`] = await boundaryLayer(`/api/boundary-sets/${set.id}/clusters`, 'cluster');
-    } else {
-      overlays[set.title] = layer;
+  setBasemap(map, state.basemap, basemapUnreachable);
+  L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+  legend = new Legend().addTo(map);
+  if (EMBED) embedLink();
+  choropleth = new Choropleth(map, {
+    popup: (feature) => popupContent(feature, {
+      state, data: choropleth.data, metric: meta?.metrics.get(choropleth.data.metadata.metric.id),
+    }),
+  });
+  hotspots = new Hotspots(map);
+  hotspots.onChange = renderLegend;
+  extras = new ExtraLayers(map);
+  // for the browser tests and for anyone poking at the map from the console
+  window.cspAtlas = { map, hotspots, state: () => state, layer: () => choropleth.data, lastExport: null };
+  map.on('moveend', () => {
+    const c = map.getCenter();
+    state = { ...state, view: { zoom: Math.round(map.getZoom() * 100) / 100, lat: c.lat, lon: c.lng } };
+    writeState(state);
+    if (share) share.refresh();
+  });
+
+  // The layer is requested and drawn at once; the catalogue (metrics, boundary sets) arrives alongside and builds the
+  // controls. A state the catalogue corrects (e.g. a table mapped on the wrong boundaries) is drawn again.
+  const firstDraw = loadLayer();
+  let metrics;
+  let sets;
+  try {
+    [metrics, sets] = await whileLoading('Loading the map…', () => Promise.all([
+      getJSON('/api/metrics'), getJSON('/api/boundary-sets')]));
+  } catch (error) {
+    showStatus(`Could not load the map: ${error.message}`, 'error');
+    return;
+  }
+  meta = { metrics: new Map(metrics.metrics.map((m) => [m.id, m])), sets: sets.boundary_sets };
+  if (!meta.sets.length) {
+    showStatus('No boundary sets are loaded yet: load them with scripts/atlas boundaries load.', 'error');
+    return;
+  }
+  if (!EMBED) {
+    controls = new Controls(meta, update);
+    controls.sync(state);
+    find = setupFind({ form: $('find'), input: $('find-input'), list: $('find-list'),
+      features: () => choropleth.features(), focus: focusArea, announce: showStatus });
+    share = setupShare({ linkField: $('share-link'), embedField: $('share-embed'), copyLink: $('copy-link'),
+      copyEmbed: $('copy-embed'), title: exportTitle, announce: (t) => showStatus(t, 'info') });
+    setupPanel();
+    setupExport();
+  }
+  const result = reconcile(state, meta);
+  const corrected = JSON.stringify(result.state) !== JSON.stringify(state);
+  await update(result.state);
+  notices.adjust = result.notes.length ? { text: `${result.notes.join('; ')}.`, kind: 'info' } : null;
+  await Promise.all([corrected ? null : firstDraw, loadOutlines(),
+    state.heat || state.markers ? loadHotspots() : null]);
+  if (find) find.refresh();
+  if (share) share.refresh();
+  if (!EMBED && choropleth.data) renderTable($('values-table'), choropleth.data, focusArea);
+  renderStatus();
+  document.body.dataset.ready = 'true'; // the controls are live (for the browser tests)
+  afterPaint(() => markOnce('atlas:ready'));
+  listHotspotLayers().then(async (layers) => {
+    extras.available = layers;
+    if (controls) controls.setExtraLayers(layers, state);
+    if (layers.length && state.extra.length) {
+      await extras.sync(state.extra, extraPeriod());
+      renderLegend();
     }
-  }
-  const wanted = params.get('wards') || 'wards-2024';
-  const initial = sets.find((s) => s.id === wanted && s.kind === 'ward') || sets.find((s) => s.kind === 'ward');
-  if (initial) {
-    bases[initial.title].addTo(map);
-    map.fitBounds(bases[initial.title].getBounds());
-  }
-  L.control.layers(bases, overlays, { collapsed: window.innerWidth < 600 }).addTo(map);
-  L.control.scale({ imperial: false }).addTo(map);
-  showStatus(sets.length ? '' : 'No boundary sets are loaded yet.');
+  });
 }
 
-start().catch((error) => showStatus(`Could not load the map: ${error.message}`, true));
+start().catch((error) => showStatus(`Could not start the map: ${error.message}`, 'error'))
+  .finally(() => { document.body.dataset.started = 'true'; });

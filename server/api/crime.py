@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import tempfile
+from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path, PurePath
+from threading import Lock
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from werkzeug.datastructures import FileStorage
 
 from server.api import engine
 from server.api.auth import current_user, require_role
+from server.api.boundaries import parse_bbox
 from server.api.errors import ApiError
 from server.domain import police_import
+from server.domain.metrics import POLICE_SOURCE, catalogue
+from server.domain.periods import Period, PeriodError, parse_period
 from server.store import crime as store
+from server.store import statistics as statistics_store
 from server.store.db import transaction
 
 bp = Blueprint("crime", __name__, url_prefix="/api/crime")
@@ -68,3 +77,115 @@ def list_imports():
     with transaction(engine()) as db:
         rows = store.list_imports(db)
     return jsonify({"imports": [_import_json(row) for row in rows]})
+
+
+# --- crime points for the hotspot map ----------------------------------------------------------------------
+
+POINT_PARAMS = ("metric", "period", "bbox")
+_points_cache: OrderedDict[str, bytes] = OrderedDict()  # etag -> gzipped GeoJSON
+POINTS_CACHE_SIZE = 32
+_points_lock = Lock()
+
+
+def _points_period(text: str | None, months: list) -> Period:
+    if not months:
+        raise ApiError(400, "no police.uk crime records are loaded yet")
+    if not text:
+        return Period(months[0], months[-1])
+    try:
+        period = parse_period(text)
+    except PeriodError as error:
+        raise ApiError(400, str(error)) from None
+    if not any(period.contains(m) for m in months):
+        raise ApiError(400, f"no police.uk records for {period.label}; loaded months: "
+                            f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}")
+    return period
+
+
+def _points_types(metric_arg: str, metrics: dict, all_slugs: list[str]) -> tuple[list, list[str] | None]:
+    """The metrics asked for (one, or several joined by commas) and the crime types they cover together."""
+    chosen = []
+    for metric_id in [part.strip() for part in metric_arg.split(",") if part.strip()] or ["all-crime"]:
+        if metric_id not in metrics:
+            police = sorted(m.id for m in metrics.values() if m.is_police)
+            raise ApiError(400, f"unknown metric '{metric_id}'; crime points exist for: {', '.join(police)}")
+        metric = metrics[metric_id]
+        if not metric.is_police:
+            raise ApiError(400, f"'{metric_id}' is a table of the partnership's figures with no locations; crime "
+                                "points exist only for police.uk metrics such as all-crime, asb, vbc, cas or a "
+                                "crime type")
+        chosen.append(metric)
+    if len(chosen) == 1:
+        only = chosen[0]
+        return chosen, list(only.include_types) if only.include_types else None
+    slugs: set[str] = set()
+    for metric in chosen:
+        slugs |= set(metric.include_types) if metric.include_types else set(all_slugs) - set(metric.exclude_types)
+    return chosen, sorted(slugs)
+
+
+def _points_collection(db, args) -> dict[str, Any]:
+    types = store.crime_types(db)
+    metrics = catalogue([(slug, name) for slug, name, _count in types])
+    chosen, include = _points_types(args.get("metric") or "all-crime", metrics, [slug for slug, _n, _c in types])
+    exclude = (list(chosen[0].exclude_types) or None) if len(chosen) == 1 else None
+    months = store.available_months(db)
+    period = _points_period(args.get("period"), months)
+    bbox = parse_bbox(args.get("bbox"))
+    rows = store.crime_points(db, period.start, period.end, include, exclude, bbox)
+    covered = [m for m in months if period.contains(m)]
+    notes = []
+    if len(covered) < period.months:
+        notes.append(f"police.uk data covers {len(covered)} of the {period.months} months of {period.label}")
+    no_location = store.no_location_count(db, period.start, period.end, include, exclude)
+    if no_location:
+        notes.append(f"{no_location} records of this filter have no location and are not shown")
+    metric = {"id": ",".join(m.id for m in chosen), "title": " and ".join(m.title for m in chosen)}
+    return {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                      "properties": {"crime_type": slug, "month": month, "location": location}}
+                     for lon, lat, slug, month, location in rows],
+        "metadata": {"metric": metric, "period": period.label,
+                     "count": len(rows), "crime_types": {slug: name for slug, name, _count in types},
+                     "source": POLICE_SOURCE, "data_date": f"{covered[-1]:%Y-%m}", "bbox": list(bbox) if bbox else None,
+                     "notes": notes,
+                     "location_note": "police.uk publishes each crime at an anonymised snap point near where it "
+                                      "happened, not at its exact address"},
+    }
+
+
+@bp.get("/points")
+def crime_points():
+    unknown = sorted(set(request.args) - set(POINT_PARAMS))
+    if unknown:
+        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(POINT_PARAMS)}")
+    args = {name: (request.args.get(name) or "").strip() for name in POINT_PARAMS}
+    with transaction(engine()) as db:
+        version = statistics_store.data_version(db)
+        key = json.dumps([version, args], sort_keys=True)
+        etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+        if request.if_none_match.contains(etag):
+            return _points_headers(Response(status=304), etag)
+        with _points_lock:
+            body = _points_cache.get(etag)
+        if body is None:
+            raw = json.dumps(_points_collection(db, args), separators=(",", ":")).encode()
+            body = gzip.compress(raw, compresslevel=5)
+            with _points_lock:
+                _points_cache[etag] = body
+                while len(_points_cache) > POINTS_CACHE_SIZE:
+                    _points_cache.popitem(last=False)
+    if "gzip" in request.accept_encodings:
+        response = Response(body, mimetype="application/geo+json")
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = Response(gzip.decompress(body), mimetype="application/geo+json")
+    return _points_headers(response, etag)
+
+
+def _points_headers(response: Response, etag: str) -> Response:
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Vary"] = "Accept-Encoding"
+    return response

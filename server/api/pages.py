@@ -11,12 +11,21 @@ CLIENT = ROOT / "client"
 # npm package -> folder inside it that the browser may load
 VENDOR = {
     "leaflet": "dist",
+    "leaflet.heat": "dist",
+    "leaflet.markercluster": "dist",
 }
 
 
 @bp.get("/")
 def index():
+    """The full map: controls, legend, hotspots, find, share and export."""
     return send_from_directory(CLIENT, "index.html")
+
+
+@bp.get("/embed")
+def embed():
+    """The same map (same query string) with minimal chrome, for an <iframe> in a report or intranet page."""
+    return send_from_directory(CLIENT, "embed.html")
 
 
 @bp.get("/app/<path:filename>")

@@ -311,3 +311,20 @@ def month_summary(session: Session) -> list[dict[str, Any]]:
                count(*) FILTER (WHERE geom IS NULL) AS no_location
         FROM crime_records GROUP BY month ORDER BY month""")).mappings().all()
     return [dict(r) for r in rows]
+
+
+def crime_points(session: Session, month_from: date, month_to: date,
+                 crime_type_slugs: list[str] | None = None, exclude_slugs: list[str] | None = None,
+                 bbox: tuple[float, float, float, float] | None = None) -> list[tuple[float, float, str, str, str]]:
+    """(longitude, latitude, crime type slug, YYYY-MM, location text) of the records of a period that have
+    coordinates, optionally inside bbox (minLon, minLat, maxLon, maxLat), oldest month first."""
+    where, params = _period_filter(month_from, month_to, crime_type_slugs, exclude_slugs)
+    if bbox is not None:
+        where += " AND r.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
+        params.update(minx=bbox[0], miny=bbox[1], maxx=bbox[2], maxy=bbox[3])
+    rows = session.execute(text(f"""
+        SELECT round(ST_X(r.geom)::numeric, 6)::float8, round(ST_Y(r.geom)::numeric, 6)::float8,
+               r.crime_type_slug, to_char(r.month, 'YYYY-MM'), coalesce(r.location, '')
+        FROM crime_records r WHERE r.geom IS NOT NULL AND {where}
+        ORDER BY r.month, r.id"""), params).all()
+    return [(lon, lat, slug, month, location) for lon, lat, slug, month, location in rows]

@@ -1,0 +1,88 @@
+// The classified layer: fetches GET /api/layers/{set}[/clusters] and draws each area in the colour the API gave.
+import { getJSON } from './api.js';
+import { formatNumber } from './format.js';
+import { layerUrl } from './state.js';
+
+export const NO_DATA_COLOR = '#d9d9d9';
+const EDGE = { ward: 0.9, lsoa: 0.5, cluster: 1.4 };
+
+export function codeClass(code) {
+  return `code-${String(code).replace(/[^\w-]/g, '_')}`;
+}
+
+export function featureKey(feature) {
+  return String(feature.properties.code);
+}
+
+export class Choropleth {
+  constructor(map, { popup }) {
+    this.map = map;
+    this.popup = popup;
+    this.layer = null;
+    this.data = null;
+    this.byCode = new Map();
+    this.fillOpacity = 0.85;
+    this.hover = !window.matchMedia('(hover: none)').matches;
+  }
+
+  async fetch(state) {
+    return getJSON(layerUrl(state));
+  }
+
+  clear() {
+    if (this.layer) this.map.removeLayer(this.layer);
+    this.layer = null;
+    this.data = null;
+    this.byCode.clear();
+  }
+
+  show(data, state) {
+    this.clear();
+    this.data = data;
+    const kind = state.clusters ? 'cluster' : (data.metadata.boundary_set.kind === 'lsoa' ? 'lsoa' : 'ward');
+    const weight = EDGE[kind];
+    const unit = data.legend.unit;
+    this.layer = L.geoJSON(data, {
+      style: (feature) => ({
+        className: `area ${codeClass(featureKey(feature))}`,
+        color: '#3a3a3a', weight, opacity: 0.9,
+        fillColor: feature.properties.color || NO_DATA_COLOR, fillOpacity: this.fillOpacity,
+      }),
+      onEachFeature: (feature, layer) => {
+        this.byCode.set(featureKey(feature), layer);
+        const p = feature.properties;
+        if (this.hover) {
+          const code = p.number ? `Cluster ${p.number}` : p.code;
+          layer.bindTooltip(`<strong>${p.name}</strong> ${p.number ? '' : code}<br>${formatNumber(p.value)} ${unit}`,
+            { sticky: true, className: 'area-label', direction: 'top', offset: [0, -8] });
+          layer.on('mouseover', () => { layer.setStyle({ weight: weight + 2 }); layer.bringToFront(); });
+          layer.on('mouseout', () => layer.setStyle({ weight }));
+        }
+        layer.bindPopup(() => this.popup(feature, layer), { maxWidth: 300, minWidth: 220, autoPanPadding: [20, 20] });
+        layer.on('popupopen', () => layer.closeTooltip());
+      },
+    }).addTo(this.map);
+    return this.layer;
+  }
+
+  setFillOpacity(opacity) {
+    this.fillOpacity = opacity;
+    if (this.layer) this.layer.setStyle({ fillOpacity: opacity });
+  }
+
+  bounds() {
+    return this.layer ? this.layer.getBounds() : null;
+  }
+
+  features() {
+    return this.data ? this.data.features : [];
+  }
+
+  focus(code) {
+    const layer = this.byCode.get(String(code));
+    if (!layer) return false;
+    this.map.fitBounds(layer.getBounds(), { maxZoom: 15, padding: [40, 40] });
+    layer.openPopup(layer.getBounds().getCenter());
+    return true;
+  }
+}

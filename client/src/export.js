@@ -1,0 +1,394 @@
+// Print/export: the current view as a PNG drawn on a canvas from the layer GeoJSON (not a screenshot of the DOM),
+// with title, period, legend, scale bar, north arrow, data date, boundary version and attribution. Basemap tiles
+// are drawn only when the tile server allows cross-origin use (OpenStreetMap does); otherwise they are left out
+// and the footer says so. The hotspot heat map is our own canvas and is always included.
+import { formatNumber, isoDate, periodLabel, validity } from './format.js';
+import { NO_DATA_COLOR } from './choropleth.js';
+import { blended, classRanges, legendNotes, methodLine, subtitle } from './legend.js';
+import { areaNoun } from './options.js';
+
+export const SCALE = 2;
+export const LEGEND_WIDTH = 280;
+const HEADER = 64;
+const PAD = 16;
+const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
+const INK = '#1a1a1a';
+const MUTED = '#555';
+
+function font(size, weight = 400) {
+  return `${weight} ${size}px ${FONT}`;
+}
+
+function wrap(ctx, text, width) {
+  const lines = [];
+  for (const paragraph of String(text).split('\n')) {
+    let line = '';
+    for (let word of paragraph.split(/\s+/)) {
+      while (ctx.measureText(word).width > width && word.length > 1) { // a URL longer than the line
+        let cut = word.length - 1;
+        while (cut > 1 && ctx.measureText(word.slice(0, cut)).width > width) cut -= 1;
+        if (line) lines.push(line);
+        lines.push(word.slice(0, cut));
+        line = '';
+        word = word.slice(cut);
+      }
+      const tryLine = line ? `${line} ${word}` : word;
+      if (ctx.measureText(tryLine).width > width && line) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = tryLine;
+      }
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+function tracePolygons(ctx, geometry, project) {
+  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates]
+    : geometry.type === 'MultiPolygon' ? geometry.coordinates : [];
+  for (const polygon of polygons) {
+    for (const ring of polygon) {
+      ring.forEach(([lon, lat], index) => {
+        const p = project(lat, lon);
+        if (index === 0) ctx.moveTo(p.x, p.y); else ctx.lineTo(p.x, p.y);
+      });
+      ctx.closePath();
+    }
+  }
+}
+
+function tilesCanvas(mapElement, width, height) {
+  const tiles = mapElement.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded');
+  if (!tiles.length) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = width * SCALE;
+  canvas.height = height * SCALE;
+  const ctx = canvas.getContext('2d');
+  ctx.scale(SCALE, SCALE);
+  const origin = mapElement.getBoundingClientRect();
+  for (const tile of tiles) {
+    const box = tile.getBoundingClientRect();
+    ctx.drawImage(tile, box.left - origin.left, box.top - origin.top, box.width, box.height);
+  }
+  try {
+    ctx.getImageData(0, 0, 1, 1); // throws when a tile came without CORS permission (the canvas is tainted)
+    return canvas;
+  } catch (error) {
+    return null;
+  }
+}
+
+function niceScale(maxMetres) {
+  const steps = [1, 2, 5];
+  let best = 1;
+  for (let power = 0; power < 7; power += 1) {
+    for (const s of steps) {
+      const value = s * 10 ** power;
+      if (value <= maxMetres) best = value;
+    }
+  }
+  return best;
+}
+
+function drawScaleBar(ctx, map, x, y) {
+  const size = map.getSize();
+  const centre = map.containerPointToLatLng([size.x / 2, size.y / 2]);
+  const right = map.containerPointToLatLng([size.x / 2 + 100, size.y / 2]);
+  const metresPer100 = centre.distanceTo(right);
+  const metres = niceScale(metresPer100 * 1.2);
+  const width = (metres / metresPer100) * 100;
+  ctx.fillStyle = 'rgba(255,255,255,0.85)';
+  ctx.fillRect(x - 6, y - 22, width + 54, 30);
+  ctx.strokeStyle = INK;
+  ctx.fillStyle = INK;
+  ctx.lineWidth = 1;
+  ctx.fillRect(x, y - 4, width / 2, 4);
+  ctx.strokeRect(x, y - 4, width, 4);
+  ctx.font = font(10);
+  ctx.textAlign = 'center';
+  ctx.fillText('0', x, y - 8);
+  ctx.fillText(metres >= 1000 ? `${metres / 1000} km` : `${metres} m`, x + width, y - 8);
+  ctx.textAlign = 'left';
+}
+
+function drawNorthArrow(ctx, x, y) {
+  ctx.fillStyle = 'rgba(255,255,255,0.85)';
+  ctx.fillRect(x - 13, y - 4, 26, 40);
+  ctx.fillStyle = INK;
+  ctx.beginPath();
+  ctx.moveTo(x, y + 2);
+  ctx.lineTo(x + 7, y + 22);
+  ctx.lineTo(x, y + 17);
+  ctx.lineTo(x - 7, y + 22);
+  ctx.closePath();
+  ctx.fill();
+  ctx.font = font(10, 700);
+  ctx.textAlign = 'center';
+  ctx.fillText('N', x, y + 33);
+  ctx.textAlign = 'left';
+}
+
+function drawMarkers(ctx, map, hotspots) {
+  const group = hotspots?.markers;
+  if (!group || !map.hasLayer(group)) return;
+  const size = map.getSize();
+  for (const layer of group._featureGroup.getLayers()) {
+    const p = map.latLngToContainerPoint(layer.getLatLng());
+    if (p.x < -30 || p.y < -30 || p.x > size.x + 30 || p.y > size.y + 30) continue;
+    if (layer.getChildCount) {
+      const count = layer.getChildCount();
+      const radius = count < 10 ? 14 : count < 100 ? 17 : count < 1000 ? 21 : 25;
+      ctx.fillStyle = 'rgba(23, 42, 86, 0.88)';
+      ctx.strokeStyle = '#fff';
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.arc(p.x, p.y, radius, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.stroke();
+      ctx.fillStyle = '#fff';
+      ctx.font = font(11, 700);
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(String(count), p.x, p.y);
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'alphabetic';
+    } else {
+      ctx.fillStyle = '#172a56';
+      ctx.strokeStyle = '#fff';
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.arc(p.x, p.y, 4.5, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.stroke();
+    }
+  }
+}
+
+// Draw the legend column; returns the height used.
+function drawLegend(ctx, data, hotspotInfo, x, y, width, opacity) {
+  let cy = y;
+  const line = (text, size = 11, weight = 400, color = INK, gap = 4) => {
+    ctx.font = font(size, weight);
+    ctx.fillStyle = color;
+    for (const l of wrap(ctx, text, width)) {
+      cy += size + 2;
+      ctx.fillText(l, x, cy);
+    }
+    cy += gap;
+  };
+  if (data) {
+    line('Legend', 13, 700, INK, 6);
+    line(data.legend.unit, 11, 700);
+    const signed = data.metadata.measure.includes('change');
+    const ranges = classRanges(data, signed);
+    const rows = data.legend.classes.map((c, i) => ({ color: c.color, label: ranges[i], count: c.count }));
+    if (data.legend.no_data_count) rows.push({ color: NO_DATA_COLOR, label: 'No data', count: data.legend.no_data_count });
+    ctx.font = font(10);
+    ctx.fillStyle = MUTED;
+    ctx.textAlign = 'right';
+    const noun = areaNoun(data);
+    ctx.fillText(noun[0].toUpperCase() + noun.slice(1), x + width, cy + 10);
+    ctx.textAlign = 'left';
+    cy += 14;
+    for (const row of rows) {
+      ctx.fillStyle = blended(row.color, opacity);
+      ctx.fillRect(x, cy, 26, 16);
+      ctx.strokeStyle = '#3a3a3a';
+      ctx.lineWidth = 0.8;
+      ctx.strokeRect(x, cy, 26, 16);
+      ctx.fillStyle = INK;
+      ctx.font = font(11);
+      ctx.fillText(row.label, x + 34, cy + 12);
+      ctx.textAlign = 'right';
+      ctx.fillText(String(row.count), x + width, cy + 12);
+      ctx.textAlign = 'left';
+      cy += 20;
+    }
+    cy += 4;
+    line(methodLine(data), 10, 400, MUTED, 10);
+    if (hotspotInfo?.outlines) {
+      ctx.strokeStyle = '#111';
+      ctx.lineWidth = 2.6;
+      ctx.beginPath();
+      ctx.moveTo(x, cy + 7);
+      ctx.lineTo(x + 26, cy + 7);
+      ctx.stroke();
+      ctx.fillStyle = INK;
+      ctx.font = font(11);
+      ctx.fillText('Ward cluster boundary', x + 34, cy + 11);
+      cy += 24;
+    }
+  }
+  if (hotspotInfo?.heat) {
+    const h = hotspotInfo.heat;
+    line('Crime density (heat map)', 11, 700);
+    const gradient = ctx.createLinearGradient(x, 0, x + width, 0);
+    gradient.addColorStop(0, 'rgba(253,231,37,0)');
+    for (const [at, color] of Object.entries(h.gradient).sort((a, b) => a[0] - b[0])) {
+      gradient.addColorStop(Number(at), color);
+    }
+    ctx.fillStyle = gradient;
+    ctx.fillRect(x, cy, width, 12);
+    ctx.strokeStyle = '#999';
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x, cy, width, 12);
+    cy += 12;
+    ctx.font = font(9);
+    ctx.fillStyle = MUTED;
+    ctx.fillText('fewer', x, cy + 11);
+    ctx.textAlign = 'right';
+    ctx.fillText(`≥ ${formatNumber(h.max)} within ${formatNumber(h.radius)} m`, x + width, cy + 11);
+    ctx.textAlign = 'left';
+    cy += 16;
+    line(`Quartic kernel, radius ${formatNumber(h.radius)} m, over ${formatNumber(h.count)} records: ${h.title}, `
+      + `${periodLabel(h.period)}.${h.shown ? '' : ' Not drawn at this zoom (radius too wide).'}`, 10, 400, MUTED, 10);
+  }
+  if (hotspotInfo?.markers?.visible) {
+    line('Crime locations: dots are single records, circles clusters with their count (police.uk anonymised '
+      + 'locations).', 10, 400, MUTED, 10);
+  }
+  if (data) {
+    const set = data.metadata.boundary_set;
+    line('Boundaries', 11, 700, INK, 2);
+    line(`${set.title}${validity(set) ? `, ${validity(set)}` : ''}`, 10, 400, MUTED, 10);
+    if (data.metadata.interpolation) {
+      line('Interpolation', 11, 700, INK, 2);
+      line(data.metadata.interpolation, 10, 400, MUTED, 10);
+    }
+  }
+  return cy - y;
+}
+
+function footerLines(ctx, data, hotspotInfo, basemapNote, width) {
+  const texts = [];
+  if (data) {
+    const meta = data.metadata;
+    const date = /^\d{4}-\d{2}$/.test(meta.data_date) ? `data to ${periodLabel(meta.data_date)}` : meta.data_date;
+    texts.push(`Source: ${meta.source} (${date}).`);
+    const notes = legendNotes(data);
+    if (notes.length) texts.push(`Notes: ${notes.join('; ')}.`);
+    texts.push(meta.boundary_set.licence || '');
+  } else if (hotspotInfo?.metadata) {
+    texts.push(`Source: ${hotspotInfo.metadata.source}`);
+  }
+  texts.push(basemapNote);
+  texts.push(`Exported from CSP Atlas (Safer Maidstone Partnership) on ${isoDate(new Date().toISOString().slice(0, 10))}: `
+    + `${window.location.origin}/${window.location.search}`);
+  ctx.font = font(10);
+  return texts.filter(Boolean).flatMap((t) => wrap(ctx, t, width));
+}
+
+// The part of the map not covered by the on-screen legend (on a wide map the legend sits over its right edge and
+// the borough was fitted beside it); the export redraws the legend in its own column.
+function visibleFrame(map) {
+  const size = map.getSize();
+  const legendBox = document.getElementById('legend');
+  if (!legendBox || size.x <= 700) return size;
+  return L.point(size.x - legendBox.offsetWidth - 10, size.y);
+}
+
+export async function renderPng({ map, choropleth, outlines, hotspots, basemapOn, title }) {
+  const size = visibleFrame(map);
+  const data = choropleth.data;
+  const hotspotInfo = { ...(hotspots?.legendInfo() || {}), outlines: Boolean(outlines()) };
+  const width = size.x + LEGEND_WIDTH;
+  const scratch = document.createElement('canvas').getContext('2d');
+  const mapElement = map.getContainer();
+  const tiles = basemapOn ? tilesCanvas(mapElement, size.x, size.y) : null;
+  const basemapNote = !basemapOn ? 'Basemap: none.'
+    : tiles ? 'Basemap © OpenStreetMap contributors (openstreetmap.org/copyright).'
+      : 'Basemap not included in this export: its tiles could not be copied (cross-origin).';
+  const footer = footerLines(scratch, data, hotspotInfo, basemapNote, width - 2 * PAD);
+  const footerHeight = PAD + footer.length * 13 + PAD / 2;
+  // The legend may be taller than the map: measure it first on the scratch context.
+  const legendHeight = drawLegend(scratch, data, hotspotInfo, 0, 0, LEGEND_WIDTH - 2 * PAD, choropleth.fillOpacity);
+  const bodyHeight = Math.max(size.y, legendHeight + PAD);
+  const height = HEADER + bodyHeight + footerHeight;
+
+  const canvas = document.createElement('canvas');
+  canvas.width = width * SCALE;
+  canvas.height = height * SCALE;
+  const ctx = canvas.getContext('2d');
+  ctx.scale(SCALE, SCALE);
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, width, height);
+
+  // header: title and subtitle
+  ctx.fillStyle = INK;
+  ctx.font = font(19, 700);
+  ctx.fillText(title, PAD, 28);
+  ctx.font = font(12);
+  ctx.fillStyle = MUTED;
+  const sub = data ? `${subtitle(data)} · ${data.metadata.boundary_set.title}${data.metadata.geography === 'clusters'
+    ? ' (ward clusters)' : ''}` : (hotspotInfo?.metadata ? periodLabel(hotspotInfo.metadata.period) : '');
+  ctx.fillText(sub, PAD, 48);
+
+  // the map frame
+  ctx.save();
+  ctx.translate(0, HEADER);
+  ctx.beginPath();
+  ctx.rect(0, 0, size.x, size.y);
+  ctx.clip();
+  ctx.fillStyle = getComputedStyle(mapElement).backgroundColor || '#f5f5f3';
+  ctx.fillRect(0, 0, size.x, size.y);
+  if (tiles) ctx.drawImage(tiles, 0, 0, size.x, size.y);
+  const project = (lat, lon) => map.latLngToContainerPoint([lat, lon]);
+  if (data) {
+    const weight = data.metadata.geography === 'clusters' ? 1.4 : data.metadata.boundary_set.kind === 'lsoa' ? 0.5 : 0.9;
+    for (const feature of data.features) {
+      ctx.beginPath();
+      tracePolygons(ctx, feature.geometry, project);
+      ctx.globalAlpha = choropleth.fillOpacity;
+      ctx.fillStyle = feature.properties.color || NO_DATA_COLOR;
+      ctx.fill('evenodd');
+      ctx.globalAlpha = 0.9;
+      ctx.strokeStyle = '#3a3a3a';
+      ctx.lineWidth = weight;
+      ctx.lineJoin = 'round';
+      ctx.stroke();
+      ctx.globalAlpha = 1;
+    }
+  }
+  const outlineLayer = outlines();
+  if (outlineLayer) {
+    ctx.strokeStyle = '#111';
+    ctx.lineWidth = 2.6;
+    outlineLayer.eachLayer((layer) => {
+      ctx.beginPath();
+      tracePolygons(ctx, layer.feature.geometry, project);
+      ctx.stroke();
+    });
+  }
+  const heatCanvas = hotspots?.heat && map.hasLayer(hotspots.heat) ? hotspots.heat._canvas : null;
+  if (heatCanvas) ctx.drawImage(heatCanvas, 0, 0, heatCanvas.width, heatCanvas.height); // aligned with the map's corner
+  drawMarkers(ctx, map, hotspots);
+  drawScaleBar(ctx, map, 14, size.y - 12);
+  drawNorthArrow(ctx, size.x - 24, 12);
+  ctx.restore();
+  ctx.strokeStyle = '#777';
+  ctx.lineWidth = 1;
+  ctx.strokeRect(0.5, HEADER + 0.5, size.x - 1, size.y - 1);
+
+  drawLegend(ctx, data, hotspotInfo, size.x + PAD, HEADER, LEGEND_WIDTH - 2 * PAD, choropleth.fillOpacity);
+
+  // footer
+  ctx.fillStyle = MUTED;
+  ctx.font = font(10);
+  footer.forEach((l, i) => ctx.fillText(l, PAD, HEADER + bodyHeight + PAD + 10 + i * 13));
+
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+  return { blob, width: canvas.width, height: canvas.height, frame: { width: size.x, height: size.y } };
+}
+
+export function download(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const anchor = document.createElement('a');
+  anchor.href = url;
+  anchor.download = filename;
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -1,0 +1,110 @@
+// The popup of an area: name, ONS code, cluster, value with unit, rank among areas and the change on the
+// previous period (from the same layer with measure=change, fetched when the popup opens, and only when the
+// previous period has data, so that no request is made that must fail).
+import { getJSON } from './api.js';
+import { escapeHtml, formatNumber, monthRange, ordinal, periodLabel } from './format.js';
+import { layerUrl } from './state.js';
+
+const changeLayers = new Map(); // layer URL -> Promise of {code: properties}
+
+function changeFigures(state) {
+  const url = layerUrl(state, { measure: 'change', bare: true });
+  if (!changeLayers.has(url)) {
+    const request = getJSON(url).then((data) => ({
+      base: data.metadata.base_period,
+      byCode: new Map(data.features.map((f) => [String(f.properties.code), f.properties])),
+    }));
+    request.catch(() => changeLayers.delete(url));
+    changeLayers.set(url, request);
+  }
+  return changeLayers.get(url);
+}
+
+const monthIndex = (yyyymm) => Number(yyyymm.slice(0, 4)) * 12 + Number(yyyymm.slice(5, 7)) - 1;
+const monthText = (index) => `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+
+// The period of the same length just before `period` (as the API computes it), e.g. 2022-06 -> 2022-05.
+export function previousPeriod(period) {
+  let first;
+  let last;
+  if (/^\d{4}$/.test(period)) [first, last] = [`${period}-01`, `${period}-12`];
+  else if (period.includes('/')) [first, last] = period.split('/');
+  else [first, last] = [period, period];
+  const length = monthIndex(last) - monthIndex(first) + 1;
+  const start = monthIndex(first) - length;
+  const end = monthIndex(first) - 1;
+  if (length === 12 && first.endsWith('-01')) return String(Math.floor(start / 12));
+  return length === 1 ? monthText(start) : `${monthText(start)}/${monthText(end)}`;
+}
+
+// Whether the API holds figures for the previous period of this metric (checked before asking).
+function previousAvailable(metric, period) {
+  if (!metric || !period) return true;
+  const previous = previousPeriod(period);
+  if (metric.periods.years) return metric.periods.years.map(String).includes(previous);
+  const { first_month: first, last_month: last } = metric.periods;
+  if (!first) return false;
+  const loaded = new Set(monthRange(first, last));
+  const [from, to] = /^\d{4}$/.test(previous) ? [`${previous}-01`, `${previous}-12`]
+    : previous.includes('/') ? previous.split('/') : [previous, previous];
+  return monthRange(from, to).some((m) => loaded.has(m));
+}
+
+function row(term, detail) {
+  return `<dt>${escapeHtml(term)}</dt><dd>${detail}</dd>`;
+}
+
+export function describeChange(current, base, baseUnit) {
+  if (current === null || current === undefined || base === null || base === undefined) return 'no data';
+  const diff = current - base;
+  const pct = base ? ` (${formatNumber((diff / base) * 100, { signed: true })}%)` : '';
+  return `<strong>${formatNumber(diff, { signed: true })}</strong> ${escapeHtml(baseUnit)}${pct}: `
+    + `${formatNumber(base)} → ${formatNumber(current)}`;
+}
+
+// context: { state, data (the layer), metric (from /api/metrics) }
+export function popupContent(feature, context) {
+  const { state, data, metric } = context;
+  const p = feature.properties;
+  const element = document.createElement('div');
+  element.className = 'area-popup';
+  const unit = data.legend.unit;
+  const lines = [];
+  if (p.number !== undefined && p.members) {
+    lines.push(row('Wards', escapeHtml(p.member_names.join(', '))));
+    if (p.type) lines.push(row('Type', escapeHtml(p.type)));
+  } else {
+    lines.push(row('ONS code', `<code>${escapeHtml(p.code)}</code>`));
+    if (p.cluster) lines.push(row('Cluster', `${escapeHtml(p.cluster)}${p.cluster_derived ? ' (derived)' : ''}`));
+    if (p.imd_decile) lines.push(row('IMD 2019', `decile ${p.imd_decile} (1 = most deprived)`));
+  }
+  lines.push(row('Value', `<strong>${formatNumber(p.value, { signed: state.measure.includes('change') })}</strong> `
+    + `${escapeHtml(unit)}`));
+  lines.push(row('Rank', p.rank ? `<strong>${ordinal(p.rank)}</strong> of ${p.rank_of} (1st = highest)` : 'no data'));
+  element.innerHTML = `<h2>${escapeHtml(p.name)}</h2><p class="popup-period">${escapeHtml(periodLabel(
+    data.metadata.period))}</p><dl>${lines.join('')}</dl><p class="popup-change"></p>`;
+  const change = element.querySelector('.popup-change');
+  const baseUnit = metric ? metric.unit : '';
+  const basePeriod = data.metadata.base_period;
+  if ('value_base' in p) {
+    change.innerHTML = `Change on ${escapeHtml(periodLabel(basePeriod))}: `
+      + describeChange(p.value_current, p.value_base, baseUnit);
+    return element;
+  }
+  const period = data.metadata.period;
+  const previous = previousPeriod(period);
+  if (!previousAvailable(metric, period)) {
+    change.textContent = `Change on the previous period (${periodLabel(previous)}): not available, no data `
+      + 'loaded for it.';
+    return element;
+  }
+  change.textContent = `Change on ${periodLabel(previous)}: loading…`;
+  changeFigures(state).then(({ byCode, base }) => {
+    const figures = byCode.get(String(p.code));
+    change.innerHTML = `Change on ${escapeHtml(periodLabel(base || previous))}: `
+      + (figures ? describeChange(figures.value_current, figures.value_base, baseUnit) : 'no data');
+  }).catch((error) => {
+    change.textContent = `Change on ${periodLabel(previous)}: not available (${error.message}).`;
+  });
+  return element;
+}

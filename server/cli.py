@@ -75,6 +75,16 @@ def boundaries() -> None:
     """Boundary sets: load files, list sets."""
 
 
+def _refuse(heading: str, problems: list[str], more: int) -> None:
+    """Say why a file was refused, one problem a line, and exit 1."""
+    click.echo(heading, err=True)
+    for problem in problems:
+        click.echo(f"  - {problem}", err=True)
+    if more:
+        click.echo(f"  … and {more} more", err=True)
+    sys.exit(1)
+
+
 def _iso_date(_ctx, _param, value: str | None) -> date | None:
     if value is None:
         return None
@@ -113,12 +123,7 @@ def boundaries_load(file: Path, set_id: str, kind: str, code_field: str, name_fi
         with transaction(_engine()) as session:
             report = boundary_store.replace_boundary_set(session, meta, data)
     except BoundaryFileError as error:
-        click.echo(f"not loaded: {error.file}", err=True)
-        for problem in error.problems:
-            click.echo(f"  - {problem}", err=True)
-        if error.more:
-            click.echo(f"  … and {error.more} more", err=True)
-        sys.exit(1)
+        _refuse(f"not loaded: {error.file}", error.problems, error.more)
     verb = "replaced" if report.replaced else "created"
     click.echo(f"{verb} {set_id}: {report.features} areas from {report.file} "
                f"(CRS {report.source_crs}, {report.repaired} invalid polygons repaired)")
@@ -278,12 +283,7 @@ def crime_import(files: tuple[Path, ...], imported_by: str | None) -> None:
                 engine, opened, imported_by, on_rows=reading.update,
                 on_placed=lambda set_id, step: placing.update(1))
     except police_import.CrimeFileError as error:
-        click.echo(f"not imported: {error.file} (nothing from this import was kept)", err=True)
-        for problem in error.problems:
-            click.echo(f"  - {problem}", err=True)
-        if error.more:
-            click.echo(f"  … and {error.more} more", err=True)
-        sys.exit(1)
+        _refuse(f"not imported: {error.file} (nothing from this import was kept)", error.problems, error.more)
     _print_import_summary(summary)
 
 
@@ -458,12 +458,8 @@ def hotspots_import(layer: str, file: Path, username: str) -> None:
             target = hotspot_records.require_layer(session, layer, caller, hotspot_records.WRITE, "import")
             summary = hotspot_records.import_points(session, target, caller, parsed)
     except hotspot_input.ImportFileError as error:
-        click.echo(f"not imported: {error.file} (nothing was kept)", err=True)
-        for problem in error.problems:
-            click.echo(f"  - row {problem['row']}: {problem['reason']}", err=True)
-        if error.more:
-            click.echo(f"  … and {error.more} more", err=True)
-        sys.exit(1)
+        _refuse(f"not imported: {error.file} (nothing was kept)",
+                [f"row {problem['row']}: {problem['reason']}" for problem in error.problems], error.more)
     except (hotspot_records.AccessDenied, hotspot_records.NotFound) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"imported {summary['imported']} records into {layer} ({summary['located']} on the map, "

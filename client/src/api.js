@@ -1,4 +1,5 @@
-// Fetch JSON from the CSP Atlas API; errors carry the API's message.
+// Fetch JSON from the CSP Atlas API; errors carry the API's message. Requests go to our own origin, so the session
+// cookie (SameSite=Strict, HttpOnly) travels with them; nothing here reads or stores it.
 export class ApiError extends Error {
   constructor(message, status) {
     super(message);
@@ -6,10 +7,10 @@ export class ApiError extends Error {
   }
 }
 
-export async function getJSON(url) {
+async function request(url, options) {
   let response;
   try {
-    response = await fetch(url, { headers: { Accept: 'application/json' } });
+    response = await fetch(url, { ...options, credentials: 'same-origin' });
   } catch (error) {
     throw new ApiError(`the server could not be reached (${error.message})`, 0);
   }
@@ -19,4 +20,15 @@ export async function getJSON(url) {
     throw new ApiError(message, response.status);
   }
   return body;
+}
+
+export function getJSON(url, { signal } = {}) {
+  return request(url, { headers: { Accept: 'application/json' }, signal });
+}
+
+// POST/PATCH/DELETE with a JSON body (or none).
+export function sendJSON(method, url, body = undefined, { signal } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  return request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
 }

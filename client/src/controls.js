@@ -80,7 +80,7 @@ export function reconcile(state, meta) {
   return { state: next, notes };
 }
 
-function policePeriodOptions(metric, value, { followLabel = null, allowRange = true } = {}) {
+export function policePeriodOptions(metric, value, { followLabel = null, allowRange = true } = {}) {
   const months = loadedMonths(metric);
   const items = [];
   if (followLabel) items.push(option('', followLabel, value === ''));
@@ -229,13 +229,18 @@ export class Controls {
     $('hmetric').disabled = !hotspotsOn;
     $('hperiod').disabled = !hotspotsOn;
     $('basemap').value = BASEMAPS[state.basemap] ? state.basemap : 'osm';
-    for (const input of $('extra-layers').querySelectorAll('input')) input.checked = state.extra.includes(input.value);
+    const on = (id) => (this.extraOn ? this.extraOn(id) : state.extra.includes(id));
+    for (const input of $('extra-layers').querySelectorAll('input')) input.checked = on(input.value);
   }
 
-  setExtraLayers(layers, state) {
+  // The signed-in user's hotspot layers (none when signed out); isOn(id) says which are shown.
+  setExtraLayers(layers, isOn) {
+    this.extraOn = isOn;
     const box = $('extra-layers');
-    box.innerHTML = layers.map((l) => `<label class="check"><input type="checkbox" value="${escapeHtml(l.id)}"
-      ${state.extra.includes(l.id) ? 'checked' : ''}> ${escapeHtml(l.title)}</label>`).join('');
+    box.innerHTML = layers.length ? `<p class="extra-title">Partnership records (signed in)</p>${layers.map((l) => `
+      <label class="check"><input type="checkbox" value="${escapeHtml(l.id)}" ${isOn(l.id) ? 'checked' : ''}>
+      <span>${escapeHtml(l.title)} <span class="badge badge-${escapeHtml(l.sensitivity)}">${escapeHtml(
+  l.sensitivity)}</span></span></label>`).join('')}` : '';
     box.hidden = layers.length === 0;
   }
 }

@@ -1,32 +1,24 @@
-// Extension point for the hotspot layers of the API (needle finds, DCSM locations, …): GET /api/hotspot-layers
-// lists the layers the signed-in user may see, as {"hotspot_layers": [{"id", "title", "description", …}]}, and
-// GET /api/hotspot-layers/{id}/points?from=&to= gives each layer's points as GeoJSON. Each layer becomes a checkbox
-// in the Hotspots section and a point overlay; the state keeps the ids shown in `extra`.
-// Nothing is requested that must fail: the route is looked up in /api/openapi.json first and the layers are only
-// asked for when someone is signed in (GET /api/session). Any error skips the layers silently; no data is made up.
+// The partnership's hotspot layers (needle finds, DCSM locations) for signed-in users: GET /api/hotspot-layers lists
+// only the layers the user may see, and GET /api/hotspot-layers/{id}/points?from=&to= gives each layer's located
+// records as GeoJSON with a summary (records at unplaced places, borough-level records). Each layer is its own
+// toggleable point overlay with a legend entry and popups.
+//
+// Restricted layers (DCSM) are shown only from what the API gives the signed-in user; they are never put in the
+// URL (their toggles live in memory only), never requested by the embed view, and everything is dropped at sign-out.
 import { getJSON } from './api.js';
-import { escapeHtml, periodLabel } from './format.js';
+import { escapeHtml, formatNumber, isoDate, periodLabel } from './format.js';
 
 const ROUTE = '/api/hotspot-layers';
-const COLORS = ['#6a3d9a', '#b15928', '#1f78b4', '#33a02c'];
-const SHOWN_PROPERTIES = [['place', 'Place'], ['category', 'Category'], ['count', 'Count'], ['notes', 'Notes']];
+const COLORS = { 'needle-finds': '#b35806', 'dcsm-locations': '#542788' };
+const SPARE_COLORS = ['#1b7837', '#2166ac', '#762a83', '#8c510a'];
 
 export async function listHotspotLayers() {
-  try {
-    const spec = await getJSON('/api/openapi.json');
-    if (!spec.paths || !spec.paths[ROUTE]) return [];
-    const session = await getJSON('/api/session');
-    if (!session.user) return [];
-    const answer = await getJSON(ROUTE);
-    const layers = answer.hotspot_layers || answer.layers || [];
-    return layers.filter((layer) => layer.id && layer.title).map((layer, index) => ({
-      ...layer,
-      url: layer.url || `${ROUTE}/${encodeURIComponent(layer.id)}/points`,
-      color: layer.color || COLORS[index % COLORS.length],
-    }));
-  } catch (error) {
-    return []; // absent, not allowed or failing: the map works without these layers
-  }
+  const answer = await getJSON(ROUTE);
+  return (answer.hotspot_layers || []).map((layer, index) => ({
+    ...layer,
+    url: `${ROUTE}/${encodeURIComponent(layer.id)}/points`,
+    color: COLORS[layer.id] || SPARE_COLORS[index % SPARE_COLORS.length],
+  }));
 }
 
 // from/to for the points route from a period of the map: 2022-06, 2022 or 2022-01/2022-11.
@@ -38,51 +30,139 @@ export function periodQuery(period) {
 
 function observed(p) {
   if (!p.observed_from) return '';
-  return p.observed_to && p.observed_to !== p.observed_from ? `${p.observed_from} to ${p.observed_to}` : p.observed_from;
+  if (!p.observed_to || p.observed_to === p.observed_from) return isoDate(p.observed_from);
+  return `${isoDate(p.observed_from)} to ${isoDate(p.observed_to)}`;
 }
 
-function popup(info, properties) {
-  const p = properties || {};
-  const known = SHOWN_PROPERTIES.filter(([key]) => p[key] !== null && p[key] !== undefined && p[key] !== '');
-  const rows = known.map(([key, label]) => `<p><strong>${label}</strong>: ${escapeHtml(p[key])}</p>`);
-  if (observed(p)) rows.unshift(`<p>${escapeHtml(observed(p))}</p>`);
-  return `<div class="crime-popup"><h2>${escapeHtml(info.title)}</h2>${rows.join('')}</div>`;
+export function badge(sensitivity) {
+  return `<span class="badge badge-${escapeHtml(sensitivity)}">${escapeHtml(sensitivity)}</span>`;
+}
+
+function recordRows(info, p, withPlace) {
+  const rows = [];
+  const add = (term, detail) => { if (detail) rows.push(`<dt>${term}</dt><dd>${detail}</dd>`); };
+  if (withPlace) add('Place', escapeHtml(p.place || ''));
+  add('Observed', escapeHtml(observed(p)));
+  add('Count', p.count !== null && p.count !== undefined ? `${formatNumber(p.count)} ${escapeHtml(info.count_unit
+    || '')}` : '');
+  add('Category', escapeHtml(p.category || ''));
+  add('Notes', escapeHtml(p.notes || ''));
+  add('Recorded by', escapeHtml(p.recorded_by || ''));
+  return `<dl>${rows.join('')}</dl>`;
+}
+
+// One popup for all the records at a location (e.g. yearly counts at a named place), newest first.
+function popup(info, features) {
+  const records = [...features].sort((a, b) => String(b.properties.observed_from)
+    .localeCompare(String(a.properties.observed_from))).map((f) => f.properties);
+  const first = records[0];
+  const head = `<h2>${escapeHtml(info.title)} ${badge(info.sensitivity)}</h2>`;
+  if (records.length === 1) return `<div class="crime-popup hotspot-popup">${head}${recordRows(info, first, true)}`
+    + `${first.place_note ? `<p class="small">${escapeHtml(first.place_note)}</p>` : ''}</div>`;
+  const total = records.reduce((sum, p) => sum + (Number(p.count) || 0), 0);
+  const where = escapeHtml(first.place || 'This location');
+  return `<div class="crime-popup hotspot-popup">${head}<p><strong>${where}</strong>: ${records.length} records,
+    total ${formatNumber(total)} ${escapeHtml(info.count_unit || '')}</p>
+    ${first.place_note ? `<p class="small">${escapeHtml(first.place_note)}</p>` : ''}
+    <ol class="hotspot-records">${records.map((p) => `<li>${recordRows(info, p, false)}</li>`).join('')}</ol></div>`;
+}
+
+// Records at the same coordinates become one symbol (sized by their summed count) with one popup.
+function byLocation(collection) {
+  const groups = new Map();
+  for (const feature of collection.features) {
+    if (!feature.geometry) continue;
+    const [lon, lat] = feature.geometry.coordinates;
+    const key = `${lon.toFixed(6)},${lat.toFixed(6)}`;
+    if (!groups.has(key)) groups.set(key, { latlng: L.latLng(lat, lon), features: [] });
+    groups.get(key).features.push(feature);
+  }
+  return [...groups.values()];
+}
+
+// Circle area grows with the count (proportional symbols): 1 -> 5 px radius, 100 -> 15 px, at most 18 px.
+export function symbolRadius(count) {
+  return Math.min(18, 4 + Math.sqrt(Math.max(1, count || 1)) * 1.1);
 }
 
 export class ExtraLayers {
   constructor(map) {
     this.map = map;
     this.available = [];
-    this.shown = new Map(); // id -> L.GeoJSON
+    this.shown = new Map(); // id -> { layer, collection, period }
     this.period = '';
+    this.seq = 0;
+    this.privateIds = new Set(); // restricted layers switched on: memory only, never in the URL
+    map.createPane('hotspot-records').style.zIndex = 450; // above areas and patrol shapes, below vertex handles
   }
 
-  async sync(ids, period = '') {
+  isRestricted(id) {
+    return this.available.some((l) => l.id === id && l.sensitivity === 'restricted');
+  }
+
+  // The ids to show: the URL's internal ids plus the restricted ones switched on in this page.
+  wanted(publicIds) {
+    return [...publicIds.filter((id) => !this.isRestricted(id)), ...this.privateIds];
+  }
+
+  // Split the checked ids of the controls into those for the URL and those kept in memory.
+  split(ids) {
+    this.privateIds = new Set(ids.filter((id) => this.isRestricted(id)));
+    return ids.filter((id) => !this.isRestricted(id));
+  }
+
+  isOn(id, publicIds) {
+    return this.wanted(publicIds).includes(id);
+  }
+
+  async sync(publicIds, period = '') {
+    const mine = ++this.seq;
+    const ids = this.wanted(publicIds);
     const periodChanged = period !== this.period;
     this.period = period;
-    for (const [id, layer] of this.shown) {
-      if (!ids.includes(id) || periodChanged) {
-        this.map.removeLayer(layer);
+    for (const [id, entry] of this.shown) {
+      if (!ids.includes(id) || periodChanged || !this.available.some((l) => l.id === id)) {
+        this.map.removeLayer(entry.layer);
         this.shown.delete(id);
       }
     }
-    for (const info of this.available.filter((l) => ids.includes(l.id) && !this.shown.has(l.id))) {
+    const errors = [];
+    const wanted = this.available.filter((l) => ids.includes(l.id) && !this.shown.has(l.id));
+    await Promise.all(wanted.map(async (info) => {
       try {
         const collection = await getJSON(`${info.url}${periodQuery(period)}`);
-        const layer = L.geoJSON(collection, {
-          pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
-            radius: 6, color: '#fff', weight: 1.5, fillColor: info.color, fillOpacity: 0.95 }),
-          onEachFeature: (feature, marker) => marker.bindPopup(popup(info, feature.properties)),
-        }).addTo(this.map);
-        this.shown.set(info.id, layer);
+        if (mine !== this.seq) return; // signed out, switched off or period changed meanwhile
+        const groups = byLocation(collection);
+        const layer = L.layerGroup(groups.map((group) => L.circleMarker(group.latlng, {
+          pane: 'hotspot-records', className: `hotspot-record hotspot-${info.id}`,
+          radius: symbolRadius(group.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0)),
+          color: '#fff', weight: 1.5, fillColor: info.color, fillOpacity: 0.85,
+        }).bindPopup(popup(info, group.features), { maxWidth: 300, maxHeight: 320 }))).addTo(this.map);
+        this.shown.set(info.id, { layer, collection, period, locations: groups.length });
       } catch (error) {
-        // skipped silently, as above
+        errors.push(`${info.title}: ${error.message}`);
       }
-    }
+    }));
+    if (errors.length) throw new Error(errors.join('; '));
+  }
+
+  // Sign-out or another user: nothing of the previous user's layers stays on the page.
+  clear() {
+    this.seq += 1;
+    for (const entry of this.shown.values()) this.map.removeLayer(entry.layer);
+    this.shown.clear();
+    this.available = [];
+    this.privateIds.clear();
+    this.map.closePopup();
   }
 
   legendInfo() {
-    return this.available.filter((l) => this.shown.has(l.id))
-      .map((l) => ({ title: this.period ? `${l.title}, ${periodLabel(this.period)}` : l.title, color: l.color }));
+    return this.available.filter((l) => this.shown.has(l.id)).map((l) => {
+      const { collection, period, locations } = this.shown.get(l.id);
+      const total = collection.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0);
+      return { id: l.id, title: l.title, color: l.color, sensitivity: l.sensitivity, unit: l.count_unit,
+        period: period ? periodLabel(period) : 'all dates', points: collection.features.length, locations, total,
+        unplaced: collection.summary?.unplaced || 0, areaLevel: collection.summary?.area_level || 0 };
+    });
   }
 }

@@ -109,8 +109,17 @@ function hotspotSection(hotspots) {
       Police.uk locations are anonymised snap points.</p></div>`);
   }
   for (const extra of hotspots.extra || []) {
-    parts.push(`<div class="legend-extra"><span class="marker-dot" style="background:${extra.color}"></span>
-      ${escapeHtml(extra.title)}</div>`);
+    const off = [];
+    if (extra.unplaced) off.push(`${formatNumber(extra.unplaced)} at places not yet placed`);
+    if (extra.areaLevel) off.push(`${formatNumber(extra.areaLevel)} borough-level`);
+    parts.push(`<div class="legend-extra" data-layer="${escapeHtml(extra.id)}" data-points="${extra.points}"
+      data-unplaced="${extra.unplaced}"><h3><span class="marker-dot" style="background:${extra.color}"></span>
+      ${escapeHtml(extra.title)} <span class="badge badge-${escapeHtml(extra.sensitivity)}">${escapeHtml(
+  extra.sensitivity)}</span></h3>
+      <p>${formatNumber(extra.points)} ${extra.points === 1 ? 'record' : 'records'} at ${formatNumber(extra.locations)}
+      ${extra.locations === 1 ? 'place' : 'places'} (total ${formatNumber(extra.total)} ${escapeHtml(extra.unit || '')}),
+      ${escapeHtml(extra.period)}; circle size shows the count.${off.length ? ` Not on the map: ${off.join(', ')}
+      records.` : ''}</p></div>`);
   }
   return parts.join('');
 }

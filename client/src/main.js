@@ -3,6 +3,7 @@ import { getJSON } from './api.js';
 import { basemapLayer, setBasemap } from './basemap.js';
 import { Choropleth } from './choropleth.js';
 import { Controls, reconcile } from './controls.js';
+import { embedDownloads } from './downloads.js';
 import { download, renderPng } from './export.js';
 import { setupFind } from './find.js';
 import { ExtraLayers, listHotspotLayers } from './hotspot-layers.js';
@@ -10,6 +11,7 @@ import { Hotspots, pointsFilter } from './hotspots.js';
 import { Legend } from './legend.js';
 import { clusterOutlineLayer, hideClusterOutlines, showClusterOutlines } from './outlines.js';
 import { popupContent } from './popup.js';
+import { Session, roleAtLeast, setupSignIn } from './session.js';
 import { setupShare } from './share.js';
 import { clearStatus, showStatus, whileLoading } from './status.js';
 import { layerUrl, readState, writeState } from './state.js';
@@ -32,9 +34,13 @@ let legend;
 let controls = null;
 let find = null;
 let share = null;
+let embedFiles = null;
+let patrols = null;
 let layerSeq = 0;
+let userSeq = 0;
 let fitted = Boolean(state.view);
-const notices = { adjust: null, layer: null, hotspots: null, basemap: null };
+const session = new Session();
+const notices = { adjust: null, layer: null, hotspots: null, extras: null, basemap: null };
 
 function basemapUnreachable(text) {
   notices.basemap = { text, kind: 'info' };
@@ -160,6 +166,74 @@ function extraPeriod() {
   return pointsFilter(state, meta?.metrics.get(state.metric)).period;
 }
 
+// Show the hotspot layers switched on (internal ones from the URL, restricted ones from this page only).
+async function syncExtras() {
+  $('map').dataset.extraState = 'loading';
+  try {
+    await extras.sync(state.extra, extraPeriod());
+    notices.extras = null;
+  } catch (error) {
+    session.expired(error);
+    notices.extras = { text: `Could not load hotspot records: ${error.message}`, kind: 'error' };
+  }
+  $('map').dataset.extraState = 'ready';
+  renderLegend();
+  renderStatus();
+}
+
+// The patrol-area modules (and Leaflet-Geoman after them) are only loaded for officers.
+async function setupPatrols(user, mine) {
+  if (!patrols && roleAtLeast(user, 'officer')) {
+    try {
+      const { PatrolPanel } = await import('./patrols.js');
+      patrols = patrols || new PatrolPanel({ map, section: $('patrols'), session,
+        announce: (text) => showStatus(text, 'info'), showPanel: openPanel,
+        source: () => ({ ...pointsFilter(state, meta?.metrics.get(state.metric)), layers: extras.available }) });
+      if (meta) patrols.setMeta(meta);
+      window.cspAtlas.patrols = patrols;
+    } catch (error) {
+      showStatus(`Could not load the patrol areas: ${error.message}`, 'error');
+      return;
+    }
+  }
+  if (patrols && mine === userSeq) patrols.setUser(user);
+}
+
+// Signed in, out, or as someone else: drop everything of the previous user, then offer what this one may see.
+async function userChanged(user) {
+  const mine = ++userSeq;
+  extras.clear();
+  notices.extras = null;
+  if (controls) controls.setExtraLayers([], () => false);
+  setupPatrols(user, mine);
+  $('map').dataset.user = user ? user.username : '';
+  renderLegend();
+  renderStatus();
+  if (!user) return;
+  $('map').dataset.extraState = 'loading';
+  let layers;
+  try {
+    layers = await listHotspotLayers();
+  } catch (error) {
+    if (mine !== userSeq) return;
+    session.expired(error);
+    notices.extras = { text: `Could not list the hotspot layers: ${error.message}`, kind: 'error' };
+    $('map').dataset.extraState = 'error';
+    renderStatus();
+    return;
+  }
+  if (mine !== userSeq) return;
+  extras.available = layers;
+  if (state.extra.some((id) => extras.isRestricted(id))) { // restricted layers never stay in the address
+    state = { ...state, extra: state.extra.filter((id) => !extras.isRestricted(id)) };
+    writeState(state);
+    if (share) share.refresh();
+  }
+  if (controls) controls.setExtraLayers(layers, (id) => extras.isOn(id, state.extra));
+  if (patrols) patrols.fillSources();
+  await syncExtras();
+}
+
 function focusArea(code) {
   if (choropleth.focus(code)) document.body.classList.remove('panel-open');
 }
@@ -167,6 +241,8 @@ function focusArea(code) {
 // Apply a change of state (from the controls): reload what depends on the keys that changed.
 async function update(patch) {
   const before = state;
+  const extraToggled = 'extra' in patch;
+  if (extraToggled) patch = { ...patch, extra: extras.split(patch.extra) }; // restricted ones: memory only
   let next = { ...state, ...patch };
   if (meta) {
     const result = reconcile(next, meta);
@@ -177,6 +253,7 @@ async function update(patch) {
   writeState(state);
   if (controls) controls.sync(state);
   if (share) share.refresh();
+  if (embedFiles) embedFiles.refresh(state);
   const changed = (keys) => keys.some((k) => JSON.stringify(before[k]) !== JSON.stringify(state[k]));
   const tasks = [];
   if (changed(['basemap'])) {
@@ -190,11 +267,16 @@ async function update(patch) {
   if (changed(HOTSPOT_KEYS) && (state.heat || state.markers || before.heat || before.markers)) {
     tasks.push(loadHotspots());
   }
-  if (changed(['extra', 'hperiod', 'period', 'metric'])) {
-    tasks.push(extras.sync(state.extra, extraPeriod()).then(renderLegend));
+  if (extras.available.length && (extraToggled || changed(['extra', 'hperiod', 'period', 'metric']))) {
+    tasks.push(syncExtras());
   }
   await Promise.all(tasks);
   renderStatus();
+}
+
+function openPanel() {
+  document.body.classList.add('panel-open');
+  $('panel-toggle').setAttribute('aria-expanded', 'true');
 }
 
 function setupPanel() {
@@ -238,17 +320,23 @@ function setupExport() {
   });
 }
 
+// The embed view: a link back to the atlas and the downloads of the same state (no hotspot layers, ever).
 function embedLink() {
   const control = L.control({ position: 'topright' });
   control.onAdd = () => {
     const box = L.DomUtil.create('div', 'embed-title leaflet-bar');
     const link = document.createElement('a');
-    link.href = `/${window.location.search}`;
+    const query = new URLSearchParams(window.location.search);
+    query.delete('extra');
+    link.href = `/?${query.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
     link.target = '_blank';
     link.rel = 'noopener';
     link.textContent = 'CSP Atlas ↗';
     link.title = 'Open this map in CSP Atlas';
     box.append(link);
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    embedFiles = embedDownloads(box, state);
     return box;
   };
   control.addTo(map);
@@ -271,8 +359,13 @@ async function start() {
   hotspots = new Hotspots(map);
   hotspots.onChange = renderLegend;
   extras = new ExtraLayers(map);
+  if (!EMBED) {
+    setupSignIn($('account'), session);
+    session.subscribe(userChanged);
+  }
   // for the browser tests and for anyone poking at the map from the console
-  window.cspAtlas = { map, hotspots, state: () => state, layer: () => choropleth.data, lastExport: null };
+  window.cspAtlas = { map, hotspots, extras, patrols, session, state: () => state, layer: () => choropleth.data,
+    lastExport: null };
   map.on('moveend', () => {
     const c = map.getCenter();
     state = { ...state, view: { zoom: Math.round(map.getZoom() * 100) / 100, lat: c.lat, lon: c.lng } };
@@ -303,7 +396,13 @@ async function start() {
     find = setupFind({ form: $('find'), input: $('find-input'), list: $('find-list'),
       features: () => choropleth.features(), focus: focusArea, announce: showStatus });
     share = setupShare({ linkField: $('share-link'), embedField: $('share-embed'), copyLink: $('copy-link'),
-      copyEmbed: $('copy-embed'), title: exportTitle, announce: (t) => showStatus(t, 'info') });
+      copyEmbed: $('copy-embed'), downloads: $('downloads'), state: () => state, title: exportTitle,
+      announce: (t) => showStatus(t, 'info') });
+    if (patrols) patrols.setMeta(meta);
+    session.check().catch((error) => {
+      notices.extras = { text: `Could not find out who is signed in: ${error.message}`, kind: 'error' };
+      renderStatus();
+    });
     setupPanel();
     setupExport();
   }
@@ -319,14 +418,6 @@ async function start() {
   renderStatus();
   document.body.dataset.ready = 'true'; // the controls are live (for the browser tests)
   afterPaint(() => markOnce('atlas:ready'));
-  listHotspotLayers().then(async (layers) => {
-    extras.available = layers;
-    if (controls) controls.setExtraLayers(layers, state);
-    if (layers.length && state.extra.length) {
-      await extras.sync(state.extra, extraPeriod());
-      renderLegend();
-    }
-  });
 }
 
 start().catch((error) => showStatus(`Could not start the map: ${error.message}`, 'error'))

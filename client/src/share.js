@@ -1,4 +1,7 @@
-// Share: the page URL holds the whole state; this copies it, and gives the <iframe> snippet of /embed.
+// Share: the page URL holds the whole state; this copies it, gives the <iframe> snippet of /embed, and lists the
+// downloads (GIS files and static map) of the same state. Hotspot layers are left out of the embed address: the
+// embed view never shows them.
+import { renderDownloads } from './downloads.js';
 import { escapeHtml } from './format.js';
 
 async function copy(text, field) {
@@ -12,16 +15,22 @@ async function copy(text, field) {
   }
 }
 
+export function embedUrl() {
+  const query = new URLSearchParams(window.location.search);
+  query.delete('extra');
+  return `${window.location.origin}/embed?${query.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
+}
+
 export function embedSnippet(title) {
-  const url = `${window.location.origin}/embed${window.location.search}`;
-  return `<iframe src="${escapeHtml(url)}" title="${escapeHtml(title)}" width="800" height="600" `
+  return `<iframe src="${escapeHtml(embedUrl())}" title="${escapeHtml(title)}" width="800" height="600" `
     + 'style="border:0" loading="lazy"></iframe>';
 }
 
-export function setupShare({ linkField, embedField, copyLink, copyEmbed, title, announce }) {
+export function setupShare({ linkField, embedField, copyLink, copyEmbed, downloads, state, title, announce }) {
   const refresh = () => {
     linkField.value = window.location.href;
     embedField.value = embedSnippet(title());
+    renderDownloads(downloads, state());
   };
   copyLink.addEventListener('click', async () => {
     refresh();

@@ -79,13 +79,20 @@ export function writeState(state) {
   }
 }
 
+// The query of the classified layer for a state: the same for /api/layers, /api/maps and /api/exports.
+export function layerParams(state) {
+  const params = new URLSearchParams({ metric: state.metric, measure: state.measure, method: state.method,
+    k: String(state.k) });
+  if (state.period) params.set('period', state.period);
+  if (state.palette) params.set('palette', state.palette);
+  return params;
+}
+
 // The layer API's URL for a state (measure overridable for the popup's change figures).
 export function layerUrl(state, overrides = {}) {
   const s = { ...state, ...overrides };
   const path = `/api/layers/${encodeURIComponent(s.set)}${s.clusters ? '/clusters' : ''}`;
-  const params = new URLSearchParams({ metric: s.metric, measure: s.measure, method: s.method, k: String(s.k) });
-  if (s.period) params.set('period', s.period);
-  if (s.palette) params.set('palette', s.palette);
+  const params = layerParams(s);
   if (overrides.bare) { params.delete('method'); params.delete('k'); params.delete('palette'); }
   return `${path}?${params}`;
 }

@@ -8,11 +8,12 @@ from server.config import ROOT
 
 bp = Blueprint("pages", __name__)
 CLIENT = ROOT / "client"
-# npm package -> folder inside it that the browser may load
+# /vendor/<name>/ -> the folder of an npm package (under client/node_modules) that the browser may load
 VENDOR = {
-    "leaflet": "dist",
-    "leaflet.heat": "dist",
-    "leaflet.markercluster": "dist",
+    "leaflet": "leaflet/dist",
+    "leaflet.heat": "leaflet.heat/dist",
+    "leaflet.markercluster": "leaflet.markercluster/dist",
+    "leaflet-geoman": "@geoman-io/leaflet-geoman-free/dist",  # drawing patrol areas; loaded on first use
 }
 
 
@@ -38,4 +39,4 @@ def vendor_files(package: str, filename: str):
     folder = VENDOR.get(package)
     if folder is None:
         abort(404)
-    return send_from_directory(CLIENT / "node_modules" / package / folder, filename, max_age=86400)
+    return send_from_directory(CLIENT / "node_modules" / folder, filename, max_age=86400)

@@ -1,0 +1,43 @@
+// Links to the report-ready files of the map's current state: the classified layer as GIS files
+// (/api/exports/{set}.geojson, .gpkg, .shp.zip, .csv) and as a static map (/api/maps/{set}.png, .pdf), with the same
+// metric, period, measure, method, k and palette as the map (the clusters variants when the clusters are shown).
+// Only public police.uk and partnership figures go into these files: hotspot layers never do.
+import { escapeHtml } from './format.js';
+import { layerParams } from './state.js';
+
+export const DOWNLOADS = [
+  { kind: 'exports', ext: 'geojson', label: 'GeoJSON' },
+  { kind: 'exports', ext: 'gpkg', label: 'GeoPackage' },
+  { kind: 'exports', ext: 'shp.zip', label: 'Shapefile (zip, British National Grid)' },
+  { kind: 'exports', ext: 'csv', label: 'CSV table' },
+  { kind: 'maps', ext: 'png', label: 'Map image (PNG)' },
+  { kind: 'maps', ext: 'pdf', label: 'Map for print (PDF)' },
+];
+
+export function downloadUrl(state, { kind, ext }) {
+  const set = encodeURIComponent(state.set);
+  const file = state.clusters ? `${set}/clusters.${ext}` : `${set}.${ext}`;
+  return `/api/${kind}/${file}?${layerParams(state)}`;
+}
+
+// <li> items for a list of links (opened as downloads, the files carry their own names).
+export function downloadItems(state) {
+  return DOWNLOADS.map((d) => `<li><a href="${escapeHtml(downloadUrl(state, d))}" data-format="${d.ext}"
+    download>${escapeHtml(d.label)}</a></li>`).join('');
+}
+
+export function renderDownloads(list, state) {
+  list.innerHTML = downloadItems(state);
+}
+
+// The embed view's control: a small disclosure with the same links, below the link back to the atlas.
+export function embedDownloads(container, state) {
+  const details = document.createElement('details');
+  details.className = 'embed-downloads';
+  details.innerHTML = '<summary>Data and map files</summary><ul class="downloads"></ul>';
+  container.append(details);
+  const list = details.querySelector('ul');
+  const refresh = (next) => renderDownloads(list, next);
+  refresh(state);
+  return { refresh };
+}

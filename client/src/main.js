@@ -6,6 +6,7 @@ import { Controls, reconcile } from './controls.js';
 import { embedDownloads } from './downloads.js';
 import { download, renderPng } from './export.js';
 import { setupFind } from './find.js';
+import { HotspotCapture } from './hotspot-capture.js';
 import { ExtraLayers, listHotspotLayers } from './hotspot-layers.js';
 import { Hotspots, pointsFilter } from './hotspots.js';
 import { Legend } from './legend.js';
@@ -30,6 +31,7 @@ let map;
 let choropleth;
 let hotspots;
 let extras;
+let capture = null;
 let legend;
 let controls = null;
 let find = null;
@@ -167,6 +169,20 @@ function extraPeriod() {
 }
 
 // Show the hotspot layers switched on (internal ones from the URL, restricted ones from this page only).
+// A record was just saved into a layer: show that layer (switching it on if need be) with the new record.
+async function showSavedRecord(layerId) {
+  if (extras.isRestricted(layerId)) extras.privateIds.add(layerId);
+  else if (!state.extra.includes(layerId)) {
+    state = { ...state, extra: [...state.extra, layerId] };
+    writeState(state);
+  }
+  const entry = extras.shown.get(layerId);
+  if (entry) map.removeLayer(entry.layer);
+  extras.shown.delete(layerId);
+  if (controls) controls.setExtraLayers(extras.available, (id) => extras.isOn(id, state.extra));
+  await syncExtras();
+}
+
 async function syncExtras() {
   $('map').dataset.extraState = 'loading';
   try {
@@ -204,6 +220,7 @@ async function userChanged(user) {
   const mine = ++userSeq;
   extras.clear();
   notices.extras = null;
+  if (capture) capture.setLayers([]);
   if (controls) controls.setExtraLayers([], () => false);
   setupPatrols(user, mine);
   $('map').dataset.user = user ? user.username : '';
@@ -230,6 +247,7 @@ async function userChanged(user) {
     if (share) share.refresh();
   }
   if (controls) controls.setExtraLayers(layers, (id) => extras.isOn(id, state.extra));
+  if (capture) capture.setLayers(layers);
   if (patrols) patrols.fillSources();
   await syncExtras();
 }
@@ -360,6 +378,7 @@ async function start() {
   hotspots.onChange = renderLegend;
   extras = new ExtraLayers(map);
   if (!EMBED) {
+    capture = new HotspotCapture(map, (text) => showStatus(text, 'info'), showSavedRecord);
     setupSignIn($('account'), session);
     session.subscribe(userChanged);
   }

@@ -538,3 +538,51 @@ def test_share_panel_and_embed_link_the_files_of_the_same_state(page, live_serve
     assert embed == clusters
     check_downloads(page, live_server, embed, state, "wards-2013/clusters")
     assert page.console_errors == []
+
+
+def test_an_officer_records_a_needle_find_by_clicking_the_map(page, live_server, people, client, engine, artifacts):
+    open_map(page, live_server)
+    assert page.locator(".capture-button").count() == 0, "no recording for anonymous visitors"
+    sign_in(page, people["a"]["username"])
+    page.wait_for_selector(".capture-button")
+    town_centre(page)
+    settle(page)
+    page.locator(".capture-button").click()
+    lat, lon = 51.27431, 0.52112
+    page.mouse.click(*map_point(page, lat, lon))
+    form = page.locator(".capture-form")
+    form.wait_for()
+    form.get_by_label("Layer").select_option("needle-finds")
+    form.get_by_label("Observed").fill("2023-06-14")
+    form.get_by_label("Count").fill("3")
+    category = f"e2e-{uuid.uuid4().hex[:6]}"
+    form.get_by_label("Category").fill(category)
+    form.get_by_label("Notes").fill("by the river steps")
+    form.get_by_role("button", name="Save record").click()
+    page.wait_for_selector(".capture-form", state="detached")
+    page.wait_for_selector(".hotspot-needle-finds")
+    page.screenshot(path=str(artifacts / "hotspot-record-added.png"))
+    points = client.get("/api/hotspot-layers/needle-finds/points?from=2023-06-14&to=2023-06-14",
+                        headers=bearer(people["a"]["token"])).get_json()["features"]
+    mine = [f for f in points if f["properties"].get("category") == category]
+    assert len(mine) == 1
+    saved_lon, saved_lat = mine[0]["geometry"]["coordinates"]
+    assert saved_lon == pytest.approx(lon, abs=2e-4) and saved_lat == pytest.approx(lat, abs=2e-4)
+    assert mine[0]["properties"]["count"] == 3
+    assert mine[0]["properties"]["recorded_by"] == people["a"]["username"]
+    assert "needle-finds" in page.url, "the layer is switched on to show the new record"
+    assert page.console_errors == []
+
+
+def test_a_refused_record_shows_the_api_message(page, live_server, people):
+    open_map(page, live_server)
+    sign_in(page, people["a"]["username"])
+    page.locator(".capture-button").click()
+    page.mouse.click(*map_point(page, 51.27, 0.52))
+    form = page.locator(".capture-form")
+    form.get_by_label("Observed").fill("")
+    form.get_by_role("button", name="Save record").click()
+    error = form.locator(".capture-error")
+    error.wait_for()
+    page.wait_for_function("document.querySelector('.capture-error').textContent.length > 0")
+    assert "observed" in error.inner_text().lower()

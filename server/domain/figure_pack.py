@@ -16,7 +16,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.domain import exports, rendering
+from server.domain.hotspot_analysis import AnalysisError, GiRequest, build_gi
 from server.domain.layers import LayerError, LayerRequest, build_layer
+from server.domain.seed_tables import SEED_DIR
+from server.store import boundaries as boundary_store
 
 WARD_SETS = ("wards-2013", "wards-2024")
 
@@ -69,6 +72,8 @@ def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | Non
     for figure in FIGURES:
         for set_id in WARD_SETS:
             _add_figure(session, pack, figure, set_id, spec)
+    _add_gi_figure(session, pack, spec)
+    _add_needle_finds_table(pack)
     if pack.pages:
         pack.files["figure-pack.pdf"] = rendering.render_pdf_pages(pack.pages, spec)
     pack.files["README.txt"] = _readme(pack).encode()
@@ -99,6 +104,57 @@ def _add_figure(session: Session, pack: FigurePack, figure: FigureSpec, set_id: 
                               "source": meta["source"], "interpolation": meta["interpolation"], "notes": meta["notes"]})
         return
     pack.not_produced.append({"figure": f"{figure.name}_{set_id}", "reasons": "; ".join(reasons)})
+
+
+def _add_gi_figure(session: Session, pack: FigurePack, spec: rendering.MapSpec) -> None:
+    """Getis-Ord Gi* hot and cold spots of all recorded crime by LSOA (police.uk records of the year)."""
+    name = "gi-hot-spots_lsoa-2011"
+    try:
+        gi = build_gi(session, GiRequest(metric="all-crime", period=str(pack.year)))
+    except AnalysisError as error:
+        pack.not_produced.append({"figure": name, "reasons": f"Gi*: {error}"})
+        return
+    layer = _gi_as_layer(session, gi)
+    title = f"Hot spots of all recorded crime by LSOA, {pack.year} (Getis-Ord Gi*)"
+    for fmt in ("png", "svg"):
+        pack.files[f"{name}.{fmt}"] = rendering.render_layer(layer, replace(spec, format=fmt, title=title,
+                                                                            labels=False))
+    rows = ["code,name,crimes,gi_z,p_value,gi_bin,label"] + [
+        ",".join(str(p.get(k, "")) for k in ("code", "name", "value", "gi_z", "p_value", "gi_bin"))
+        + f",{p['label']}" for p in (f["properties"] for f in gi["features"])]
+    pack.files[f"{name}.csv"] = ("\n".join(rows) + "\n").encode()
+    pack.pages.append((layer, title))
+    pack.produced.append({"figure": name, "title": title, "metric": "all-crime", "measure": "Gi* z-score",
+                          "source": gi["metadata"]["attribution"], "interpolation": None,
+                          "notes": [gi["metadata"]["inference"]]})
+
+
+def _gi_as_layer(session: Session, gi: dict[str, Any]) -> dict[str, Any]:
+    """The Gi* result in the shape the map renderer draws: named classes instead of ranges."""
+    meta = gi["metadata"]
+    lsoas = boundary_store.get_boundary_set(session, "lsoa-2011") or {}
+    classes = [{"label": c["label"], "count": c["count"], "color": c["color"]} for c in gi["legend"]["classes"]]
+    return {
+        "features": gi["features"],
+        "legend": {"method": "gi_star", "k": len(classes), "unit": "Gi* confidence", "classes": classes,
+                   "no_data_count": 0, "notes": [], "heading": "Gi* hot and cold spots (LSOAs)"},
+        "metadata": {"metric": {"id": "all-crime", "title": meta["metric"]["title"], "source": "police.uk"},
+                     "period": meta["period"], "unit": "Gi* confidence bin", "base_period": None,
+                     "boundary_set": {"title": lsoas.get("title", "LSOAs"), "valid_from": None, "valid_to": None},
+                     "source": meta["attribution"], "data_date": meta["period"], "interpolation": None,
+                     "notes": [f"{meta['permutations']} permutations, false discovery rate corrected"]},
+    }
+
+
+def _add_needle_finds_table(pack: FigurePack) -> None:
+    """The published top-five needle-find places (assessment para 105); most have no coordinates to map."""
+    source = SEED_DIR / "needle_finds_top_locations.csv"
+    lines = [line for line in source.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    pack.files["needle-finds-by-place.csv"] = ("\n".join(lines) + "\n").encode()
+    pack.produced.append({"figure": "needle-finds-by-place", "title": "Top five needle-find places by year",
+                          "metric": "seed-needle-finds-top-locations", "measure": "count",
+                          "source": "Strategic Assessment 2024/25, para 105 (as printed)", "interpolation": None,
+                          "notes": ["a table only: most of these places have no published coordinates"]})
 
 
 def _readme(pack: FigurePack) -> str:

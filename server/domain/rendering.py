@@ -179,6 +179,8 @@ def _validity(boundary: dict[str, Any]) -> str:
 
 
 def _legend_label(each: dict[str, Any]) -> str:
+    if "label" in each:  # named classes, e.g. Gi* confidence bins
+        return f"{each['label']}  ({each['count']})"
     return f"{_number(each['lower'])} – {_number(each['upper'])}  ({each['count']})"
 
 
@@ -194,9 +196,9 @@ def _draw_legend(figure, layer: dict[str, Any]) -> None:
         handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#737373", hatch="///", linewidth=0.4,
                              label=f"no data  ({legend['no_data_count']})"))
     method = legend["method"].replace("_", " ")
+    heading = legend.get("heading") or f"{legend['unit']}\n{method}, {legend['k']} classes (areas)"
     figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.70, 0.84), frameon=False, fontsize=7,
-                  title=f"{legend['unit']}\n{method}, {legend['k']} classes (areas)", title_fontsize=7,
-                  alignment="left")
+                  title=heading, title_fontsize=7, alignment="left")
     notes = list(legend.get("notes", [])) + list(layer["metadata"].get("notes", []))
     if layer["metadata"].get("interpolation"):
         notes.append("Re-estimated by " + layer["metadata"]["interpolation"])

@@ -26,6 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from report import write_section  # noqa: E402
+
 from server.domain.classify import classify  # noqa: E402
 
 SECTION_TITLE = "## Classification (natural breaks)"
@@ -149,18 +151,6 @@ Reproduce: `.venv/bin/python benchmarks/bench_classify.py --write` (without `--w
 Target: classifying 100,000 values under {TARGET_MS} ms. This run {verdict} it:
 {format_seconds(big.median_seconds)} for {big.n:,} values.
 """
-
-
-def write_section(text: str) -> Path:
-    path = ROOT / "BENCHMARKS.md"
-    existing = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION_TITLE)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(existing):
-        updated = pattern.sub(lambda _match: text + "\n", existing).rstrip() + "\n"
-    else:
-        updated = existing.rstrip() + "\n\n" + text
-    path.write_text(updated, encoding="utf-8")
-    return path
 
 
 def main() -> None:

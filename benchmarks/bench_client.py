@@ -18,7 +18,6 @@ import argparse
 import gzip
 import os
 import platform
-import re
 import shutil
 import socket
 import statistics
@@ -29,6 +28,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from report import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION_TITLE = "## Map client"
@@ -278,19 +279,7 @@ def main() -> None:
                      for line in lines) + "\n"
     print(text)
     if args.write:
-        print(f"written to {write_section(text)}", file=sys.stderr)
-
-
-def write_section(text: str) -> Path:
-    path = ROOT / "BENCHMARKS.md"
-    existing = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION_TITLE)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(existing):
-        updated = pattern.sub(lambda _match: text + "\n", existing).rstrip() + "\n"
-    else:
-        updated = existing.rstrip() + "\n\n" + text
-    path.write_text(updated, encoding="utf-8")
-    return path
+        print(f"written to {write_section(SECTION_TITLE, text)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -239,7 +239,8 @@ def main() -> None:
              f"`atlas:ready` or the end of the last long task before {QUIET_MS} ms without one). The server's layer "
              "and points caches are warm, as on a running service.", "",
              machine(), "",
-             "Reproduce: `DATABASE_URL=postgresql://atlas@127.0.0.1:54330/atlas_client "
+             "Reproduce, with the Maidstone data loaded (e.g. after `scripts/run`, whose private cluster listens on "
+             "port 54330): `DATABASE_URL=postgresql://atlas@127.0.0.1:54330/atlas "
              ".venv/bin/python benchmarks/bench_client.py --write` (without `--write` it only prints).", "",
              "| scenario | first paint | layer drawn | ready | TTI (approx.) | JS loaded | API data |",
              "|---|---:|---:|---:|---:|---:|---:|"]

@@ -40,24 +40,25 @@ class ConsoleErrors(list):
         page.on("pageerror", lambda error: self.append(str(error)))
 
 
+def _watched_page(browser, **context_options):
+    """A page in a fresh browser context whose console errors are collected in `page.console_errors`."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    page.console_errors = ConsoleErrors()
+    page.console_errors.attach(page)
+    return context, page
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    errors = ConsoleErrors()
-    errors.attach(page)
-    page.console_errors = errors
+    context, page = _watched_page(browser, viewport={"width": 1280, "height": 860})
     yield page
     context.close()
 
 
 @pytest.fixture
 def phone_page(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+    context, page = _watched_page(browser, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
                                   device_scale_factor=2)
-    page = context.new_page()
-    errors = ConsoleErrors()
-    errors.attach(page)
-    page.console_errors = errors
     yield page
     context.close()

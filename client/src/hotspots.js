@@ -203,9 +203,15 @@ export class Hotspots {
 
   buildMarkers() {
     const names = this.data.metadata.crime_types;
+    // chunkedLoading clusters the markers over several animation frames; #map[data-markers-state] says when all
+    // of them are in, so a reader (or a test) never counts a half-built layer.
+    this.map.getContainer().dataset.markersState = 'loading';
     this.markers = L.markerClusterGroup({
       chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 45, spiderfyOnMaxZoom: true,
       disableClusteringAtZoom: 19, iconCreateFunction: clusterIcon,
+      chunkProgress: (processed, total) => {
+        if (processed === total) this.map.getContainer().dataset.markersState = 'ready';
+      },
     });
     const icon = L.divIcon({ className: 'crime-dot', iconSize: [10, 10] });
     const markers = this.data.features.map((f) => {
@@ -233,6 +239,7 @@ export class Hotspots {
     this.wantMarkers = false;
     if (this.markers) this.map.removeLayer(this.markers);
     this.markers = null;
+    delete this.map.getContainer().dataset.markersState;
   }
 
   onZoom() {

@@ -294,7 +294,7 @@ def test_hotspots_heat_radius_is_in_metres_and_markers_cluster(page, live_server
     assert url_state(page)["radius"] == "500"
 
     page.evaluate("window.cspAtlas.map.setView([51.2725, 0.522], 15, {animate: false})")
-    page.wait_for_selector(".crime-cluster")
+    page.wait_for_selector("#map[data-markers-state=ready] .crime-cluster")
     total = page.evaluate("""() => window.cspAtlas.hotspots.markers.getLayers().length""")
     assert total == points["metadata"]["count"]
     page.screenshot(path=str(artifacts / "map-client-hotspots.png"))

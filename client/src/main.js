@@ -104,7 +104,9 @@ async function loadLayer(prefetched = null) {
     choropleth.show(data, wanted);
     renderLegend();
     if (!fitted && choropleth.bounds()?.isValid()) {
-      map.fitBounds(choropleth.bounds(), fitPadding());
+      // No animation: the first view is where an officer looks, and the heat radius and URL state must describe
+      // the settled map, not a frame of a zoom transition.
+      map.fitBounds(choropleth.bounds(), { ...fitPadding(), animate: false });
       fitted = true;
     }
     const police = data.metadata.metric.source === 'police.uk';

@@ -1,5 +1,5 @@
-"""Who may read and write hotspot layers, on every route: anonymous 401; the restricted DCSM layer is 403 (and not
-listed) without a grant; its points reach nobody else through any other route; the audit log is append-only."""
+"""Who may read and write hotspot layers, on every route: anonymous 401; without a grant the restricted DCSM layer
+answers exactly as a layer that does not exist (404, or 400 as an analysis source) and is not listed; its points reach nobody else through any other route; the audit log is append-only."""
 
 from __future__ import annotations
 
@@ -53,20 +53,35 @@ DCSM_READ = {"anonymous": 401, "viewer": 403, "officer": 403, "gis": 403, "ungra
              "dcsm-reader": 200, "dcsm-writer": 200, "admin": 200}
 NEEDLE_READ = {"anonymous": 401, "viewer": 200, "officer": 200, "gis": 200, "ungranted": 200,
                "dcsm-reader": 200, "dcsm-writer": 200, "admin": 200}
-DCSM_WRITE = {"anonymous": 401, "viewer": 403, "officer": 403, "gis": 403, "ungranted": 403,
+DCSM_WRITE = {"anonymous": 401, "viewer": 404, "officer": 404, "gis": 404, "ungranted": 404,
               "dcsm-reader": 403, "dcsm-writer": 201, "admin": 201}
 NEEDLE_WRITE = {"anonymous": 401, "viewer": 403, "officer": 201, "gis": 201, "ungranted": 201,
                 "dcsm-reader": 201, "dcsm-writer": 403, "admin": 201}  # dcsm-writer's role is viewer
 
 
+def _as_missing(route: str) -> str:
+    return route.format(layer=MISSING)
+
+
+MISSING = "no-such-layer"
+
+
 @pytest.mark.parametrize("route", READ_ROUTES)
 @pytest.mark.parametrize(("layer", "expected"), [(DCSM, DCSM_READ), (NEEDLES, NEEDLE_READ)])
 def test_reading_a_layer_by_role_and_grant(client, tokens, hotspot_users, dcsm_point, route, layer, expected):
+    analysis = route.startswith("/api/hotspots/")
     for who, status in expected.items():
-        response = client.get(route.format(layer=layer), headers=headers_for(who, tokens, hotspot_users))
+        headers = headers_for(who, tokens, hotspot_users)
+        response = client.get(route.format(layer=layer), headers=headers)
+        if status in (401, 403) and (status == 403 or analysis):
+            # not yours: the same status and message as for a layer that does not exist
+            missing = client.get(_as_missing(route), headers=headers)
+            assert missing.status_code in (400, 404)
+            assert response.status_code == missing.status_code, (who, route, response.get_json())
+            message = response.get_json()["error"]["message"]
+            assert message == missing.get_json()["error"]["message"].replace(MISSING, layer)
+            continue
         assert response.status_code == status, (who, route, response.get_json())
-        if status == 403:
-            assert "restricted" in response.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize(("layer", "expected"), [(DCSM, DCSM_WRITE), (NEEDLES, NEEDLE_WRITE)])
@@ -77,7 +92,7 @@ def test_recording_a_point_by_role_and_grant(client, tokens, hotspot_users, laye
         assert response.status_code == status, (who, response.get_json())
 
 
-def test_point_routes_of_the_restricted_layer_are_403_without_a_grant(client, tokens, hotspot_users, dcsm_point):
+def test_point_routes_of_the_restricted_layer_are_404_without_a_grant(client, tokens, hotspot_users, dcsm_point):
     pid = dcsm_point["id"]
     calls = [("get", f"/points/{pid}"), ("get", f"/points/{pid}/history"), ("patch", f"/points/{pid}"),
              ("delete", f"/points/{pid}"), ("post", f"/points/{pid}/restore"), ("post", "/import"),
@@ -86,7 +101,8 @@ def test_point_routes_of_the_restricted_layer_are_403_without_a_grant(client, to
         for method, path in calls:
             response = getattr(client, method)(f"/api/hotspot-layers/{DCSM}{path}", json={"count": 9},
                                                headers=headers_for(who, tokens, hotspot_users))
-            assert response.status_code == 403, (who, method, path)
+            assert response.status_code == 404, (who, method, path)
+            assert response.get_json()["error"]["message"] == f"no hotspot layer '{DCSM}'"
             assert SECRET not in response.get_data(as_text=True)
     for method, path in calls:
         assert getattr(client, method)(f"/api/hotspot-layers/{DCSM}{path}", json={}).status_code == 401
@@ -195,8 +211,8 @@ def test_restricted_analyses_are_not_served_from_the_cache_to_others(client, tok
     etag = first.headers["ETag"]
     for who in ("viewer", "ungranted"):
         again = client.get(url, headers={**headers_for(who, tokens, hotspot_users), "If-None-Match": etag})
-        assert again.status_code == 403
-    assert client.get(url, headers={"If-None-Match": etag}).status_code == 401
+        assert again.status_code == 400
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 400
     assert client.get(url, headers={**bearer(hotspot_users["dcsm-reader"]["token"]),
                                     "If-None-Match": etag}).status_code == 304
 
@@ -283,9 +299,10 @@ def test_admins_grant_and_revoke_the_restricted_layer(client, tokens, hotspot_us
         assert ungranted["username"] in {g["username"] for g in grants["grants"]}
     finally:
         assert client.delete(url, headers=bearer(tokens["admin"])).status_code == 200
-    assert client.get(f"/api/hotspot-layers/{DCSM}/points", headers=bearer(ungranted["token"])).status_code == 403
+    assert client.get(f"/api/hotspot-layers/{DCSM}/points", headers=bearer(ungranted["token"])).status_code == 404
     assert client.delete(url, headers=bearer(tokens["admin"])).status_code == 404
-    bad = client.put(f"/api/hotspot-layers/{NEEDLES}/grants/{ungranted['username']}", headers=bearer(tokens["admin"]))
+    bad = client.put(f"/api/hotspot-layers/{NEEDLES}/grants/{ungranted['username']}", json={"access": "read"},
+                     headers=bearer(tokens["admin"]))
     assert bad.status_code == 400 and "roles" in bad.get_json()["error"]["message"]
-    assert client.put(f"/api/hotspot-layers/{DCSM}/grants/nobody-{uuid.uuid4().hex}",
+    assert client.put(f"/api/hotspot-layers/{DCSM}/grants/nobody-{uuid.uuid4().hex}", json={"access": "read"},
                       headers=bearer(tokens["admin"])).status_code == 404

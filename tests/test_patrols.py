@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import shape
 from sqlalchemy import text
 
-from server.store import accounts
+from server.domain import accounts
 from server.store import patrols as patrol_store
 from server.store.db import transaction
 from tests.conftest import PASSWORD, bearer
@@ -195,7 +195,7 @@ def test_suggested_areas_come_from_point_clusters_and_respect_the_sizes(client, 
     ("n=0", "n must be from 1 to 20"),
     ("min_km2=5&max_km2=1", "min_km2 must be less than max_km2"),
     ("colour=red", "unknown parameter(s) colour"),
-    ("source=dcsm-locations", "restricted layer"),
+    ("source=dcsm-locations", "unknown source 'dcsm-locations'"),
 ])
 def test_bad_suggestion_requests(client, teams, query, message):
     response = client.get(f"/api/patrol-areas/suggest?{query}", headers=bearer(teams["a"]))

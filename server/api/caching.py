@@ -20,10 +20,15 @@ _lock = Lock()
 
 
 def cached_response(key: str, build: Callable[[Session], bytes], mimetype: str,
-                    headers: dict[str, str] | None = None) -> Response:
-    """`build` runs only when this key has not been built for the current data version."""
+                    headers: dict[str, str] | None = None, hotspot_data: bool = False) -> Response:
+    """`build` runs only when this key has not been built for the current data version. Responses built from hotspot
+    layers (`hotspot_data`) are keyed by the hotspot version too; public ones are not, so a write to a restricted
+    layer never shows in a public ETag."""
     with transaction(engine()) as db:
-        versioned = f"{statistics_store.data_version(db)}|{key}"
+        version = str(statistics_store.data_version(db))
+        if hotspot_data:
+            version += f".{statistics_store.hotspot_data_version(db)}"
+        versioned = f"{version}|{key}"
         etag = hashlib.sha256(versioned.encode()).hexdigest()[:32]
         if request.if_none_match.contains(etag):
             return _revalidate(Response(status=304), etag)

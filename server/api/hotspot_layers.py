@@ -284,8 +284,10 @@ def list_grants(layer_id: str):
 @bp.put("/hotspot-layers/<layer_id>/grants/<username>")
 def put_grant(layer_id: str, username: str):
     who = signed_in()
-    body = request.get_json(silent=True) or {}
-    access = body.get("access", WRITE) if isinstance(body, dict) else WRITE
+    body = json_body()
+    access = body.get("access")
+    if access not in (READ, WRITE):
+        raise ApiError(400, "send {\"access\": \"read\"} or {\"access\": \"write\"}: a grant is never implied")
     with domain_errors(who), transaction(engine()) as db:
         records.require_admin(who, "grant access to layers")
         result = records.grant(db, who, layer_id, _user_or_404(db, username), access)

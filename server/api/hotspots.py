@@ -101,16 +101,19 @@ def point_analysis(kind: str, key_request: Any, build: Callable[[Any, analysis.P
         records.audit_read(db, layer, who, f"read-{kind}", used,
                            {"from": source.date_from, "to": source.date_to, "params": dict(request.args)})
     response = cached_response(key, lambda db: _geojson(lambda: build(db, analysis.layer_points(
-        db, layer, source.date_from, source.date_to))), GEOJSON)
+        db, layer, source.date_from, source.date_to))), GEOJSON, hotspot_data=True)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
 def _source_layer(db: Any, who: records.Caller | None, source: str) -> dict[str, Any]:
-    if hotspot_store.get_layer(db, source) is None:
-        visible = [layer["id"] for layer in records.visible_layers(db, who)]
-        raise ApiError(400, f"unknown source '{source}'; valid: {', '.join([analysis.CRIME, *visible])}")
-    return records.require_layer(db, source, who, records.READ, "analysis")
+    """A layer the caller may read; any other source, existing or not, gets the same 400 (the denial is audited)."""
+    try:
+        return records.require_layer(db, source, who, records.READ, "analysis")
+    except records.AccessDenied as denied:
+        visible = [layer["id"] for layer in records.visible_layers(db, who)] if who else []
+        raise records.AccessDenied(400, f"unknown source '{source}'; valid: {', '.join([analysis.CRIME, *visible])}",
+                                   audit_layer=denied.audit_layer, action=denied.action) from None
 
 
 @bp.get("/gi")

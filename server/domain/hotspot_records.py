@@ -99,22 +99,27 @@ def visible_layers(session: Session, caller: Caller | None) -> list[dict[str, An
 
 def require_layer(session: Session, layer_id: str, caller: Caller | None, need: str = READ,
                   action: str = "read") -> dict[str, Any]:
-    """The layer if the caller may `need` it; else NotFound, or AccessDenied (401/403)."""
-    layer = store.get_layer(session, layer_id)
-    if layer is None:
-        raise NotFound(f"no hotspot layer '{layer_id}'")
+    """The layer if the caller may `need` it; else AccessDenied: 401 when nobody is signed in, 404 for a layer that
+    does not exist or that the caller may not read (the same answer, so a restricted layer's existence does not leak;
+    the denial is still audited), 403 for a write without write access."""
     if caller is None:
         raise AccessDenied(401, "sign in or send 'Authorization: Bearer <token>' to see hotspot layers")
+    layer = store.get_layer(session, layer_id)
+    if layer is None:
+        raise AccessDenied(404, no_such_layer(layer_id))
     access = layer_access(layer, caller)
     if access is None:
-        raise AccessDenied(403, f"'{layer_id}' is a restricted layer: it needs a grant from an admin",
-                           audit_layer=layer_id, action=action)
+        raise AccessDenied(404, no_such_layer(layer_id), audit_layer=layer_id, action=action)
     if need == WRITE and access != WRITE:
         how = ("the 'officer' role or higher" if layer["sensitivity"] == "internal"
                else "a write grant from an admin")
         raise AccessDenied(403, f"you may read '{layer_id}' but not change it: that needs {how}",
                            audit_layer=layer_id if layer["sensitivity"] == "restricted" else None, action=action)
     return layer
+
+
+def no_such_layer(layer_id: str) -> str:
+    return f"no hotspot layer '{layer_id}'"
 
 
 def require_admin(caller: Caller | None, what: str) -> Caller:
@@ -265,12 +270,15 @@ class PlaceResolver:
     _places: list[dict[str, Any]] | None = None
 
     def place_id(self, name: str) -> int:
+        private_to = self.layer["id"] if self.layer["sensitivity"] == "restricted" else None
         if self._places is None:
-            self._places = store.places_in_scope(self.session, [self.layer["id"]])
+            # A restricted record binds only to its layer's private places: a shared place can be created, placed
+            # and moved by people without the layer's grant, and would move the record with it.
+            self._places = [p for p in store.places_in_scope(self.session, [self.layer["id"]])
+                            if p["layer_id"] == private_to]
         found = find_place(self._places, name)
         if found is not None:
             return found["id"]
-        private_to = self.layer["id"] if self.layer["sensitivity"] == "restricted" else None
         new_id = store.create_place(self.session, name=name, name_key=place_key(name), layer_id=private_to,
                                     created_by=self.username,
                                     sources=[{"source": f"first named in a record of {self.layer['id']}",
@@ -337,9 +345,9 @@ def place_place(session: Session, caller: Caller, place_id: int, lon: float, lat
                 source: str = "") -> dict[str, Any]:
     """Put a place on the map (or move it); every record located by the place moves with it, with history."""
     place = _visible_place(session, caller, place_id)
-    _check_may_place(session, caller, place)
-    old = None if place["lon"] is None else {"lon": place["lon"], "lat": place["lat"]}
     affected = store.points_located_by_place(session, place_id)
+    _check_may_place(session, caller, place, affected)
+    old = None if place["lon"] is None else {"lon": place["lon"], "lat": place["lat"]}
     store.set_place_location(session, place_id, lon, lat, caller.username,
                              {"source": source or "placed in CSP Atlas", "by": caller.username, "lon": lon,
                               "lat": lat})
@@ -362,15 +370,23 @@ def place_place(session: Session, caller: Caller, place_id: int, lon: float, lat
     return result
 
 
-def _check_may_place(session: Session, caller: Caller, place: Mapping[str, Any]) -> None:
+def _check_may_place(session: Session, caller: Caller, place: Mapping[str, Any],
+                     affected: list[dict[str, Any]]) -> None:
+    """Placing a place moves every record located by it: that needs write access to each of their layers."""
     if place["layer_id"]:
         require_layer(session, place["layer_id"], caller, WRITE, "place")
-        return
-    needed = "gis" if place["lon"] is not None else "officer"
-    if not role_at_least(caller.role, needed):
-        what = "moving a placed" if needed == "gis" else "placing a"
-        raise AccessDenied(403, f"{what} shared place needs the '{needed}' role or higher (it moves every record "
-                                "at the place)")
+    else:
+        needed = "gis" if place["lon"] is not None else "officer"
+        if not role_at_least(caller.role, needed):
+            what = "moving a placed" if needed == "gis" else "placing a"
+            raise AccessDenied(403, f"{what} shared place needs the '{needed}' role or higher (it moves every "
+                                    "record at the place)")
+    for layer_id in sorted({p["layer_id"] for p in affected} - {place["layer_id"]}):
+        try:
+            require_layer(session, layer_id, caller, WRITE, "place")
+        except AccessDenied as denied:
+            raise AccessDenied(403, "this place locates records that you may not change, so you may not place it",
+                               audit_layer=denied.audit_layer, action="place") from None
 
 
 # --- writing ------------------------------------------------------------------------------------------------------

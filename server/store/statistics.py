@@ -78,6 +78,11 @@ def populations(session: Session, set_id: str) -> Population | None:
                       derived=any(r["derived"] for r in rows), source=rows[0]["source"])
 
 
+def hotspot_data_version(session: Session) -> int:
+    """Bumped by writes to hotspot layers, places and points only (never by the public data)."""
+    return session.execute(text("SELECT version FROM hotspot_data_version WHERE id = 1")).scalar_one()
+
+
 def data_version(session: Session) -> int:
     """Bumped by a trigger on every write to the data tables: the cache key of every derived response."""
     return session.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar_one()

@@ -20,6 +20,7 @@ from server.api.auth import current_user, require_role
 from server.api.boundaries import parse_bbox
 from server.api.errors import ApiError
 from server.domain import police_import
+from server.domain.accounts import role_at_least
 from server.domain.metrics import POLICE_SOURCE, catalogue
 from server.domain.periods import Period, PeriodError, parse_period
 from server.store import crime as store
@@ -63,10 +64,10 @@ def create_import():
     return jsonify(summary.as_dict()), 201
 
 
-def _import_json(row: dict[str, Any]) -> dict[str, Any]:
+def _import_json(row: dict[str, Any], show_importer: bool) -> dict[str, Any]:
     imported_at: datetime = row["imported_at"]
     return {"id": row["id"], "file": row["file_name"], "checksum": row["checksum"],
-            "imported_at": imported_at.isoformat(), "imported_by": row["imported_by"],
+            "imported_at": imported_at.isoformat(), "imported_by": row["imported_by"] if show_importer else None,
             "rows_read": row["rows_read"], "inserted": row["inserted"], "duplicates": row["duplicates"],
             "no_location": row["no_location"], "unplaced": row["unplaced"], "per_month": row["per_month"]}
 
@@ -76,7 +77,8 @@ def _import_json(row: dict[str, Any]) -> dict[str, Any]:
 def list_imports():
     with transaction(engine()) as db:
         rows = store.list_imports(db)
-    return jsonify({"imports": [_import_json(row) for row in rows]})
+    show_importer = role_at_least(current_user().role, "gis")  # who imported what is for GIS staff and admins
+    return jsonify({"imports": [_import_json(row, show_importer) for row in rows]})
 
 
 # --- crime points for the hotspot map ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""GET /api/health: is the service and its database usable."""
+"""GET /api/health: is the service and its database usable. Anyone learns ok or not; admins also get the details."""
 
 from __future__ import annotations
 
@@ -6,9 +6,19 @@ from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.api import engine
+from server.api.auth import current_user
+from server.domain.accounts import role_at_least
 from server.store import meta
 
 bp = Blueprint("health", __name__, url_prefix="/api")
+
+
+def _is_admin() -> bool:
+    try:
+        user = current_user()
+    except Exception:  # a bad token or an unreachable database must not turn a health check into an error
+        return False
+    return user is not None and role_at_least(user.role, "admin")
 
 
 @bp.get("/health")
@@ -16,6 +26,9 @@ def health():
     try:
         versions = meta.database_versions(engine())
     except SQLAlchemyError as error:
-        reason = str(error.orig if hasattr(error, "orig") else error).splitlines()[0]
-        return jsonify({"status": "unavailable", "database": "unreachable", "reason": reason}), 503
-    return jsonify({"status": "ok", **versions})
+        body = {"status": "unavailable"}
+        if _is_admin():
+            body |= {"database": "unreachable",
+                     "reason": str(error.orig if hasattr(error, "orig") else error).splitlines()[0]}
+        return jsonify(body), 503
+    return jsonify({"status": "ok", **(versions if _is_admin() else {})})

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 MAX_REPORTED_PROBLEMS = 20
+# An absolute path in a reader's message (GDAL names the server's scratch copy): only its last part is the user's.
+_SERVER_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?(?:[/\\][^/\\\s'\":]+)+[/\\]([^/\\\s'\":]+)")
+
+
+def without_server_paths(text: str) -> str:
+    """`text` with every absolute path cut to its file name, so errors never show where the server keeps files."""
+    return _SERVER_PATH.sub(r"\1", text)
 
 
 class FileProblems(ValueError):
     def __init__(self, file: str, problems: list[str]):
-        self.file = file
-        self.problems = problems[:MAX_REPORTED_PROBLEMS]
+        self.file = without_server_paths(file)
+        self.problems = [without_server_paths(problem) for problem in problems[:MAX_REPORTED_PROBLEMS]]
         self.more = max(0, len(problems) - MAX_REPORTED_PROBLEMS)
         super().__init__(self.message)
 

@@ -1,0 +1,35 @@
+"""No leaks: errors never show server paths, who imported what is for GIS staff, and a restricted layer is answered
+exactly as a missing one by the analysis routes."""
+
+from __future__ import annotations
+
+import io
+
+from tests.conftest import bearer
+
+
+def test_a_corrupt_upload_is_refused_without_server_paths(client, tokens, scratch_set):
+    response = client.post("/api/boundary-sets", headers=bearer(tokens["gis"]), data={
+        "id": scratch_set, "title": "Corrupt", "kind": "ward", "code_field": "C", "name_field": "N",
+        "file": (io.BytesIO(b"SQLite format 3\x00 but not really a GeoPackage" * 20), "wards.gpkg")},
+        content_type="multipart/form-data")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "wards.gpkg" in body
+    assert "/tmp" not in body and "csp-atlas-" not in body
+
+
+def test_importers_are_named_to_gis_staff_only(client, tokens):
+    for role, named in (("viewer", False), ("officer", False), ("gis", True), ("admin", True)):
+        imports = client.get("/api/crime/imports", headers=bearer(tokens[role])).get_json()["imports"]
+        assert imports, "the reference data includes imports"
+        assert all((item["imported_by"] is not None) == named for item in imports), role
+
+
+def test_analysis_of_a_restricted_layer_answers_as_of_a_missing_one_for_everyone_without_access(client, tokens):
+    for headers in ({}, bearer(tokens["viewer"]), bearer(tokens["gis"])):
+        hidden = client.get("/api/hotspots/kde?source=dcsm-locations", headers=headers)
+        missing = client.get("/api/hotspots/kde?source=no-such-layer", headers=headers)
+        assert hidden.status_code == missing.status_code == 400
+        assert hidden.get_json()["error"]["message"] == missing.get_json()["error"]["message"].replace(
+            "no-such-layer", "dcsm-locations")

@@ -155,7 +155,8 @@ def cold_load(browser, url: str, viewport: dict, slowdown: float = 1, hotspots: 
                 const map = window.cspAtlas.map;
                 const start = performance.now();
                 map.setView([51.2725, 0.522], 15, { animate: false });
-                while (!document.querySelector('#map[data-markers-state=ready] .crime-cluster')) await new Promise((r) => requestAnimationFrame(r));
+                const done = '#map[data-markers-state=ready] .crime-cluster';
+                while (!document.querySelector(done)) await new Promise((r) => requestAnimationFrame(r));
                 await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
                 return performance.now() - start;
             }""")

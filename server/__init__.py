@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         hotspot_layers,
         hotspots,
         layers,
+        limits,
         maps,
         openapi,
         pages,
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
 
     errors.register(app)
+    limits.register(app)
     blueprints = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp,
                   hotspot_layers.bp, hotspots.bp, patrols.bp, openapi.bp, pages.bp)
     for blueprint in blueprints:

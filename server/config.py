@@ -25,6 +25,9 @@ class Settings:
     shared_dir: Path
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     extra: dict = field(default_factory=dict)
+    rate_limits: str = ""  # CSP_ATLAS_RATE_LIMITS overrides, e.g. 'analysis=30/60' (server/api/limits.py)
+    heavy_concurrency: int = 2  # heavy requests (analysis, maps, exports, uploads) running at once per process
+    heavy_wait_seconds: float = 3.0  # how long a heavy request waits for a free slot before a 503
 
 
 def load_settings() -> Settings:
@@ -39,4 +42,7 @@ def load_settings() -> Settings:
         secret_key=os.environ.get("CSP_ATLAS_SECRET_KEY") or os.urandom(32).hex(),
         shared_dir=Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared")),
         max_upload_bytes=int(os.environ.get("CSP_ATLAS_MAX_UPLOAD_BYTES", MAX_UPLOAD_BYTES)),
+        rate_limits=os.environ.get("CSP_ATLAS_RATE_LIMITS", ""),
+        heavy_concurrency=int(os.environ.get("CSP_ATLAS_HEAVY_CONCURRENCY", 2)),
+        heavy_wait_seconds=float(os.environ.get("CSP_ATLAS_HEAVY_WAIT_SECONDS", 3)),
     )

@@ -24,6 +24,10 @@ SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 GEODATA = SHARED / "geodata"
 ARTIFACTS = ROOT / "test-artifacts"
 PASSWORD = "correct horse battery"
+# The suite makes hundreds of analysis, map and export requests from one address: tests/test_security_limits.py
+# checks the real limits on an app of its own.
+UNLIMITED_RATES = ",".join(f"{bucket}=1000000/60" for bucket in ("analysis", "maps", "exports", "figure-packs",
+                                                                   "uploads"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,7 +64,7 @@ def engine(database_url: str) -> Engine:
 @pytest.fixture(scope="session")
 def app(engine: Engine, database_url: str) -> Flask:
     settings = Settings(database_url=database_url, secret_key="test-secret", shared_dir=SHARED,
-                        max_upload_bytes=5 * 1024 * 1024)
+                        max_upload_bytes=5 * 1024 * 1024, rate_limits=UNLIMITED_RATES)
     flask_app = create_app(settings)
     flask_app.config["TESTING"] = True
     return flask_app

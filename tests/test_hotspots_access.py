@@ -1,5 +1,6 @@
 """Who may read and write hotspot layers, on every route: anonymous 401; without a grant the restricted DCSM layer
-answers exactly as a layer that does not exist (404, or 400 as an analysis source) and is not listed; its points reach nobody else through any other route; the audit log is append-only."""
+answers exactly as a layer that does not exist (404, or 400 as an analysis source) and is not listed; its points
+reach nobody else through any other route; the audit log is append-only."""
 
 from __future__ import annotations
 

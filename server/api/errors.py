@@ -26,13 +26,17 @@ def error_response(status: int, message: str, **details: Any):
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
-        return error_response(error.status, error.message, **error.details)
+        response, status = error_response(error.status, error.message, **error.details)
+        if "retry_after" in error.details:
+            response.headers["Retry-After"] = str(error.details["retry_after"])
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         if error.code == 413:
-            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-            return error_response(413, f"the upload is larger than the {limit} MiB limit")
+            limit = request.max_content_length or app.config["MAX_CONTENT_LENGTH"]
+            size = f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+            return error_response(413, f"the request body is larger than the {size} limit of this route")
         if not request.path.startswith("/api/") and error.code == 404:
             return error_response(404, f"no page at {request.path}")
         return error_response(error.code or 500, error.description or error.name)

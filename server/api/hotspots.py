@@ -116,6 +116,23 @@ def _source_layer(db: Any, who: records.Caller | None, source: str) -> dict[str,
                                    audit_layer=denied.audit_layer, action=denied.action) from None
 
 
+# Without a sign-in, Gi* stays within the map's own defaults: fewer permutations and no finer hexagons than these.
+ANONYMOUS_MAX_PERMUTATIONS = 999
+ANONYMOUS_MIN_HEX_CELL_M = 300.0
+
+
+def _within_anonymous_caps(gi: analysis.GiRequest) -> None:
+    try:  # values outside the general ranges get the general message
+        analysis.check_range("permutations", gi.permutations)
+        analysis.check_range("cell", gi.cell)
+    except analysis.AnalysisError as error:
+        raise ApiError(400, str(error)) from None
+    if gi.permutations > ANONYMOUS_MAX_PERMUTATIONS:
+        raise ApiError(400, f"permutations above {ANONYMOUS_MAX_PERMUTATIONS} need a sign-in")
+    if gi.geography == "hex" and gi.cell < ANONYMOUS_MIN_HEX_CELL_M:
+        raise ApiError(400, f"hexagons smaller than {ANONYMOUS_MIN_HEX_CELL_M:g} m need a sign-in")
+
+
 @bp.get("/gi")
 def gi_star():
     _check_args(GI_PARAMS)
@@ -129,6 +146,8 @@ def gi_star():
         inference=request.args.get("inference") or "z_sim", fdr=_bool("fdr", True))
     if gi.geography != "hex" and request.args.get("cell"):
         raise ApiError(400, "cell applies to geography=hex only")
+    if caller() is None:
+        _within_anonymous_caps(gi)
     key = f"hotspots|gi|{json.dumps(asdict(gi), sort_keys=True)}"
     return cached_response(key, lambda db: _geojson(lambda: analysis.build_gi(db, gi)), GEOJSON)
 

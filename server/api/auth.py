@@ -1,4 +1,5 @@
-"""Sign-in for the browser (session cookie) and bearer API tokens; role checks for routes."""
+"""Sign-in for the browser (a server-side session named by a cookie) and bearer API tokens; role checks for routes;
+same-origin checks for cookie-authenticated writes."""
 
 from __future__ import annotations
 
@@ -6,16 +7,34 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request, session
+from flask import Blueprint, Response, g, jsonify, request
 
-from server.api import engine
+from server.api import engine, settings
 from server.api.errors import ApiError
-from server.domain.accounts import role_at_least
-from server.store import accounts
+from server.domain import accounts
+from server.domain.accounts import Actor, role_at_least
+from server.jobs import JOB_USER_ENVIRON
 from server.store.db import transaction
 from server.store.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/api/session")
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_USERNAME_LENGTH = 80
+WRONG_CREDENTIALS = "wrong username or password"  # the same whether the user exists, is inactive or mistyped
+
+
+def cookie_name() -> str:
+    # __Host- makes the browser refuse the cookie unless it is Secure, for the whole host, from this host itself.
+    return "__Host-session" if settings().https else "session"
+
+
+def client_address() -> str:
+    """The caller's address; behind CSP_ATLAS_TRUSTED_PROXIES proxies, ProxyFix has already put the real one here."""
+    return request.remote_addr or "unknown"
+
+
+def actor(name: str) -> Actor:
+    return Actor(name, client_address())
 
 
 def current_user() -> User | None:
@@ -25,15 +44,52 @@ def current_user() -> User | None:
 
 
 def _resolve_user() -> User | None:
+    if JOB_USER_ENVIRON in request.environ:  # a queued request replayed by a job worker, as the user who asked
+        with transaction(engine()) as db:
+            user = accounts.find_user(db, request.environ[JOB_USER_ENVIRON])
+        return user if user is not None and user.active else None
     header = request.headers.get("Authorization", "")
-    with transaction(engine()) as db:
-        if header.lower().startswith("bearer "):
+    if header.lower().startswith("bearer "):
+        with transaction(engine()) as db:
             user = accounts.user_for_token(db, header[7:].strip())
-            if user is None:
-                raise ApiError(401, "the API token is unknown or revoked")
-            return user
-        user_id = session.get("user_id")
-        return accounts.user_by_id(db, user_id) if user_id else None
+        if user is None:
+            raise ApiError(401, "the API token is unknown, revoked or expired")
+        return user
+    secret = request.cookies.get(cookie_name())
+    if not secret:
+        return None
+    if request.method in UNSAFE_METHODS:
+        require_same_origin()
+    with transaction(engine()) as db:
+        return accounts.session_user(db, secret, settings().session_idle_hours, settings().session_max_hours)
+
+
+# --- same origin: a cookie travels with any request the browser sends, a page of ours is the only one that may write --
+
+
+def _own_origin() -> str:
+    scheme = "https" if settings().https else request.scheme
+    return f"{scheme}://{request.host}".lower()
+
+
+def cross_origin_reason() -> str | None:
+    """Why this request may not come from one of our own pages, or None. Browsers send Sec-Fetch-Site and Origin
+    with every POST, PUT, PATCH and DELETE; a request with neither did not come from a page of ours."""
+    fetch_site, origin = request.headers.get("Sec-Fetch-Site"), request.headers.get("Origin")
+    if fetch_site is None and origin is None:
+        return "it has neither an Origin nor a Sec-Fetch-Site header"
+    if fetch_site is not None and fetch_site != "same-origin":
+        return f"Sec-Fetch-Site is '{fetch_site}'"
+    if origin is not None and origin.lower() != _own_origin():
+        return f"its Origin '{origin}' is not {_own_origin()}"
+    return None
+
+
+def require_same_origin() -> None:
+    reason = cross_origin_reason()
+    if reason:
+        raise ApiError(403, f"refused: with a session cookie, changes are accepted only from this site's own origin "
+                            f"({reason}); scripts send 'Authorization: Bearer <token>' instead")
 
 
 def require_role(minimum: str) -> Callable:
@@ -54,31 +110,74 @@ def require_role(minimum: str) -> Callable:
     return decorator
 
 
+# --- the routes -------------------------------------------------------------------------------------------------------
+
+
 def _user_json(user: User | None) -> dict:
     return {"user": None} if user is None else {"user": {"username": user.username, "role": user.role}}
 
 
+def _set_session_cookie(response: Response, secret: str) -> None:
+    response.set_cookie(cookie_name(), secret, max_age=int(settings().session_max_hours * 3600), path="/",
+                        secure=settings().https, httponly=True, samesite="Strict")
+
+
+def _forget_session_cookie(response: Response) -> None:
+    response.delete_cookie(cookie_name(), path="/", secure=settings().https, httponly=True, samesite="Strict")
+
+
 @bp.get("")
 def who_am_i():
-    return jsonify(_user_json(current_user()))
+    user = current_user()
+    response = jsonify(_user_json(user))
+    if user is None and request.cookies.get(cookie_name()):
+        _forget_session_cookie(response)  # expired or revoked
+    return response
+
+
+def _credentials() -> tuple[str, str]:
+    """Username and password from a JSON body: a form post from another site cannot sign anyone in."""
+    if not request.is_json:
+        raise ApiError(415, "send the username and password as JSON (Content-Type: application/json)")
+    body = request.get_json(silent=True)
+    username = body.get("username") if isinstance(body, dict) else None
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise ApiError(400, "send username and password")
+    if len(username) > MAX_USERNAME_LENGTH or len(password) > accounts.MAX_PASSWORD_LENGTH:
+        raise ApiError(400, f"a username has at most {MAX_USERNAME_LENGTH} characters and a password at most "
+                            f"{accounts.MAX_PASSWORD_LENGTH}")
+    return username, password
 
 
 @bp.post("")
 def sign_in():
-    body = request.get_json(silent=True) or request.form
-    username, password = body.get("username", ""), body.get("password", "")
-    if not username or not password:
-        raise ApiError(400, "send username and password")
-    with transaction(engine()) as db:
-        user = accounts.authenticate(db, username, password)
-    if user is None:
-        raise ApiError(401, "wrong username or password")
-    session.clear()
-    session["user_id"] = user.id
-    return jsonify(_user_json(user))
+    if request.headers.get("Origin") or request.headers.get("Sec-Fetch-Site"):
+        require_same_origin()  # a browser on another site (non-browser clients send neither header)
+    username, password = _credentials()
+    address = client_address()
+    with transaction(engine()) as db:  # committed before the check, so parallel guesses are all counted
+        wait = accounts.sign_in_wait(db, username, address)
+    if wait:
+        raise ApiError(429, f"too many failed sign-ins; try again in {wait} seconds", retry_after=wait)
+    with transaction(engine()) as db:  # a failure returns normally: its audit entry is committed
+        signed_in = accounts.sign_in(db, username, password, actor(username), request.user_agent.string,
+                                     replaces=request.cookies.get(cookie_name()))
+    if signed_in is None:
+        raise ApiError(401, WRONG_CREDENTIALS)
+    user, secret = signed_in
+    response = jsonify(_user_json(user))
+    _set_session_cookie(response, secret)
+    return response
 
 
 @bp.delete("")
 def sign_out():
-    session.clear()
-    return jsonify({"user": None})
+    secret = request.cookies.get(cookie_name())
+    response = jsonify({"user": None})
+    if secret:
+        require_same_origin()
+        with transaction(engine()) as db:
+            accounts.sign_out(db, secret, client_address())
+        _forget_session_cookie(response)
+    return response

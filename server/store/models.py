@@ -51,8 +51,39 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     user: Mapped[User] = relationship()
+
+
+class UserSession(Base):
+    """A browser sign-in. The cookie carries a random secret; only its SHA-256 is kept, so a copy of this table
+    signs nobody in. Idle and absolute timeouts are applied when it is used (settings), not stored."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class SecurityAuditEntry(Base):
+    """Append-only (triggers reject UPDATE, DELETE and TRUNCATE): sign-ins, sign-outs and account changes."""
+
+    __tablename__ = "security_audit"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    event: Mapped[str] = mapped_column(String(32))
+    username: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(120))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSONB, default=dict)
 
 
 class BoundarySet(Base):

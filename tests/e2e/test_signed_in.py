@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from shapely.geometry import shape
 
-from server.store import accounts
+from server.domain import accounts
 from server.store import patrols as patrol_store
 from server.store.db import transaction
 from tests.conftest import PASSWORD, bearer

@@ -1,51 +1,151 @@
-"""Responses derived from the data, cached per data version, with ETags (304 when the client has them)."""
+"""Responses derived from the data, built once per data version and kept gzip-compressed in one cache shared by every
+worker and process (PostgreSQL, bounded in bytes), with a small per-process copy of the hottest entries. Weak ETags
+(the same for the gzip and the plain body), 304 for clients that have them, gzip for clients that accept it."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
 
-from flask import Response, request
+from flask import Response, current_app, jsonify, request
 from sqlalchemy.orm import Session
 
-from server.api import engine
+from server.api import engine, settings
+from server.api.errors import ApiError
+from server.jobs import JOB_ENVIRON, enqueue
+from server.store import jobs as jobs_store
+from server.store import response_cache
 from server.store import statistics as statistics_store
 from server.store.db import transaction
 
-CACHE_SIZE = 256
-_cache: OrderedDict[str, bytes] = OrderedDict()
-_lock = Lock()
+GZIP_LEVEL = 6
+
+
+class LocalCache:
+    """The most recently used bodies of this process, bounded in bytes."""
+
+    def __init__(self, budget_bytes: int):
+        self.budget = budget_bytes
+        self.size = 0
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        if len(body) > self.budget // 4:
+            return  # one huge body would push out everything else; the shared cache still has it
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = body
+            self.size += len(body)
+            while self.size > self.budget:
+                _, dropped = self._items.popitem(last=False)
+                self.size -= len(dropped)
+
+
+def local_cache() -> LocalCache:
+    extensions = current_app.extensions
+    if "csp_local_cache" not in extensions:
+        extensions.setdefault("csp_local_cache", LocalCache(settings().local_cache_bytes))
+    return extensions["csp_local_cache"]
+
+
+def cache_key(db: Session, key: str, hotspot_data: bool) -> str:
+    version = str(statistics_store.data_version(db))
+    if hotspot_data:
+        version += f".{statistics_store.hotspot_data_version(db)}"
+    return hashlib.sha256(f"{version}|{key}".encode()).hexdigest()[:32]
+
+
+def cached_gzip(db: Session, digest: str, build: Callable[[Session], bytes]) -> bytes:
+    """The gzip body for `digest`: from this process, else the shared cache, else built once (other processes
+    asking for the same key meanwhile wait for it rather than build it too)."""
+    body = local_cache().get(digest) or response_cache.get(db, digest)
+    if body is None:
+        response_cache.lock(db, digest)
+        body = response_cache.get(db, digest)
+        if body is None:
+            body = gzip.compress(build(db), compresslevel=GZIP_LEVEL, mtime=0)
+            response_cache.put(db, digest, body, settings().cache_bytes)
+    local_cache().put(digest, body)
+    return body
 
 
 def cached_response(key: str, build: Callable[[Session], bytes], mimetype: str,
-                    headers: dict[str, str] | None = None, hotspot_data: bool = False) -> Response:
+                    headers: dict[str, str] | None = None, hotspot_data: bool = False,
+                    job_kind: str | None = None) -> Response:
     """`build` runs only when this key has not been built for the current data version. Responses built from hotspot
     layers (`hotspot_data`) are keyed by the hotspot version too; public ones are not, so a write to a restricted
-    layer never shows in a public ETag."""
+    layer never shows in a public ETag. With `job_kind`, a result not built yet is queued as a job: 202 with the
+    job's URL (the same job for everyone asking meanwhile), and this URL answers 200 once it is done."""
     with transaction(engine()) as db:
-        version = str(statistics_store.data_version(db))
-        if hotspot_data:
-            version += f".{statistics_store.hotspot_data_version(db)}"
-        versioned = f"{version}|{key}"
-        etag = hashlib.sha256(versioned.encode()).hexdigest()[:32]
-        if request.if_none_match.contains(etag):
-            return _revalidate(Response(status=304), etag)
-        with _lock:
-            body = _cache.get(versioned)
-        if body is None:
-            body = build(db)
-            with _lock:
-                _cache[versioned] = body
-                while len(_cache) > CACHE_SIZE:
-                    _cache.popitem(last=False)
-    response = Response(body, mimetype=mimetype)
+        digest = cache_key(db, key, hotspot_data)
+        if request.if_none_match.contains_weak(digest):
+            return _revalidate(Response(status=304), digest)
+        if job_kind and settings().jobs == "queue" and JOB_ENVIRON not in request.environ:
+            body = local_cache().get(digest) or response_cache.get(db, digest)
+            if body is None:
+                job, new = jobs_store.create_or_follow(db, job_kind, request.full_path.rstrip("?"), digest,
+                                                      _username())
+        else:
+            body = cached_gzip(db, digest, build)
+    if body is None:
+        return job_accepted(job, new)
+    if "gzip" in request.accept_encodings:
+        response = Response(body, mimetype=mimetype)
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = Response(gzip.decompress(body), mimetype=mimetype)
     response.headers.update(headers or {})
-    return _revalidate(response, etag)
+    return _revalidate(response, digest)
 
 
-def _revalidate(response: Response, etag: str) -> Response:
-    response.set_etag(etag)
+def _username() -> str | None:
+    from server.api.auth import current_user
+
+    user = current_user()
+    return user.username if user else None
+
+
+def job_json(job: dict) -> dict:
+    done = job["status"] == "done"
+    return {"id": job["id"], "kind": job["kind"], "status": job["status"],
+            "progress": {"done": job["progress_done"], "total": job["progress_total"], "message": job["message"]},
+            "result": job["url"] if done else None, "error": job["error"],
+            "created_at": job["created_at"].isoformat(),
+            "finished_at": job["finished_at"].isoformat() if job["finished_at"] else None,
+            "links": {"self": f"/api/jobs/{job['id']}", "result": job["url"]}}
+
+
+def job_accepted(job: dict, new: bool) -> Response:
+    """202: the work is queued (or already was); follow the job's URL."""
+    if new:
+        try:
+            enqueue(settings().database_url, job["id"])
+        except Exception as error:  # the queue is unreachable: say so rather than leave a job that never runs
+            with transaction(engine()) as db:
+                jobs_store.finish(db, job["id"], "the job queue is unavailable")
+            raise ApiError(503, "the job queue is unavailable; try again shortly", retry_after=10) from error
+    response = jsonify({"job": job_json(job)})
+    response.status_code = 202
+    response.headers["Location"] = f"/api/jobs/{job['id']}"
+    response.headers["Retry-After"] = "2"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _revalidate(response: Response, digest: str) -> Response:
+    response.set_etag(digest, weak=True)
     response.headers["Cache-Control"] = "no-cache"  # revalidate each time: an import changes the answer
+    response.headers["Vary"] = "Accept-Encoding"
     return response

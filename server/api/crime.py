@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 import tempfile
-from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path, PurePath
-from threading import Lock
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 from werkzeug.datastructures import FileStorage
 
 from server.api import engine
 from server.api.auth import current_user, require_role
 from server.api.boundaries import parse_bbox
+from server.api.caching import cached_response
 from server.api.errors import ApiError
 from server.domain import police_import
 from server.domain.accounts import role_at_least
 from server.domain.metrics import POLICE_SOURCE, catalogue
 from server.domain.periods import Period, PeriodError, parse_period
 from server.store import crime as store
-from server.store import statistics as statistics_store
 from server.store.db import transaction
 
 bp = Blueprint("crime", __name__, url_prefix="/api/crime")
@@ -84,9 +80,6 @@ def list_imports():
 # --- crime points for the hotspot map ----------------------------------------------------------------------
 
 POINT_PARAMS = ("metric", "period", "bbox")
-_points_cache: OrderedDict[str, bytes] = OrderedDict()  # etag -> gzipped GeoJSON
-POINTS_CACHE_SIZE = 32
-_points_lock = Lock()
 
 
 def _points_period(text: str | None, months: list) -> Period:
@@ -163,31 +156,6 @@ def crime_points():
     if unknown:
         raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(POINT_PARAMS)}")
     args = {name: (request.args.get(name) or "").strip() for name in POINT_PARAMS}
-    with transaction(engine()) as db:
-        version = statistics_store.data_version(db)
-        key = json.dumps([version, args], sort_keys=True)
-        etag = hashlib.sha256(key.encode()).hexdigest()[:32]
-        if request.if_none_match.contains(etag):
-            return _points_headers(Response(status=304), etag)
-        with _points_lock:
-            body = _points_cache.get(etag)
-        if body is None:
-            raw = json.dumps(_points_collection(db, args), separators=(",", ":")).encode()
-            body = gzip.compress(raw, compresslevel=5)
-            with _points_lock:
-                _points_cache[etag] = body
-                while len(_points_cache) > POINTS_CACHE_SIZE:
-                    _points_cache.popitem(last=False)
-    if "gzip" in request.accept_encodings:
-        response = Response(body, mimetype="application/geo+json")
-        response.headers["Content-Encoding"] = "gzip"
-    else:
-        response = Response(gzip.decompress(body), mimetype="application/geo+json")
-    return _points_headers(response, etag)
-
-
-def _points_headers(response: Response, etag: str) -> Response:
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Vary"] = "Accept-Encoding"
-    return response
+    return cached_response(f"crime-points|{json.dumps(args, sort_keys=True)}",
+                           lambda db: json.dumps(_points_collection(db, args), separators=(",", ":")).encode(),
+                           "application/geo+json")

@@ -149,7 +149,10 @@ def gi_star():
     if caller() is None:
         _within_anonymous_caps(gi)
     key = f"hotspots|gi|{json.dumps(asdict(gi), sort_keys=True)}"
-    return cached_response(key, lambda db: _geojson(lambda: analysis.build_gi(db, gi)), GEOJSON)
+    heavy = gi.permutations > ANONYMOUS_MAX_PERMUTATIONS or (
+        gi.geography == "hex" and gi.cell < ANONYMOUS_MIN_HEX_CELL_M)  # beyond what anyone may ask anonymously
+    return cached_response(key, lambda db: _geojson(lambda: analysis.build_gi(db, gi)), GEOJSON,
+                           job_kind="gi-star" if heavy else None)
 
 
 @bp.get("/kde")

@@ -14,6 +14,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from server.api import engine, settings
 from server.api.errors import ApiError
+from server.jobs import JOB_ENVIRON
 from server.store import ratelimit
 from server.store.db import transaction
 
@@ -124,7 +125,7 @@ def _take_heavy_slot() -> None:
 def _bound_request() -> None:
     request.max_content_length = body_limit(request.endpoint)
     bucket = EXPENSIVE_ENDPOINTS.get(request.endpoint or "")
-    if bucket:
+    if bucket and JOB_ENVIRON not in request.environ:  # a queued job was counted when it was asked for
         _check_rate(bucket)
         _take_heavy_slot()
 

@@ -6,14 +6,25 @@ import json
 
 from flask import Blueprint, request
 
+from server.api import engine
 from server.api.caching import cached_response
 from server.api.errors import ApiError
 from server.api.layers import build_layer_or_error, int_arg, layer_request
 from server.domain import exports, rendering
 from server.domain.figure_pack import build_figure_pack
+from server.store import boundaries as boundaries_store
+from server.store.db import transaction
 
 bp = Blueprint("maps", __name__, url_prefix="/api")
 MAP_PARAMS = ("width", "height", "dpi", "title", "labels")
+# Maps and exports of sets larger than this are queued as jobs (England's LSOAs take tens of seconds; a district's
+# wards well under one).
+LARGE_SET_AREAS = 2000
+
+
+def _job_kind_for(set_id: str, kind: str) -> str | None:
+    with transaction(engine()) as db:
+        return kind if boundaries_store.area_count(db, set_id) > LARGE_SET_AREAS else None
 
 
 def _map_spec(fmt: str) -> rendering.MapSpec:
@@ -35,7 +46,7 @@ def _static_map(set_id: str, fmt: str, clusters: bool):
     spec = _map_spec(fmt)
     key = json.dumps(["map", layer.__dict__, spec.__dict__], sort_keys=True, default=str)
     return cached_response(key, lambda db: rendering.render_layer(build_layer_or_error(db, layer), spec),
-                           rendering.FORMATS[fmt])
+                           rendering.FORMATS[fmt], job_kind=_job_kind_for(set_id, "static-map"))
 
 
 def _split(filename: str) -> tuple[str, str]:
@@ -87,7 +98,7 @@ def _export(set_id: str, fmt: str, clusters: bool):
     if fmt == "csv":
         sidecar = f"{request.path.removesuffix('.csv')}.metadata.json?{request.query_string.decode()}"
         disposition["Link"] = f'<{sidecar}>; rel="describedby"'
-    return cached_response(key, build, exports.FORMATS[fmt], disposition)
+    return cached_response(key, build, exports.FORMATS[fmt], disposition, job_kind=_job_kind_for(set_id, "export"))
 
 
 @bp.get("/exports/<filename>")
@@ -108,4 +119,4 @@ def figure_pack(year: int):
         raise ApiError(400, f"year must be a year like 2023, not {year}")
     disposition = {"Content-Disposition": f'attachment; filename="csp-atlas-figures-{year}.zip"'}
     return cached_response(f"figure-pack|{year}", lambda db: build_figure_pack(db, year).zip_bytes(),
-                           "application/zip", disposition)
+                           "application/zip", disposition, job_kind="figure-pack")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from server.api.openapi_admin import ADMIN_PATHS, ADMIN_SCHEMAS
 from server.api.openapi_hotspots import HOTSPOT_PATHS, HOTSPOT_SCHEMAS
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
@@ -73,12 +74,19 @@ PATHS: dict[str, Any] = {
                       "503": _json("the database is unreachable")}}},
     "/api/session": {
         "get": {"summary": "The signed-in user, or null", "responses": {"200": _json("current user")}},
-        "post": {"summary": "Sign in (sets a session cookie)",
+        "post": {"summary": "Sign in (sets a session cookie: HttpOnly, SameSite=Strict; over HTTPS Secure and named "
+                            "__Host-session). JSON only. Failed attempts are throttled per account (5) and per "
+                            "client address (30) in 15 minutes; a session ends after 8 idle hours or 24 hours. "
+                            "With the cookie, POST/PUT/PATCH/DELETE are accepted only from this site's own origin.",
                  "requestBody": {"content": {"application/json": {"schema": {
                      "type": "object", "required": ["username", "password"],
                      "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
-                 "responses": {"200": _json("signed in"), "400": ERROR, "401": ERROR}},
-        "delete": {"summary": "Sign out", "responses": {"200": _json("signed out")}}},
+                 "responses": {"200": _json("signed in"), "400": ERROR, "401": ERROR,
+                               "403": _json("the request came from another site's page"),
+                               "415": _json("the body is not JSON"),
+                               "429": _json("too many failed sign-ins; Retry-After gives the seconds to wait")}},
+        "delete": {"summary": "Sign out: the session ends on the server too",
+                   "responses": {"200": _json("signed out"), "403": _json("the request came from another site")}}},
     "/api/boundary-sets": {
         "get": {"summary": "Boundary sets with validity dates and feature counts",
                 "responses": {"200": _json("list", {"type": "object", "properties": {
@@ -272,7 +280,8 @@ SPEC: dict[str, Any] = {
     "paths": PATHS,
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
-                            "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+                            "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                                        "description": "__Host-session when served over HTTPS"}},
         "responses": {"Error": _json("error", {"type": "object", "properties": {"error": {
             "type": "object", "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}})},
         "schemas": {
@@ -311,6 +320,28 @@ SPEC["components"]["schemas"]["CrimeImport"] = {"type": "object", "properties": 
 
 PATHS.update(HOTSPOT_PATHS)
 SPEC["components"]["schemas"].update(HOTSPOT_SCHEMAS)
+PATHS.update(ADMIN_PATHS)
+SPEC["components"]["schemas"].update(ADMIN_SCHEMAS)
+
+SPEC["components"]["schemas"]["Job"] = {"type": "object", "properties": {
+    "id": {"type": "string", "format": "uuid"}, "kind": {"type": "string"},
+    "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+    "progress": {"type": "object", "properties": {"done": {"type": "integer"}, "total": {"type": "integer"},
+                                                  "message": {"type": "string"}}},
+    "result": {"type": "string", "nullable": True, "description": "the URL that now answers 200, once done"},
+    "error": {"type": "string", "nullable": True},
+    "created_at": {"type": "string", "format": "date-time"},
+    "finished_at": {"type": "string", "format": "date-time", "nullable": True}}}
+JOB_ACCEPTED = _json("queued as a job (figure packs; maps and exports of sets over 2,000 areas; Gi* beyond 999 "
+                     "permutations or below 300 m hexagons): follow Location, GET /api/jobs/{job_id}, until done",
+                     {"type": "object", "properties": {"job": {"$ref": "#/components/schemas/Job"}}})
+PATHS["/api/jobs/{job_id}"] = {"get": {
+    "summary": "A queued heavy request: status, progress and, when done, the URL of its result",
+    "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "responses": {"200": _json("the job", {"$ref": "#/components/schemas/Job"}), "404": ERROR}}}
+for queued_path in ("/api/figure-packs/{year}.zip", "/api/maps/{filename}", "/api/maps/{set_id}/{filename}",
+                    "/api/exports/{filename}", "/api/exports/{set_id}/{filename}", "/api/hotspots/gi"):
+    PATHS[queued_path]["get"]["responses"]["202"] = JOB_ACCEPTED
 
 
 @bp.get("/openapi.json")

@@ -256,3 +256,7 @@ def deprivation_source(session: Session) -> str | None:
 
 def area_codes(session: Session, set_id: str) -> set[str]:
     return set(session.execute(text("SELECT code FROM areas WHERE set_id = :id"), {"id": set_id}).scalars())
+
+
+def area_count(session: Session, set_id: str) -> int:
+    return session.execute(text("SELECT count(*) FROM areas WHERE set_id = :id"), {"id": set_id}).scalar_one()

@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.store.versioned import per_data_version
+
 # The columns of the staging table, in the order the reader (server.domain.police_import) yields them.
 STAGING_COLUMNS = ("line", "identity", "crime_id", "month", "reported_by", "falls_within", "longitude",
                    "latitude", "location", "lsoa_code", "lsoa_name", "crime_type", "crime_type_slug",
@@ -270,10 +272,12 @@ def count_by_area(session: Session, set_id: str, month_from: date, month_to: dat
     return {code: count for code, count in rows}
 
 
+@per_data_version
 def available_months(session: Session) -> list[date]:
     return list(session.execute(text("SELECT DISTINCT month FROM crime_records ORDER BY month")).scalars())
 
 
+@per_data_version
 def crime_types(session: Session) -> list[tuple[str, str, int]]:
     """(slug, name as published, number of records), most frequent first."""
     rows = session.execute(text("""
@@ -282,6 +286,7 @@ def crime_types(session: Session) -> list[tuple[str, str, int]]:
     return [(slug, name, count) for slug, name, count in rows]
 
 
+@per_data_version
 def unplaced_counts(session: Session, month_from: date, month_to: date,
                     crime_type_slugs: list[str] | None = None,
                     exclude_slugs: list[str] | None = None) -> dict[str, int]:
@@ -294,6 +299,7 @@ def unplaced_counts(session: Session, month_from: date, month_to: date,
     return {set_id: records - placed.get(set_id, 0) for set_id in boundary_set_ids(session)}
 
 
+@per_data_version
 def no_location_count(session: Session, month_from: date, month_to: date,
                       crime_type_slugs: list[str] | None = None,
                       exclude_slugs: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import Settings, load_settings
 from server.store.db import engine_for
@@ -21,18 +22,24 @@ def create_app(settings: Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.extensions["csp_settings"] = settings
+    if settings.trusted_proxies:  # believe X-Forwarded-For/-Proto/-Host from exactly this many proxies, no more
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.extensions["csp_engine"] = engine_for(settings.database_url)
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
 
     from server.api import (
+        admin,
         auth,
         boundaries,
+        compression,
         crime,
         errors,
         health,
         hotspot_layers,
         hotspots,
+        jobs,
         layers,
         limits,
         maps,
@@ -40,12 +47,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         pages,
         patrols,
         populations,
+        security_headers,
     )
 
     errors.register(app)
     limits.register(app)
+    compression.register(app)
+    security_headers.register(app)
     blueprints = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp,
-                  hotspot_layers.bp, hotspots.bp, patrols.bp, openapi.bp, pages.bp)
+                  hotspot_layers.bp, hotspots.bp, jobs.bp, patrols.bp, admin.bp, openapi.bp, pages.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

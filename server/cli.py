@@ -5,17 +5,17 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import click
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
-from server.config import ROOT, load_settings
-from server.domain import hotspot_input, hotspot_records, police_import
+from server.config import load_settings
+from server.domain import accounts, hotspot_input, hotspot_records, police_import
 from server.domain.accounts import ROLE_ORDER, AccountError
 from server.domain.accuracy import compare_interpolation
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file
@@ -23,14 +23,14 @@ from server.domain.figure_pack import build_figure_pack
 from server.domain.periods import PeriodError, parse_period
 from server.domain.population import PopulationFileError, read_population_csv
 from server.domain.reference import load_reference_data
-from server.store import accounts
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
 from server.store import hotspots as hotspot_store
 from server.store import patrols as patrol_store
 from server.store import statistics as statistics_store
-from server.store.db import engine_for, transaction
+from server.store.db import engine_for, transaction, upgrade_schema
 from server.store.models import BOUNDARY_KINDS
+from server.store.roles import RoleSetupError
 
 
 def _engine():
@@ -47,13 +47,28 @@ def db() -> None:
     """Database schema."""
 
 
+def _owner_url() -> str:
+    """The schema owner's URL; an installation with one URL keeps working, with a warning."""
+    settings = load_settings()
+    if settings.owner_database_url:
+        return settings.owner_database_url
+    click.echo("warning: CSP_ATLAS_OWNER_DATABASE_URL is not set, so the schema is changed as DATABASE_URL's role "
+               "(README, \"Database roles\")", err=True)
+    return settings.database_url
+
+
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply all Alembic migrations (creates the PostGIS extension first time)."""
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = load_settings().database_url
-    command.upgrade(config, "head")
+    """Apply the Alembic migrations as the schema's owner (CSP_ATLAS_OWNER_DATABASE_URL), then grant the app's role
+    (DATABASE_URL) what it needs: DML, and only INSERT and SELECT on the audit tables."""
+    try:
+        report = upgrade_schema(_owner_url(), load_settings().database_url, log=lambda msg: click.echo(msg, err=True))
+    except RoleSetupError as error:
+        raise click.ClickException(str(error)) from error
     click.echo("database schema is up to date")
+    if report:
+        click.echo(f"{report.app_role} may use {report.tables} tables; append-only for it: "
+                   f"{', '.join(report.append_only)}; no deleting from: {', '.join(report.undeletable) or '-'}")
 
 
 @cli.group()
@@ -162,7 +177,7 @@ def clusters_assign(set_id: str, ward: str, number: int) -> None:
 
 @cli.group()
 def users() -> None:
-    """Accounts (roles: viewer, officer, gis, admin)."""
+    """Accounts (roles: viewer, officer, gis, admin), their sessions and the security audit."""
 
 
 def _password(prompt: bool) -> str:
@@ -176,29 +191,40 @@ def _password(prompt: bool) -> str:
     raise click.ClickException("no password given")
 
 
+def _cli_actor() -> accounts.Actor:
+    """The security audit names the operating-system user behind a command."""
+    return accounts.Actor(_cli_caller().username)
+
+
+@contextmanager
+def _account_errors() -> Iterator[None]:
+    try:
+        yield
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @users.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLE_ORDER), required=True)
 def users_create(username: str, role: str) -> None:
-    """Create USERNAME. The password comes from $CSP_ATLAS_PASSWORD, standard input, or a prompt."""
-    try:
+    """Create USERNAME (3-64 characters: a-z, 0-9, '.', '_', '-'). The password (12 characters or more, not easy
+    to guess) comes from $CSP_ATLAS_PASSWORD, standard input, or a prompt."""
+    with _account_errors():
+        accounts.check_username(username)  # before asking for a password
+        password = _password(prompt=True)
         with transaction(_engine()) as session:
-            accounts.create_user(session, username, _password(prompt=True), role)
-    except AccountError as error:
-        raise click.ClickException(str(error)) from None
+            accounts.create_user(session, username, password, role, _cli_actor())
     click.echo(f"created {role} '{username}'")
 
 
 @users.command("password")
 @click.argument("username")
 def users_password(username: str) -> None:
-    """Set USERNAME's password (from $CSP_ATLAS_PASSWORD, standard input, or a prompt)."""
-    try:
-        with transaction(_engine()) as session:
-            accounts.set_password(session, username, _password(prompt=True))
-    except AccountError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"password of '{username}' changed")
+    """Set USERNAME's password (from $CSP_ATLAS_PASSWORD, standard input, or a prompt); ends their sessions."""
+    with _account_errors(), transaction(_engine()) as session:
+        accounts.set_password(session, username, _password(prompt=True), _cli_actor())
+    click.echo(f"password of '{username}' changed; their browser sessions have ended")
 
 
 @users.command("team")
@@ -212,22 +238,108 @@ def users_team(username: str, team: str | None) -> None:
     click.echo(f"'{username}' is in team {team!r}" if team else f"'{username}' is in no team")
 
 
+def _when(value) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+
+
+@users.command("list")
+def users_list() -> None:
+    """List every user: role, active or inactive, team, open browser sessions, usable tokens, last sign-in."""
+    settings = load_settings()
+    with transaction(_engine()) as session:
+        rows = accounts.list_users(session, settings.session_idle_hours, settings.session_max_hours)
+    for row in rows:
+        state = "active" if row["active"] else "inactive"
+        click.echo(f"{row['username']:<32} {row['role']:<8} {state:<8} sessions {row['sessions']:<3} "
+                   f"tokens {row['tokens']:<3} last sign-in {_when(row['last_sign_in_at']):<16} "
+                   f"team {row['team'] or '-'}")
+
+
+@users.command("deactivate")
+@click.argument("username")
+def users_deactivate(username: str) -> None:
+    """Stop USERNAME signing in: ends their sessions and revokes their API tokens (reactivating restores neither)."""
+    with _account_errors(), transaction(_engine()) as session:
+        accounts.set_active(session, username, False, _cli_actor())
+    click.echo(f"'{username}' is deactivated; their sessions have ended and their tokens are revoked")
+
+
+@users.command("activate")
+@click.argument("username")
+def users_activate(username: str) -> None:
+    """Let a deactivated USERNAME sign in again (with new tokens: the old ones stay revoked)."""
+    with _account_errors(), transaction(_engine()) as session:
+        accounts.set_active(session, username, True, _cli_actor())
+    click.echo(f"'{username}' is active")
+
+
+@users.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLE_ORDER))
+def users_role(username: str, role: str) -> None:
+    """Give USERNAME the ROLE; their browser sessions end, so the new role applies from their next sign-in."""
+    with _account_errors(), transaction(_engine()) as session:
+        accounts.set_role(session, username, role, _cli_actor())
+    click.echo(f"'{username}' is now {role}; their browser sessions have ended")
+
+
+@users.command("revoke-sessions")
+@click.argument("username")
+def users_revoke_sessions(username: str) -> None:
+    """Sign USERNAME out everywhere: end all their browser sessions (API tokens are revoked with `tokens revoke`)."""
+    with _account_errors(), transaction(_engine()) as session:
+        ended = accounts.revoke_sessions(session, username, _cli_actor())
+    click.echo(f"ended {ended} session(s) of '{username}'")
+
+
+@users.command("audit")
+@click.option("--user", "username", default=None, help="only this username (as typed, for failed sign-ins)")
+@click.option("--event", default=None, help="only this event, e.g. sign-in-failed")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+def users_audit(username: str | None, event: str | None, limit: int) -> None:
+    """The security audit, newest first: sign-ins (failed and throttled too), sign-outs and account changes."""
+    with transaction(_engine()) as session:
+        entries = accounts.audit_entries(session, username=username, event=event, limit=limit)
+    for entry in entries:
+        click.echo(f"{entry['at']:%Y-%m-%d %H:%M:%S} {entry['event']:<18} {entry['username']:<24} "
+                   f"by {entry['actor']:<24} {entry['client_address'] or '-':<16} {entry['detail']}")
+
+
 @cli.group()
 def tokens() -> None:
-    """Bearer API tokens for scripts."""
+    """Bearer API tokens for scripts: they expire (90 days unless --days says otherwise)."""
 
 
 @tokens.command("issue")
 @click.argument("username")
 @click.option("--label", default="", help="what the token is for")
-def tokens_issue(username: str, label: str) -> None:
+@click.option("--days", default=accounts.TOKEN_DAYS, show_default=True,
+              type=click.IntRange(1, accounts.MAX_TOKEN_DAYS), help="days until it expires")
+def tokens_issue(username: str, label: str, days: int) -> None:
     """Print a new API token for USERNAME (shown once; only its hash is stored)."""
-    try:
-        with transaction(_engine()) as session:
-            token = accounts.issue_token(session, username, label)
-    except AccountError as error:
-        raise click.ClickException(str(error)) from None
+    with _account_errors(), transaction(_engine()) as session:
+        token = accounts.issue_token(session, username, label, days, _cli_actor())
     click.echo(token)
+
+
+@tokens.command("list")
+@click.argument("username", required=False)
+def tokens_list(username: str | None) -> None:
+    """List the API tokens (of USERNAME, or everyone's): id, user, state, expiry, last use and label."""
+    with _account_errors(), transaction(_engine()) as session:
+        rows = accounts.list_tokens(session, username)
+    for row in rows:
+        click.echo(f"{row['id']:>6}  {row['username']:<32} {row['status']:<8} expires {_when(row['expires_at'])}  "
+                   f"last used {_when(row['last_used_at']):<16}  {row['label']}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke the token TOKEN_ID (the id `tokens list` shows); scripts using it get 401 at once."""
+    with _account_errors(), transaction(_engine()) as session:
+        token = accounts.revoke_token(session, token_id, _cli_actor())
+    click.echo(f"token {token_id} of '{token['username']}' is {token['status']}")
 
 
 @cli.group()
@@ -479,6 +591,22 @@ def hotspots_audit(layer: str | None, username: str | None, limit: int) -> None:
     for entry in entries:
         click.echo(f"{entry['at']:%Y-%m-%d %H:%M:%S} {entry['username']:<24} {entry['action']:<18} "
                    f"{entry['layer_id'] or '-':<16} {entry['feature_count']:>6}")
+
+
+@cli.group()
+def jobs() -> None:
+    """The job queue for heavy work (figure packs, large maps and exports, heavy Gi*)."""
+
+
+@jobs.command("worker")
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="jobs run at once by this worker")
+@click.option("--once", is_flag=True, help="work until the queue is empty, then stop (default: until Ctrl-C)")
+def jobs_worker(concurrency: int, once: bool) -> None:
+    """Run a job worker against the same PostgreSQL as the app; start as many as you like, on any machine."""
+    from server.jobs import run_worker
+
+    run_worker(load_settings().database_url, concurrency, once)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,39 @@ class Settings:
     rate_limits: str = ""  # CSP_ATLAS_RATE_LIMITS overrides, e.g. 'analysis=30/60' (server/api/limits.py)
     heavy_concurrency: int = 2  # heavy requests (analysis, maps, exports, uploads) running at once per process
     heavy_wait_seconds: float = 3.0  # how long a heavy request waits for a free slot before a 503
+    cache_bytes: int = 512 * 1024 * 1024  # the shared response cache in PostgreSQL (gzip bodies)
+    local_cache_bytes: int = 64 * 1024 * 1024  # each process's copy of the hottest entries
+    jobs: str = "inline"  # "queue": heavy requests go to the job workers (scripts/run starts them); "inline": answer
+    owner_database_url: str | None = None  # the schema's owner, for migrations; None: DATABASE_URL
+    https: bool = False  # served over TLS: Secure __Host- session cookie (and HSTS)
+    session_idle_hours: float = 8.0
+    session_max_hours: float = 24.0
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
+    embed_ancestors: tuple[str, ...] = ("'self'",)  # origins whose pages may frame /embed (CSP frame-ancestors)
+
+
+# A report host allowed to frame /embed: 'self', or an origin like https://reports.example.org[:8443] (a leading *.
+# for subdomains); nothing that could end the CSP directive or name a scheme such as javascript:.
+_ANCESTOR = re.compile(r"'self'|https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?", re.IGNORECASE | re.ASCII)
+
+
+def parse_embed_ancestors(text: str) -> tuple[str, ...]:
+    """CSP_ATLAS_EMBED_ANCESTORS: space-separated origins that may frame /embed; empty means the atlas itself."""
+    origins = tuple(text.split())
+    if origins == ("'none'",):
+        return origins
+    bad = [o for o in origins if not _ANCESTOR.fullmatch(o)]
+    if bad:
+        raise RuntimeError(f"CSP_ATLAS_EMBED_ANCESTORS: {', '.join(map(repr, bad))} is not an origin; give "
+                           "space-separated origins like https://reports.example.org, or 'self' or 'none'")
+    return origins or ("'self'",)
+
+
+def _jobs_mode(text: str) -> str:
+    if text not in ("queue", "inline"):
+        raise RuntimeError(f"CSP_ATLAS_JOBS must be 'queue' (heavy work goes to the job workers) or 'inline', not "
+                           f"'{text}'")
+    return text
 
 
 def load_settings() -> Settings:
@@ -45,4 +79,13 @@ def load_settings() -> Settings:
         rate_limits=os.environ.get("CSP_ATLAS_RATE_LIMITS", ""),
         heavy_concurrency=int(os.environ.get("CSP_ATLAS_HEAVY_CONCURRENCY", 2)),
         heavy_wait_seconds=float(os.environ.get("CSP_ATLAS_HEAVY_WAIT_SECONDS", 3)),
+        cache_bytes=int(os.environ.get("CSP_ATLAS_CACHE_BYTES", 512 * 1024 * 1024)),
+        local_cache_bytes=int(os.environ.get("CSP_ATLAS_LOCAL_CACHE_BYTES", 64 * 1024 * 1024)),
+        jobs=_jobs_mode(os.environ.get("CSP_ATLAS_JOBS", "queue")),
+        owner_database_url=normalise_database_url(os.environ.get("CSP_ATLAS_OWNER_DATABASE_URL", "")) or None,
+        https=os.environ.get("CSP_ATLAS_HTTPS", "0") == "1",
+        session_idle_hours=float(os.environ.get("CSP_ATLAS_SESSION_IDLE_HOURS", 8)),
+        session_max_hours=float(os.environ.get("CSP_ATLAS_SESSION_MAX_HOURS", 24)),
+        trusted_proxies=int(os.environ.get("CSP_ATLAS_TRUSTED_PROXIES", 0)),
+        embed_ancestors=parse_embed_ancestors(os.environ.get("CSP_ATLAS_EMBED_ANCESTORS", "")),
     )

@@ -15,18 +15,23 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # procrastinate is pinned in requirements.txt: a new version's SQL migrations go into a new revision here.
-PROCRASTINATE_TABLES = ("procrastinate_events", "procrastinate_periodic_defers", "procrastinate_jobs",
-                        "procrastinate_workers")
-PROCRASTINATE_FUNCTIONS = (
-    "procrastinate_defer_jobs_v1", "procrastinate_defer_periodic_job_v2", "procrastinate_fetch_job_v2",
-    "procrastinate_finish_job_v1", "procrastinate_cancel_job_v1", "procrastinate_retry_job_v1",
-    "procrastinate_retry_job_v2", "procrastinate_notify_queue_job_inserted_v1",
-    "procrastinate_notify_queue_abort_job_v1", "procrastinate_trigger_function_status_events_insert_v1",
-    "procrastinate_trigger_function_status_events_update_v1", "procrastinate_trigger_function_scheduled_events_v1",
-    "procrastinate_trigger_abort_requested_events_procedure_v1", "procrastinate_unlink_periodic_defers_v1",
-    "procrastinate_register_worker_v1", "procrastinate_unregister_worker_v1", "procrastinate_update_heartbeat_v1",
-    "procrastinate_prune_stalled_workers_v1")
-PROCRASTINATE_TYPES = ("procrastinate_job_event_type", "procrastinate_job_status")
+# Everything procrastinate's schema creates is named procrastinate_*: tables, functions, types and triggers.
+DROP_PROCRASTINATE = r"""
+    DO $$ DECLARE item record; BEGIN
+        FOR item IN SELECT tablename FROM pg_tables
+                    WHERE schemaname = current_schema() AND tablename LIKE 'procrastinate\_%' LOOP
+            EXECUTE format('DROP TABLE %I CASCADE', item.tablename);
+        END LOOP;
+        FOR item IN SELECT p.oid::regprocedure AS signature FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname = current_schema() AND p.proname LIKE 'procrastinate\_%' LOOP
+            EXECUTE format('DROP FUNCTION %s CASCADE', item.signature);
+        END LOOP;
+        FOR item IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                    WHERE n.nspname = current_schema() AND t.typname LIKE 'procrastinate\_%'
+                      AND t.typtype IN ('e', 'c') LOOP  -- the tables' own row types went with them
+            EXECUTE format('DROP TYPE IF EXISTS %I CASCADE', item.typname);
+        END LOOP;
+    END $$"""
 
 
 def upgrade() -> None:
@@ -57,9 +62,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE jobs")
-    for table in PROCRASTINATE_TABLES:
-        op.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
-    for function in PROCRASTINATE_FUNCTIONS:
-        op.execute(f"DROP FUNCTION IF EXISTS {function} CASCADE")
-    for type_name in PROCRASTINATE_TYPES:
-        op.execute(f"DROP TYPE IF EXISTS {type_name} CASCADE")
+    op.execute(DROP_PROCRASTINATE)

@@ -11,4 +11,6 @@ RUN cd client && npm ci --no-audit --no-fund
 COPY . .
 ENV SHARED_DIR=/shared PORT=5000
 EXPOSE 5000
-CMD ["sh", "-c", "python -m server.cli db upgrade && python -m server.cli reference load && exec gunicorn --bind 0.0.0.0:${PORT} --workers 2 --access-logfile - 'server:create_app()'"]
+# The schema is migrated before, by a separate run with the owner's URL (docker-compose.yml's `migrate` service:
+# `python -m server.cli db upgrade`), so the serving container holds only the app role's password (SECURITY.md).
+CMD ["sh", "-c", "python -m server.cli reference load && exec gunicorn --bind 0.0.0.0:${PORT} --workers 2 --access-logfile - 'server:create_app()'"]

@@ -241,8 +241,8 @@ def main() -> None:
              "and points caches are warm, as on a running service.", "",
              machine(), "",
              "Reproduce, with the Maidstone data loaded (e.g. after `scripts/run`, whose private cluster listens on "
-             "port 54330): `DATABASE_URL=postgresql://atlas@127.0.0.1:54330/atlas "
-             ".venv/bin/python benchmarks/bench_client.py --write` (without `--write` it only prints).", "",
+             "port 54330): `DATABASE_URL=postgresql://atlas_app:$(cat var/db-passwords/atlas_app)@127.0.0.1:54330/"
+             "atlas .venv/bin/python benchmarks/bench_client.py --write` (without `--write` it only prints).", "",
              "| scenario | first paint | layer drawn | ready | TTI (approx.) | JS loaded | API data |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for name, loads in results.items():

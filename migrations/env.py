@@ -1,4 +1,4 @@
-"""Alembic environment: migrates the database named by DATABASE_URL."""
+"""Alembic environment: migrates as the schema's owner (CSP_ATLAS_OWNER_DATABASE_URL, else DATABASE_URL)."""
 
 import os
 
@@ -19,7 +19,8 @@ def include_object(obj, name, type_, reflected, compare_to):
 
 
 def run_migrations_online() -> None:
-    url = context.config.attributes.get("database_url") or os.environ["DATABASE_URL"]
+    url = (context.config.attributes.get("database_url") or os.environ.get("CSP_ATLAS_OWNER_DATABASE_URL")
+           or os.environ["DATABASE_URL"])
     engine = create_engine(normalise_database_url(url))
     with engine.connect() as connection:
         context.configure(

@@ -67,7 +67,7 @@ def db_upgrade() -> None:
         raise click.ClickException(str(error)) from error
     click.echo("database schema is up to date")
     if report:
-        click.echo(f"{report.app_role} may use {report.tables} tables; append-only for it: "
+        click.echo(f"{report.app_role} may use {report.tables} tables and {report.sequences} sequences; append-only: "
                    f"{', '.join(report.append_only)}; no deleting from: {', '.join(report.undeletable) or '-'}")
 
 

@@ -8,17 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 from server import create_app
 from server.config import ROOT, Settings, normalise_database_url
+from server.domain import accounts
 from server.domain.reference import load_reference_data
-from server.store import accounts
-from server.store.db import engine_for, transaction
+from server.store.db import engine_for, transaction, upgrade_schema
 
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 GEODATA = SHARED / "geodata"
@@ -45,6 +43,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
+    """What the app connects as: a role with DML only (tests/test_database_privileges.py)."""
     url = os.environ.get("DATABASE_URL")
     if not url:
         pytest.exit("DATABASE_URL is not set: run the suite with scripts/test, which starts PostGIS", returncode=2)
@@ -52,13 +51,21 @@ def database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def engine(database_url: str) -> Engine:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = database_url
-    command.upgrade(config, "head")
-    engine = engine_for(database_url)
-    assert load_reference_data(engine, GEODATA, log=lambda _msg: None), f"reference data missing in {GEODATA}"
-    return engine
+def owner_database_url(database_url: str) -> str:
+    """The schema owner's URL (CSP_ATLAS_OWNER_DATABASE_URL from scripts/test), what `db upgrade` uses."""
+    url = os.environ.get("CSP_ATLAS_OWNER_DATABASE_URL")
+    return normalise_database_url(url) if url else database_url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str, owner_database_url: str) -> Engine:
+    """The schema owner's engine, after `db upgrade` and the reference data (loaded as the app, as scripts/run does).
+
+    Tests set up and inspect data with it; what the app does goes through the `app` fixture's own engine."""
+    upgrade_schema(owner_database_url, database_url, log=lambda _msg: None)
+    loaded = load_reference_data(engine_for(database_url), GEODATA, log=lambda _msg: None)
+    assert loaded, f"reference data missing in {GEODATA}"
+    return engine_for(owner_database_url)
 
 
 @pytest.fixture(scope="session")

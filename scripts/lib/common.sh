@@ -119,17 +119,90 @@ usable_data_dir() {
   echo "$dir"
 }
 
-# start_cluster DATA_DIR PORT [SERVER_OPTIONS]: initialise (first time) and
-# start a cluster listening on 127.0.0.1:PORT with database and role 'atlas'.
+# The cluster's roles, each with a generated password (SECURITY.md, "Least privilege in the database"):
+#   postgres     superuser: creates the roles, the database and PostGIS (scripts/lib/database_roles.sql), nothing else
+#   atlas_owner  owns the schema and runs the migrations: CSP_ATLAS_OWNER_DATABASE_URL
+#   atlas_app    what the app connects as, DML only (server/store/roles.py): DATABASE_URL
+PG_SUPERUSER=postgres
+PG_OWNER=atlas_owner
+PG_APP=atlas_app
+PG_DATABASE=atlas
+LEGACY_SUPERUSER=atlas  # the only role of clusters initialised before passwords, with trust authentication
+
+# secret FILE: the password kept in FILE, generated (readable by this account only) the first time.
+secret() {
+  local file="$1"
+  (umask 077; mkdir -p "$(dirname "$file")")
+  chmod 700 "$(dirname "$file")"
+  [ -s "$file" ] || (umask 077; python3 -c 'import secrets; print(secrets.token_hex(24))' > "$file")
+  chmod 600 "$file"
+  cat "$file"
+}
+
+# psql_as ROLE PORT SECRETS_DIR ARGS…: psql over 127.0.0.1 as ROLE, its password in the environment (not argv).
+psql_as() {
+  local role="$1" port="$2" secrets="$3"; shift 3
+  PGPASSWORD="$(secret "$secrets/$role")" "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" \
+    -U "$role" "$@"
+}
+
+# Passwords (scram-sha-256) only, and only from this machine: the socket in the data folder and 127.0.0.1.
+write_hba() {
+  printf '%s\n' "# CSP Atlas private cluster (scripts/lib/common.sh): passwords only, from this machine only." \
+    "local  all  all                 scram-sha-256" \
+    "host   all  all  127.0.0.1/32   scram-sha-256" | as_pg_user tee "$1/pg_hba.conf" >/dev/null
+}
+
+trusts_connections() {
+  grep -Eq '^[[:space:]]*(local|host)[^#]*[[:space:]]trust([[:space:]]|$)' "$1/pg_hba.conf"
+}
+
+init_cluster() {
+  local bindir="$1" data="$2" secrets="$3" pwfile
+  pwfile=$(mktemp)  # initdb runs as the cluster's account, which cannot read $secrets
+  secret "$secrets/$PG_SUPERUSER" > "$pwfile"
+  is_root && chown postgres: "$pwfile"
+  as_pg_user "$bindir/initdb" -D "$data" -U "$PG_SUPERUSER" --pwfile="$pwfile" --auth=scram-sha-256 -E UTF8 \
+    --locale=C.UTF-8 >/dev/null || { rm -f "$pwfile"; die "initdb failed for $data"; }
+  rm -f "$pwfile"
+  write_hba "$data"
+}
+
+# A cluster from before passwords lets anyone on this machine in as its superuser 'atlas': while it still does,
+# give the superuser 'postgres' a password, then allow passwords only. database_roles.sql hands the tables over.
+require_passwords() {
+  local bindir="$1" data="$2" port="$3" secrets="$4"
+  say "the cluster in $data lets anyone on this machine in without a password: switching it to passwords"
+  printf '%s\n' "\\set name $PG_SUPERUSER" "\\set password $(secret "$secrets/$PG_SUPERUSER")" \
+    "SELECT format('CREATE ROLE %I', :'name') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'name') \\gexec" \
+    "ALTER ROLE :\"name\" WITH SUPERUSER LOGIN PASSWORD :'password';" \
+    | PGPASSWORD='' "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U "$LEGACY_SUPERUSER" \
+      -d postgres >/dev/null \
+    || die "could not set a password in the cluster in $data (SECURITY.md, \"Least privilege in the database\")"
+  write_hba "$data"
+  as_pg_user "$bindir/pg_ctl" -D "$data" reload >/dev/null || die "PostgreSQL did not reload $data/pg_hba.conf"
+}
+
+# The database, the owner and app roles with their passwords, and PostGIS: scripts/lib/database_roles.sql.
+provision_roles() {
+  local port="$1" secrets="$2"
+  printf '%s\n' "\\set owner_password $(secret "$secrets/$PG_OWNER")" \
+    "\\set app_password $(secret "$secrets/$PG_APP")" "\\i $ROOT/scripts/lib/database_roles.sql" \
+    | psql_as "$PG_SUPERUSER" "$port" "$secrets" -d postgres -v db="$PG_DATABASE" -v owner="$PG_OWNER" \
+      -v app="$PG_APP" >/dev/null \
+    || die "could not set up the database and its roles as $PG_SUPERUSER (password in $secrets/$PG_SUPERUSER)"
+}
+
+# start_cluster DATA_DIR PORT SECRETS_DIR [SERVER_OPTIONS]: initialise (first time) and start a cluster
+# listening on 127.0.0.1:PORT with database 'atlas' and the roles above, their passwords in SECRETS_DIR.
 start_cluster() {
-  local data="$1" port="$2" extra="${3:-}" bindir log
+  local data="$1" port="$2" secrets="$3" extra="${4:-}" bindir log
   bindir=$(pg_bindir) || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
   postgis_available || die "PostGIS is not installed (Debian package: postgis)"
   log="$data.log"
   if [ ! -f "$data/PG_VERSION" ]; then
     say "initialising a private PostgreSQL cluster in $data"
-    as_pg_user "$bindir/initdb" -D "$data" -U atlas --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null \
-      || die "initdb failed for $data"
+    init_cluster "$bindir" "$data" "$secrets"
   fi
   touch "$log"; is_root && chown postgres: "$log"
   if ! as_pg_user "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
@@ -137,10 +210,15 @@ start_cluster() {
       -o "-p $port -c listen_addresses=127.0.0.1 -k $data $extra" start >/dev/null \
       || die "PostgreSQL did not start; see $log"
   fi
-  as_pg_user "$bindir/psql" -h 127.0.0.1 -p "$port" -U atlas -d postgres -tAc \
-    "SELECT 1 FROM pg_database WHERE datname='atlas'" | grep -q 1 \
-    || as_pg_user "$bindir/createdb" -h 127.0.0.1 -p "$port" -U atlas atlas \
-    || die "could not create database atlas"
+  if trusts_connections "$data"; then require_passwords "$bindir" "$data" "$port" "$secrets"; fi
+  provision_roles "$port" "$secrets"
+}
+
+# cluster_urls PORT SECRETS_DIR: sets APP_URL (for DATABASE_URL) and OWNER_URL (CSP_ATLAS_OWNER_DATABASE_URL).
+cluster_urls() {
+  local port="$1" secrets="$2"
+  APP_URL="postgresql://$PG_APP:$(secret "$secrets/$PG_APP")@127.0.0.1:$port/$PG_DATABASE"
+  OWNER_URL="postgresql://$PG_OWNER:$(secret "$secrets/$PG_OWNER")@127.0.0.1:$port/$PG_DATABASE"
 }
 
 stop_cluster() {

@@ -419,7 +419,7 @@ def test_http_import_needs_the_gis_role_and_returns_the_summary(client, tokens, 
     assert body["files"][0]["file"] == path.name
     assert body["total"]["per_month"] == {"2030-04": {"rows_read": 2, "inserted": 2}}
     assert client.get("/api/crime/imports").status_code == 401
-    listed = client.get("/api/crime/imports", headers=bearer(tokens["viewer"])).get_json()["imports"]
+    listed = client.get("/api/crime/imports", headers=bearer(tokens["gis"])).get_json()["imports"]
     mine = next(item for item in listed if item["id"] == body["files"][0]["import_id"])
     assert mine["file"] == path.name and mine["inserted"] == 2 and mine["imported_by"].startswith("gis-")
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
 MAX_REPORTED_PROBLEMS = 20
-# An absolute path in a reader's message (GDAL names the server's scratch copy): only its last part is the user's.
-_SERVER_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?(?:[/\\][^/\\\s'\":]+)+[/\\]([^/\\\s'\":]+)")
+# Where the server keeps files: a reader's message (GDAL names the scratch copy) must not show these directories.
+# Paths the user gave (zip member names) are theirs and stay as they are.
+_SERVER_DIRS = sorted({tempfile.gettempdir(), "/tmp", "/var/tmp", str(Path(__file__).resolve().parents[2])},
+                      key=len, reverse=True)
+_SERVER_PATH = re.compile("(?:" + "|".join(re.escape(d) for d in _SERVER_DIRS) + r")(?:[/\\][^\s'\":]*)?[/\\]"
+                          r"([^/\\\s'\":]+)")
 
 
 def without_server_paths(text: str) -> str:
-    """`text` with every absolute path cut to its file name, so errors never show where the server keeps files."""
+    """`text` with every path under a server directory cut to its file name."""
     return _SERVER_PATH.sub(r"\1", text)
 
 

@@ -1,6 +1,7 @@
 // The classified layer: fetches GET /api/layers/{set}[/clusters] and draws each area in the colour the API gave.
 import { getJSON } from './api.js';
 import { formatNumber } from './format.js';
+import { html, htmlText } from './html.js';
 import { layerUrl } from './state.js';
 
 export const NO_DATA_COLOR = '#d9d9d9';
@@ -53,7 +54,8 @@ export class Choropleth {
         const p = feature.properties;
         if (this.hover) {
           const code = p.number ? `Cluster ${p.number}` : p.code;
-          layer.bindTooltip(`<strong>${p.name}</strong> ${p.number ? '' : code}<br>${formatNumber(p.value)} ${unit}`,
+          const label = html`<strong>${p.name}</strong> ${p.number ? '' : code}<br>${formatNumber(p.value)} ${unit}`;
+          layer.bindTooltip(htmlText(label),
             { sticky: true, className: 'area-label', direction: 'top', offset: [0, -8] });
           layer.on('mouseover', () => { layer.setStyle({ weight: weight + 2 }); layer.bringToFront(); });
           layer.on('mouseout', () => layer.setStyle({ weight }));

@@ -1,15 +1,16 @@
 // The control panel: metric, period, boundaries, measure, method, k, palette, hotspots and basemap, built from
 // GET /api/metrics and GET /api/boundary-sets. It reports changes as patches of the map state.
 import { BASEMAPS } from './basemap.js';
-import { escapeHtml, monthLabel, monthRange, periodLabel } from './format.js';
+import { monthLabel, monthRange, periodLabel } from './format.js';
+import { html, setHtml } from './html.js';
 import { HEAT_RADII, MEASURES, METHODS, PALETTES } from './options.js';
 
 const RANGE = '__range';
 const $ = (id) => document.getElementById(id);
 
 function option(value, label, selected = false, disabled = false) {
-  return `<option value="${escapeHtml(value)}"${selected ? ' selected' : ''}${disabled ? ' disabled' : ''}>`
-    + `${escapeHtml(label)}</option>`;
+  return html`<option value="${value}"${selected ? html` selected` : ''}${disabled ? html` disabled` : ''}>${
+    label}</option>`;
 }
 
 // "Maidstone electoral wards (from May 2024)" -> "Electoral wards (from May 2024)"
@@ -19,7 +20,7 @@ function shortTitle(set) {
 }
 
 function group(label, items) {
-  return items.length ? `<optgroup label="${escapeHtml(label)}">${items.join('')}</optgroup>` : '';
+  return items.length ? html`<optgroup label="${label}">${items}</optgroup>` : '';
 }
 
 export function loadedMonths(metric) {
@@ -98,7 +99,7 @@ export function policePeriodOptions(metric, value, { followLabel = null, allowRa
     || (followLabel && value === `${months[0]}/${months.at(-1)}`);
   if (allowRange) items.push(group('Range', [option(RANGE, 'Custom range of months…', !known)]));
   else if (!known) items.push(option(value, periodLabel(value), true));
-  return items.join('');
+  return html`${items}`;
 }
 
 export class Controls {
@@ -117,19 +118,19 @@ export class Controls {
     const types = police.filter((m) => !groups.includes(m)).sort((a, b) => a.title.localeCompare(b.title));
     const tables = metrics.filter((m) => m.source !== 'police.uk');
     const metricOption = (m) => option(m.id, m.title);
-    $('metric').innerHTML = group('Police.uk crime groups', groups.map(metricOption))
-      + group('Police.uk crime types', types.map(metricOption))
-      + group('Partnership tables (Strategic Assessment 2024/25)', tables.map(metricOption));
-    $('hmetric').innerHTML = option('', 'Same as the map (police.uk)')
-      + option('all-crime,asb', 'Every record (crime and ASB)')
-      + group('Police.uk crime groups', groups.map(metricOption))
-      + group('Police.uk crime types', types.map(metricOption));
-    $('method').innerHTML = Object.entries(METHODS).map(([v, l]) => option(v, l)).join('');
-    $('k').innerHTML = [2, 3, 4, 5, 6, 7, 8, 9].map((k) => option(String(k), String(k))).join('');
-    $('palette').innerHTML = option('', 'Default')
-      + Object.entries(PALETTES).map(([kind, names]) => group(kind, names.map((n) => option(n, n)))).join('');
-    $('radius').innerHTML = HEAT_RADII.map((r) => option(String(r), `${r} m`)).join('');
-    $('basemap').innerHTML = Object.entries(BASEMAPS).map(([id, b]) => option(id, b.title)).join('');
+    setHtml($('metric'), html`${group('Police.uk crime groups', groups.map(metricOption))}${
+      group('Police.uk crime types', types.map(metricOption))}${
+      group('Partnership tables (Strategic Assessment 2024/25)', tables.map(metricOption))}`);
+    setHtml($('hmetric'), html`${option('', 'Same as the map (police.uk)')}${
+      option('all-crime,asb', 'Every record (crime and ASB)')}${
+      group('Police.uk crime groups', groups.map(metricOption))}${
+      group('Police.uk crime types', types.map(metricOption))}`);
+    setHtml($('method'), html`${Object.entries(METHODS).map(([v, l]) => option(v, l))}`);
+    setHtml($('k'), html`${[2, 3, 4, 5, 6, 7, 8, 9].map((k) => option(String(k), String(k)))}`);
+    setHtml($('palette'), html`${option('', 'Default')}${
+      Object.entries(PALETTES).map(([kind, names]) => group(kind, names.map((n) => option(n, n))))}`);
+    setHtml($('radius'), html`${HEAT_RADII.map((r) => option(String(r), `${r} m`))}`);
+    setHtml($('basemap'), html`${Object.entries(BASEMAPS).map(([id, b]) => option(id, b.title))}`);
   }
 
   listen() {
@@ -176,9 +177,9 @@ export class Controls {
     let [first, last] = [months[0], months.at(-1)];
     if (period && period.includes('/')) [first, last] = period.split('/');
     else if (/^\d{4}-\d{2}$/.test(period || '')) [first, last] = [period, period];
-    const list = (selected) => months.map((m) => option(m, monthLabel(m, true), m === selected)).join('');
-    $('period-from').innerHTML = list(first);
-    $('period-to').innerHTML = list(last);
+    const list = (selected) => html`${months.map((m) => option(m, monthLabel(m, true), m === selected))}`;
+    setHtml($('period-from'), list(first));
+    setHtml($('period-to'), list(last));
   }
 
   // Show a state in the controls (after a change, a reconcile or on start from a URL).
@@ -188,17 +189,17 @@ export class Controls {
     $('metric').value = state.metric;
     const police = metric?.source === 'police.uk';
     if (police) {
-      $('period').innerHTML = policePeriodOptions(metric, state.period);
+      setHtml($('period'), policePeriodOptions(metric, state.period));
       const range = $('period').value === RANGE;
       $('range').hidden = !range;
       if (range) this.fillRange(state.period);
     } else {
       const years = metric?.periods.years || [];
-      $('period').innerHTML = option('', `Latest year (${years.at(-1)})`, state.period === '')
-        + years.slice().reverse().map((y) => option(String(y), String(y), String(y) === state.period)).join('');
+      setHtml($('period'), html`${option('', `Latest year (${years.at(-1)})`, state.period === '')}${
+        years.slice().reverse().map((y) => option(String(y), String(y), String(y) === state.period))}`);
       $('range').hidden = true;
     }
-    $('boundaries').innerHTML = this.meta.sets.flatMap((set) => {
+    setHtml($('boundaries'), html`${this.meta.sets.flatMap((set) => {
       const items = [option(set.id, shortTitle(set), set.id === state.set && !state.clusters,
         !boundaryAllowed(metric, set, false))];
       if (set.kind === 'ward') {
@@ -206,25 +207,25 @@ export class Controls {
           set.id === state.set && state.clusters, !boundaryAllowed(metric, set, true)));
       }
       return items;
-    }).join('');
+    })}`);
     const set = this.meta.sets.find((s) => s.id === state.set);
     $('outlines').checked = state.outlines;
     $('outlines').disabled = state.clusters || set?.kind !== 'ward';
-    $('measure').innerHTML = (metric?.measures || Object.keys(MEASURES))
-      .map((m) => option(m, MEASURES[m] || m, m === state.measure)).join('');
+    setHtml($('measure'), html`${(metric?.measures || Object.keys(MEASURES))
+      .map((m) => option(m, MEASURES[m] || m, m === state.measure))}`);
     $('method').value = state.method;
     $('k').value = String(state.k);
     $('palette').value = state.palette;
     $('heat').checked = state.heat;
     if (![...$('radius').options].some((o) => Number(o.value) === state.radius)) {
-      $('radius').insertAdjacentHTML('beforeend', option(String(state.radius), `${state.radius} m`));
+      $('radius').append(new Option(`${state.radius} m`, String(state.radius)));
     }
     $('radius').value = String(state.radius);
     $('radius').disabled = !state.heat;
     $('markers').checked = state.markers;
     $('hmetric').value = state.hmetric;
-    $('hperiod').innerHTML = policePeriodOptions(this.meta.metrics.get('all-crime'), state.hperiod,
-      { followLabel: police ? 'Same as the map' : 'Same as the map (all loaded months)', allowRange: false });
+    setHtml($('hperiod'), policePeriodOptions(this.meta.metrics.get('all-crime'), state.hperiod,
+      { followLabel: police ? 'Same as the map' : 'Same as the map (all loaded months)', allowRange: false }));
     const hotspotsOn = state.heat || state.markers;
     $('hmetric').disabled = !hotspotsOn;
     $('hperiod').disabled = !hotspotsOn;
@@ -237,10 +238,10 @@ export class Controls {
   setExtraLayers(layers, isOn) {
     this.extraOn = isOn;
     const box = $('extra-layers');
-    box.innerHTML = layers.length ? `<p class="extra-title">Partnership records (signed in)</p>${layers.map((l) => `
-      <label class="check"><input type="checkbox" value="${escapeHtml(l.id)}" ${isOn(l.id) ? 'checked' : ''}>
-      <span>${escapeHtml(l.title)} <span class="badge badge-${escapeHtml(l.sensitivity)}">${escapeHtml(
-  l.sensitivity)}</span></span></label>`).join('')}` : '';
+    const items = layers.map((l) => html`
+      <label class="check"><input type="checkbox" value="${l.id}"${isOn(l.id) ? html` checked` : ''}>
+      <span>${l.title} <span class="badge badge-${l.sensitivity}">${l.sensitivity}</span></span></label>`);
+    setHtml(box, layers.length ? html`<p class="extra-title">Partnership records (signed in)</p>${items}` : html``);
     box.hidden = layers.length === 0;
   }
 }

@@ -2,7 +2,7 @@
 // (/api/exports/{set}.geojson, .gpkg, .shp.zip, .csv) and as a static map (/api/maps/{set}.png, .pdf), with the same
 // metric, period, measure, method, k and palette as the map (the clusters variants when the clusters are shown).
 // Only public police.uk and partnership figures go into these files: hotspot layers never do.
-import { escapeHtml } from './format.js';
+import { html, setHtml } from './html.js';
 import { layerParams } from './state.js';
 
 export const DOWNLOADS = [
@@ -22,19 +22,19 @@ export function downloadUrl(state, { kind, ext }) {
 
 // <li> items for a list of links (opened as downloads, the files carry their own names).
 export function downloadItems(state) {
-  return DOWNLOADS.map((d) => `<li><a href="${escapeHtml(downloadUrl(state, d))}" data-format="${d.ext}"
-    download>${escapeHtml(d.label)}</a></li>`).join('');
+  return html`${DOWNLOADS.map((d) => html`<li><a href="${downloadUrl(state, d)}" data-format="${d.ext}"
+    download>${d.label}</a></li>`)}`;
 }
 
 export function renderDownloads(list, state) {
-  list.innerHTML = downloadItems(state);
+  setHtml(list, downloadItems(state));
 }
 
 // The embed view's control: a small disclosure with the same links, below the link back to the atlas.
 export function embedDownloads(container, state) {
   const details = document.createElement('details');
   details.className = 'embed-downloads';
-  details.innerHTML = '<summary>Data and map files</summary><ul class="downloads"></ul>';
+  setHtml(details, html`<summary>Data and map files</summary><ul class="downloads"></ul>`);
   container.append(details);
   const list = details.querySelector('ul');
   const refresh = (next) => renderDownloads(list, next);

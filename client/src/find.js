@@ -19,7 +19,7 @@ export function matchArea(features, query) {
 
 export function setupFind({ form, input, list, features, focus, announce }) {
   const refresh = () => {
-    list.innerHTML = '';
+    list.replaceChildren();
     for (const f of features()) {
       const optionElement = document.createElement('option');
       const p = f.properties;

@@ -66,9 +66,3 @@ export function validity(set) {
   if (set.valid_to) return `valid until ${isoDate(set.valid_to)}`;
   return '';
 }
-
-export function escapeHtml(text) {
-  return String(text ?? '').replace(/[&<>"']/g, (c) => ({
-    '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
-  }[c]));
-}

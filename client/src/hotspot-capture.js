@@ -2,7 +2,7 @@
 // user may write (the API's `access: "write"`). POST /api/hotspot-layers/{id}/points with lon/lat, observed date,
 // count, category and notes; the API's message is shown when it refuses.
 import { sendJSON } from './api.js';
-import { escapeHtml } from './format.js';
+import { html, htmlText } from './html.js';
 
 const ROUTE = '/api/hotspot-layers';
 
@@ -11,8 +11,8 @@ function today() {
 }
 
 function formHtml(layers, latlng) {
-  const options = layers.map((l) => `<option value="${escapeHtml(l.id)}">${escapeHtml(l.title)}</option>`).join('');
-  return `<form class="capture-form" novalidate>
+  const options = layers.map((l) => html`<option value="${l.id}">${l.title}</option>`);
+  return html`<form class="capture-form" novalidate>
     <h2>New record</h2>
     <p class="small">at ${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}</p>
     <label>Layer <select name="layer">${options}</select></label>
@@ -80,7 +80,7 @@ export class HotspotCapture {
   openForm(latlng) {
     this.disarm();
     const popup = L.popup({ maxWidth: 280, className: 'capture-popup' }).setLatLng(latlng)
-      .setContent(formHtml(this.layers, latlng)).openOn(this.map);
+      .setContent(htmlText(formHtml(this.layers, latlng))).openOn(this.map);
     const form = popup.getElement().querySelector('form');
     form.querySelector('select').focus();
     form.elements.cancel.addEventListener('click', () => this.map.closePopup(popup));

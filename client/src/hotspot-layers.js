@@ -6,7 +6,8 @@
 // Restricted layers (DCSM) are shown only from what the API gives the signed-in user; they are never put in the
 // URL (their toggles live in memory only), never requested by the embed view, and everything is dropped at sign-out.
 import { getJSON } from './api.js';
-import { escapeHtml, formatNumber, isoDate, periodLabel } from './format.js';
+import { formatNumber, isoDate, periodLabel } from './format.js';
+import { html, htmlText } from './html.js';
 
 const ROUTE = '/api/hotspot-layers';
 const COLORS = { 'needle-finds': '#b35806', 'dcsm-locations': '#542788' };
@@ -34,21 +35,20 @@ function observed(p) {
   return `${isoDate(p.observed_from)} to ${isoDate(p.observed_to)}`;
 }
 
-export function badge(sensitivity) {
-  return `<span class="badge badge-${escapeHtml(sensitivity)}">${escapeHtml(sensitivity)}</span>`;
+function badge(sensitivity) {
+  return html`<span class="badge badge-${sensitivity}">${sensitivity}</span>`;
 }
 
 function recordRows(info, p, withPlace) {
   const rows = [];
-  const add = (term, detail) => { if (detail) rows.push(`<dt>${term}</dt><dd>${detail}</dd>`); };
-  if (withPlace) add('Place', escapeHtml(p.place || ''));
-  add('Observed', escapeHtml(observed(p)));
-  add('Count', p.count !== null && p.count !== undefined ? `${formatNumber(p.count)} ${escapeHtml(info.count_unit
-    || '')}` : '');
-  add('Category', escapeHtml(p.category || ''));
-  add('Notes', escapeHtml(p.notes || ''));
-  add('Recorded by', escapeHtml(p.recorded_by || ''));
-  return `<dl>${rows.join('')}</dl>`;
+  const add = (term, detail) => { if (detail) rows.push(html`<dt>${term}</dt><dd>${detail}</dd>`); };
+  if (withPlace) add('Place', p.place);
+  add('Observed', observed(p));
+  add('Count', p.count !== null && p.count !== undefined ? `${formatNumber(p.count)} ${info.count_unit || ''}` : '');
+  add('Category', p.category);
+  add('Notes', p.notes);
+  add('Recorded by', p.recorded_by);
+  return html`<dl>${rows}</dl>`;
 }
 
 // One popup for all the records at a location (e.g. yearly counts at a named place), newest first.
@@ -56,15 +56,16 @@ function popup(info, features) {
   const records = [...features].sort((a, b) => String(b.properties.observed_from)
     .localeCompare(String(a.properties.observed_from))).map((f) => f.properties);
   const first = records[0];
-  const head = `<h2>${escapeHtml(info.title)} ${badge(info.sensitivity)}</h2>`;
-  if (records.length === 1) return `<div class="crime-popup hotspot-popup">${head}${recordRows(info, first, true)}`
-    + `${first.place_note ? `<p class="small">${escapeHtml(first.place_note)}</p>` : ''}</div>`;
+  const head = html`<h2>${info.title} ${badge(info.sensitivity)}</h2>`;
+  const note = first.place_note ? html`<p class="small">${first.place_note}</p>` : '';
+  if (records.length === 1) {
+    return html`<div class="crime-popup hotspot-popup">${head}${recordRows(info, first, true)}${note}</div>`;
+  }
   const total = records.reduce((sum, p) => sum + (Number(p.count) || 0), 0);
-  const where = escapeHtml(first.place || 'This location');
-  return `<div class="crime-popup hotspot-popup">${head}<p><strong>${where}</strong>: ${records.length} records,
-    total ${formatNumber(total)} ${escapeHtml(info.count_unit || '')}</p>
-    ${first.place_note ? `<p class="small">${escapeHtml(first.place_note)}</p>` : ''}
-    <ol class="hotspot-records">${records.map((p) => `<li>${recordRows(info, p, false)}</li>`).join('')}</ol></div>`;
+  return html`<div class="crime-popup hotspot-popup">${head}<p><strong>${first.place || 'This location'}</strong>: ${
+    records.length} records, total ${formatNumber(total)} ${info.count_unit || ''}</p>
+    ${note}
+    <ol class="hotspot-records">${records.map((p) => html`<li>${recordRows(info, p, false)}</li>`)}</ol></div>`;
 }
 
 // Records at the same coordinates become one symbol (sized by their summed count) with one popup.
@@ -137,7 +138,7 @@ export class ExtraLayers {
           pane: 'hotspot-records', className: `hotspot-record hotspot-${info.id}`,
           radius: symbolRadius(group.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0)),
           color: '#fff', weight: 1.5, fillColor: info.color, fillOpacity: 0.85,
-        }).bindPopup(popup(info, group.features), { maxWidth: 300, maxHeight: 320 }))).addTo(this.map);
+        }).bindPopup(htmlText(popup(info, group.features)), { maxWidth: 300, maxHeight: 320 }))).addTo(this.map);
         this.shown.set(info.id, { layer, collection, period, locations: groups.length });
       } catch (error) {
         errors.push(`${info.title}: ${error.message}`);

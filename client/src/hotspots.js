@@ -2,7 +2,8 @@
 // pixel radius is recomputed from metres per pixel at every zoom) and as clustered markers at high zoom.
 // leaflet.heat and leaflet.markercluster are loaded on first use, so the first paint does not wait for them.
 import { getJSON } from './api.js';
-import { escapeHtml, periodLabel } from './format.js';
+import { periodLabel } from './format.js';
+import { html, htmlText } from './html.js';
 import { loadScript, loadStyle } from './vendor.js';
 
 export const MARKER_MIN_ZOOM = 14;
@@ -106,7 +107,7 @@ function loadPoints(filter) {
 function clusterIcon(cluster) {
   const count = cluster.getChildCount();
   const size = count < 10 ? 28 : count < 100 ? 34 : count < 1000 ? 42 : 50;
-  return L.divIcon({ html: `<span>${count}</span>`, className: 'crime-cluster', iconSize: [size, size] });
+  return L.divIcon({ html: htmlText(html`<span>${count}</span>`), className: 'crime-cluster', iconSize: [size, size] });
 }
 
 export class Hotspots {
@@ -218,9 +219,9 @@ export class Hotspots {
       const [lon, lat] = f.geometry.coordinates;
       const p = f.properties;
       const marker = L.marker([lat, lon], { icon, keyboard: false, title: names[p.crime_type] || p.crime_type });
-      marker.bindPopup(() => `<div class="crime-popup"><h2>${escapeHtml(names[p.crime_type] || p.crime_type)}</h2>
-        <p>${escapeHtml(periodLabel(p.month))}<br>${escapeHtml(p.location)}</p>
-        <p class="small">police.uk anonymised location</p></div>`);
+      marker.bindPopup(() => htmlText(html`<div class="crime-popup"><h2>${names[p.crime_type] || p.crime_type}</h2>
+        <p>${periodLabel(p.month)}<br>${p.location}</p>
+        <p class="small">police.uk anonymised location</p></div>`));
       return marker;
     });
     this.markers.addLayers(markers);

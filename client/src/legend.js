@@ -1,10 +1,12 @@
 // The legend: each class's range and number of areas, no data, method and k, unit, source, data date, the
 // boundary version with its validity dates, notes and interpolation; then the hotspot layers shown.
-import { escapeHtml, formatNumber, periodLabel, validity } from './format.js';
+import { formatNumber, periodLabel, validity } from './format.js';
+import { cssColour, html, setHtml } from './html.js';
 import { NO_DATA_COLOR } from './choropleth.js';
 import { METHODS, areaNoun } from './options.js';
 
 const isInteger = (v) => v === null || Number.isInteger(v);
+const OUTLINE_ITEM = html`<p class="legend-outline"><span class="outline-sample"></span> Ward cluster boundary</p>`;
 
 // Ranges as printed. Classes include their upper bound, so when every value is a whole number (counts) the next
 // class starts one above: "155 – 327", "328 – 518"; otherwise the bounds are printed as they are.
@@ -54,74 +56,75 @@ export function blended(hex, opacity, background = [0xf5, 0xf5, 0xf3]) {
 function classesTable(data, signed, opacity) {
   const legend = data.legend;
   const ranges = classRanges(data, signed);
-  const rows = legend.classes.map((c, index) => `
+  const rows = legend.classes.map((c, index) => html`
     <tr class="legend-class" data-color="${c.color}" data-count="${c.count}">
-      <td><span class="swatch" style="background:${blended(c.color, opacity)}"></span></td>
+      <td><span class="swatch" data-fill="${blended(cssColour(c.color, NO_DATA_COLOR), opacity)}"></span></td>
       <td class="range">${ranges[index]}</td><td class="count">${c.count}</td></tr>`);
   if (legend.no_data_count) {
-    rows.push(`<tr class="legend-class no-data" data-color="${NO_DATA_COLOR}" data-count="${legend.no_data_count}">
-      <td><span class="swatch" style="background:${blended(NO_DATA_COLOR, opacity)}"></span></td>
+    rows.push(html`<tr class="legend-class no-data" data-color="${NO_DATA_COLOR}" data-count="${legend.no_data_count}">
+      <td><span class="swatch" data-fill="${blended(NO_DATA_COLOR, opacity)}"></span></td>
       <td class="range">No data</td><td class="count">${legend.no_data_count}</td></tr>`);
   }
   const noun = areaNoun(data);
-  const caption = !wholeNumbers(data) && legend.classes.length > 1 ? '<p class="legend-note">Each class includes its upper bound.</p>' : '';
-  return `<table class="legend-classes"><caption class="visually-hidden">Classes</caption>
+  const caption = !wholeNumbers(data) && legend.classes.length > 1
+    ? html`<p class="legend-note">Each class includes its upper bound.</p>` : '';
+  return html`<table class="legend-classes"><caption class="visually-hidden">Classes</caption>
     <thead><tr><th scope="col"><span class="visually-hidden">Colour</span></th>
-    <th scope="col">${escapeHtml(legend.unit)}</th><th scope="col">${noun[0].toUpperCase()}${noun.slice(1)}</th>
-    </tr></thead><tbody>${rows.join('')}</tbody></table>${caption}`;
+    <th scope="col">${legend.unit}</th><th scope="col">${noun[0].toUpperCase()}${noun.slice(1)}</th>
+    </tr></thead><tbody>${rows}</tbody></table>${caption}`;
 }
 
 function aboutList(data) {
   const meta = data.metadata;
   const set = meta.boundary_set;
   const items = [
-    ['Source', escapeHtml(meta.source)],
-    ['Data date', escapeHtml(/^\d{4}-\d{2}$/.test(meta.data_date) ? `to ${periodLabel(meta.data_date)}`
-      : meta.data_date)],
-    ['Boundaries', `${escapeHtml(set.title)}${validity(set) ? ` (${validity(set)})` : ''}`],
+    ['Source', meta.source],
+    ['Data date', /^\d{4}-\d{2}$/.test(meta.data_date) ? `to ${periodLabel(meta.data_date)}` : meta.data_date],
+    ['Boundaries', `${set.title}${validity(set) ? ` (${validity(set)})` : ''}`],
   ];
-  if (meta.interpolation) items.push(['Interpolation', escapeHtml(meta.interpolation)]);
+  if (meta.interpolation) items.push(['Interpolation', meta.interpolation]);
   const notes = legendNotes(data);
-  if (notes.length) items.push(['Notes', `<ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`]);
-  return `<dl class="legend-about-list">${items.map(([t, d]) => `<dt>${t}</dt><dd>${d}</dd>`).join('')}</dl>`;
+  if (notes.length) items.push(['Notes', html`<ul>${notes.map((n) => html`<li>${n}</li>`)}</ul>`]);
+  return html`<dl class="legend-about-list">${items.map(([t, d]) => html`<dt>${t}</dt><dd>${d}</dd>`)}</dl>`;
+}
+
+function heatSection(h) {
+  const hidden = h.shown ? '' : html` <em>Hidden at this zoom: the radius would be wider than ${h.maxPixels} px; zoom
+    out or choose a smaller radius.</em>`;
+  return html`<div class="legend-heat" data-radius="${h.radius}">
+    <h3>Crime density (heat map)</h3>
+    <div class="heat-bar" data-fill="${`linear-gradient(to right, ${h.gradientCss})`}"></div>
+    <div class="heat-scale"><span>fewer</span><span>≥ ${formatNumber(h.max)} within ${formatNumber(h.radius)} m</span>
+    </div>
+    <p>Quartic kernel, radius <strong>${formatNumber(h.radius)} m</strong> (${formatNumber(h.pixels)} px at this
+    zoom). ${formatNumber(h.count)} records: ${h.title}, ${periodLabel(h.period)}.${hidden}</p>
+    </div>`;
+}
+
+function markersSection(m) {
+  return html`<div class="legend-markers"><h3>Crime locations</h3>
+    <p><span class="marker-dot"></span> one record <span class="marker-cluster-sample">12</span> a cluster of
+    records${m.visible ? '' : html` — <em>zoom in to level ${m.minZoom} to see them</em>`}.
+    Police.uk locations are anonymised snap points.</p></div>`;
+}
+
+function extraSection(extra) {
+  const off = [];
+  if (extra.unplaced) off.push(`${formatNumber(extra.unplaced)} at places not yet placed`);
+  if (extra.areaLevel) off.push(`${formatNumber(extra.areaLevel)} borough-level`);
+  return html`<div class="legend-extra" data-layer="${extra.id}" data-points="${extra.points}"
+    data-unplaced="${extra.unplaced}"><h3><span class="marker-dot" data-fill="${cssColour(extra.color)}"></span>
+    ${extra.title} <span class="badge badge-${extra.sensitivity}">${extra.sensitivity}</span></h3>
+    <p>${formatNumber(extra.points)} ${extra.points === 1 ? 'record' : 'records'} at ${formatNumber(extra.locations)}
+    ${extra.locations === 1 ? 'place' : 'places'} (total ${formatNumber(extra.total)} ${extra.unit || ''}),
+    ${extra.period}; circle size shows the count.${off.length ? ` Not on the map: ${off.join(', ')}
+    records.` : ''}</p></div>`;
 }
 
 function hotspotSection(hotspots) {
   if (!hotspots) return '';
-  const parts = [];
-  if (hotspots.heat) {
-    const h = hotspots.heat;
-    const hidden = h.shown ? '' : ` <em>Hidden at this zoom: the radius would be wider than ${h.maxPixels} px; zoom out
-      or choose a smaller radius.</em>`;
-    parts.push(`<div class="legend-heat" data-radius="${h.radius}">
-      <h3>Crime density (heat map)</h3>
-      <div class="heat-bar" style="background:linear-gradient(to right, ${h.gradientCss})"></div>
-      <div class="heat-scale"><span>fewer</span><span>≥ ${formatNumber(h.max)} within ${formatNumber(h.radius)} m</span></div>
-      <p>Quartic kernel, radius <strong>${formatNumber(h.radius)} m</strong> (${formatNumber(h.pixels)} px at this
-      zoom). ${formatNumber(h.count)} records: ${escapeHtml(h.title)}, ${escapeHtml(periodLabel(h.period))}.${hidden}</p>
-      </div>`);
-  }
-  if (hotspots.markers) {
-    const m = hotspots.markers;
-    parts.push(`<div class="legend-markers"><h3>Crime locations</h3>
-      <p><span class="marker-dot"></span> one record <span class="marker-cluster-sample">12</span> a cluster of
-      records${m.visible ? '' : ` — <em>zoom in to level ${m.minZoom} to see them</em>`}.
-      Police.uk locations are anonymised snap points.</p></div>`);
-  }
-  for (const extra of hotspots.extra || []) {
-    const off = [];
-    if (extra.unplaced) off.push(`${formatNumber(extra.unplaced)} at places not yet placed`);
-    if (extra.areaLevel) off.push(`${formatNumber(extra.areaLevel)} borough-level`);
-    parts.push(`<div class="legend-extra" data-layer="${escapeHtml(extra.id)}" data-points="${extra.points}"
-      data-unplaced="${extra.unplaced}"><h3><span class="marker-dot" style="background:${extra.color}"></span>
-      ${escapeHtml(extra.title)} <span class="badge badge-${escapeHtml(extra.sensitivity)}">${escapeHtml(
-  extra.sensitivity)}</span></h3>
-      <p>${formatNumber(extra.points)} ${extra.points === 1 ? 'record' : 'records'} at ${formatNumber(extra.locations)}
-      ${extra.locations === 1 ? 'place' : 'places'} (total ${formatNumber(extra.total)} ${escapeHtml(extra.unit || '')}),
-      ${escapeHtml(extra.period)}; circle size shows the count.${off.length ? ` Not on the map: ${off.join(', ')}
-      records.` : ''}</p></div>`);
-  }
-  return parts.join('');
+  return html`${hotspots.heat ? heatSection(hotspots.heat) : ''}${hotspots.markers ? markersSection(hotspots.markers)
+    : ''}${(hotspots.extra || []).map(extraSection)}`;
 }
 
 export const Legend = L.Control.extend({
@@ -135,7 +138,7 @@ export const Legend = L.Control.extend({
     L.DomEvent.disableScrollPropagation(container);
     this.container = container;
     this.aboutOpen = window.innerWidth > 700;
-    container.innerHTML = '<p class="legend-empty">Loading…</p>';
+    setHtml(container, html`<p class="legend-empty">Loading…</p>`);
     return container;
   },
 
@@ -143,19 +146,19 @@ export const Legend = L.Control.extend({
     const about = this.container.querySelector('details.legend-about');
     if (about) this.aboutOpen = about.open;
     if (!data) {
-      this.container.innerHTML = `<p class="legend-empty">${escapeHtml(title || 'No layer')}</p>${hotspotSection(hotspots)}`;
+      setHtml(this.container, html`<p class="legend-empty">${title || 'No layer'}</p>${hotspotSection(hotspots)}`);
       return;
     }
     const signed = data.metadata.measure.includes('change');
-    const empty = data.legend.k === 0 ? `<p class="legend-empty">${escapeHtml(title || 'No data for this filter')}</p>` : '';
-    this.container.innerHTML = `
-      <h2 class="legend-title">${escapeHtml(data.legend.title)}</h2>
-      <p class="legend-sub">${escapeHtml(subtitle(data))}</p>
+    const empty = data.legend.k === 0 ? html`<p class="legend-empty">${title || 'No data for this filter'}</p>` : '';
+    setHtml(this.container, html`
+      <h2 class="legend-title">${data.legend.title}</h2>
+      <p class="legend-sub">${subtitle(data)}</p>
       ${empty || classesTable(data, signed, opacity)}
-      <p class="legend-method">${escapeHtml(methodLine(data))}</p>
-      ${hotspots?.outlines ? '<p class="legend-outline"><span class="outline-sample"></span> Ward cluster boundary</p>' : ''}
+      <p class="legend-method">${methodLine(data)}</p>
+      ${hotspots?.outlines ? OUTLINE_ITEM : ''}
       ${hotspotSection(hotspots)}
-      <details class="legend-about"${this.aboutOpen ? ' open' : ''}><summary>Source, date and boundaries</summary>
-      ${aboutList(data)}</details>`;
+      <details class="legend-about"${this.aboutOpen ? html` open` : ''}><summary>Source, date and boundaries</summary>
+      ${aboutList(data)}</details>`);
   },
 });

@@ -17,10 +17,11 @@ import { setupShare } from './share.js';
 import { clearStatus, showStatus, whileLoading } from './status.js';
 import { layerUrl, readState, writeState } from './state.js';
 import { renderTable } from './table.js';
+import { html, htmlText } from './html.js';
 
 const EMBED = document.body.dataset.mode === 'embed';
-const ATTRIBUTION = 'Contains OS data &copy; Crown copyright and database right; Office for National Statistics '
-  + '(OGL v3.0). Crime: data.police.uk (OGL v3.0)';
+const ATTRIBUTION = html`Contains OS data &copy; Crown copyright and database right; Office for National Statistics
+  (OGL v3.0). Crime: data.police.uk (OGL v3.0)`;
 const LAYER_KEYS = ['set', 'clusters', 'metric', 'period', 'measure', 'method', 'k', 'palette'];
 const HOTSPOT_KEYS = ['heat', 'radius', 'markers', 'hmetric', 'hperiod', 'metric', 'period'];
 const $ = (id) => document.getElementById(id);
@@ -366,7 +367,7 @@ async function start() {
   map = L.map('map', { zoomSnap: 0.25, minZoom: 8, maxZoom: 19, scrollWheelZoom: !EMBED });
   if (state.view) map.setView([state.view.lat, state.view.lon], state.view.zoom);
   else map.setView([51.24, 0.58], 11);
-  map.attributionControl.addAttribution(ATTRIBUTION);
+  map.attributionControl.addAttribution(htmlText(ATTRIBUTION));
   setBasemap(map, state.basemap, basemapUnreachable);
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
   legend = new Legend().addTo(map);

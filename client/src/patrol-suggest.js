@@ -3,6 +3,7 @@
 // dashed outlines and listed; "Adopt" hands one to the editor.
 import { getJSON } from './api.js';
 import { formatNumber } from './format.js';
+import { html, htmlText, setHtml } from './html.js';
 import { fitOptions } from './patrol-draw.js';
 
 const STYLE = { color: '#54278f', weight: 3, dashArray: '7 5', fillColor: '#807dba', fillOpacity: 0.1 };
@@ -42,24 +43,24 @@ export class Suggestions {
     this.features = answer.features;
     const left = answer.metadata?.left_out?.length || 0;
     if (!this.features.length) {
-      this.list.innerHTML = `<li class="empty">No clusters found${left ? ` within the size limits (${left} larger
-        left out)` : ''}: try a larger distance or fewer points.</li>`;
+      setHtml(this.list, html`<li class="empty">No clusters found${left ? ` within the size limits (${left} larger
+        left out)` : ''}: try a larger distance or fewer points.</li>`);
       return;
     }
     this.layer = L.geoJSON(answer, {
       pane: 'patrol',
       style: () => ({ ...STYLE, className: 'patrol-suggestion' }),
-      onEachFeature: (feature, layer) => layer.bindTooltip(String(feature.properties.rank),
+      onEachFeature: (feature, layer) => layer.bindTooltip(htmlText(html`${feature.properties.rank}`),
         { permanent: true, direction: 'center', className: 'suggestion-label' }),
     }).addTo(this.map);
-    this.list.innerHTML = this.features.map((f, index) => {
+    setHtml(this.list, html`${this.features.map((f, index) => {
       const p = f.properties;
-      return `<li data-rank="${p.rank}"><span><strong>${p.rank}.</strong> ${formatNumber(p.records)} records,
+      return html`<li data-rank="${p.rank}"><span><strong>${p.rank}.</strong> ${formatNumber(p.records)} records,
         ${formatNumber(p.area_km2)} km²</span><span class="row">
         <button type="button" data-show="${index}" aria-label="Show suggestion ${p.rank}">Show</button>
         <button type="button" data-adopt="${index}" aria-label="Adopt suggestion ${p.rank}">Adopt</button></span></li>`;
-    }).join('') + (left ? `<li class="small">${left} larger ${left === 1 ? 'cluster was' : 'clusters were'} left
-      out (over ${formatNumber(answer.metadata.max_km2)} km²).</li>` : '');
+    })}${left ? html`<li class="small">${left} larger ${left === 1 ? 'cluster was' : 'clusters were'} left
+      out (over ${formatNumber(answer.metadata.max_km2)} km²).</li>` : ''}`);
     this.list.querySelectorAll('button[data-show]').forEach((button) => button.addEventListener('click', () => {
       this.map.fitBounds(L.geoJSON(this.features[Number(button.dataset.show)]).getBounds(), fitOptions(this.map));
     }));
@@ -79,6 +80,6 @@ export class Suggestions {
   clear() {
     this.clearLayer();
     this.features = [];
-    this.list.innerHTML = '';
+    this.list.replaceChildren();
   }
 }

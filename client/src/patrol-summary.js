@@ -4,7 +4,8 @@
 // inside (only layers the user may see: the API decides) and the significant Gi* hot spots covered.
 // Requests while drawing are debounced (400 ms) and a newer shape cancels the older request.
 import { getJSON, sendJSON } from './api.js';
-import { escapeHtml, formatNumber, periodLabel } from './format.js';
+import { formatNumber, periodLabel } from './format.js';
+import { html, setHtml } from './html.js';
 
 export const DEBOUNCE_MS = 400;
 const pct = (share) => `${formatNumber(Math.round(share * 1000) / 10)}%`;
@@ -18,57 +19,59 @@ function crimeBlock(crime) {
   const changePct = crime.previous_total ? ` (${signed(Math.round((change / crime.previous_total) * 1000) / 10)}%)`
     : '';
   const ratio = crime.density_ratio_to_borough;
-  const rows = crime.by_type.map((row) => `<tr data-type="${escapeHtml(row.slug)}" data-count="${row.count}"
-    data-change="${row.change}"><th scope="row">${escapeHtml(row.type)}</th><td>${formatNumber(row.count)}</td>
-    <td class="${row.change > 0 ? 'up' : row.change < 0 ? 'down' : ''}">${signed(row.change)}</td></tr>`).join('');
-  return `<p class="ps-crime" data-total="${crime.total}" data-previous="${crime.previous_total}">Crime and ASB records,
-    ${escapeHtml(periodLabel(crime.period))}: <strong>${formatNumber(crime.total)}</strong>; ${signed(change)}${changePct}
-    on ${escapeHtml(periodLabel(crime.previous_period))} (${formatNumber(crime.previous_total)}).</p>
+  const rows = crime.by_type.map((row) => html`<tr data-type="${row.slug}" data-count="${row.count}"
+    data-change="${row.change}"><th scope="row">${row.type}</th><td>${formatNumber(row.count)}</td>
+    <td class="${row.change > 0 ? 'up' : row.change < 0 ? 'down' : ''}">${signed(row.change)}</td></tr>`);
+  const borough = crime.borough_density_per_km2 !== null ? html`; borough
+    ${formatNumber(crime.borough_density_per_km2)} per km²${ratio !== null ? html` (<strong>${formatNumber(ratio)} ×
+    </strong> the borough's)` : ''}` : '';
+  return html`<p class="ps-crime" data-total="${crime.total}" data-previous="${crime.previous_total}">Crime and ASB
+    records, ${periodLabel(crime.period)}: <strong>${formatNumber(crime.total)}</strong>; ${signed(change)}${changePct}
+    on ${periodLabel(crime.previous_period)} (${formatNumber(crime.previous_total)}).</p>
     <p class="ps-density" data-density="${crime.density_per_km2}">Density <strong>${formatNumber(
-  crime.density_per_km2)}</strong> per km²${crime.borough_density_per_km2 !== null ? `; borough
-    ${formatNumber(crime.borough_density_per_km2)} per km²${ratio !== null ? ` (<strong>${formatNumber(ratio)} ×
-    </strong> the borough's)` : ''}` : ''}.</p>
-    ${rows ? `<table class="ps-types"><caption>By type</caption><thead><tr><th scope="col">Type</th>
+  crime.density_per_km2)}</strong> per km²${borough}.</p>
+    ${rows.length ? html`<table class="ps-types"><caption>By type</caption><thead><tr><th scope="col">Type</th>
     <th scope="col">Count</th><th scope="col">Change</th></tr></thead><tbody>${rows}</tbody></table>` : ''}
-    <p class="small">${escapeHtml(crime.note)}</p>`;
+    <p class="small">${crime.note}</p>`;
 }
 
 function areaTable(set) {
-  const rows = set.areas.map((a) => `<tr data-code="${escapeHtml(a.code)}"><th scope="row">${escapeHtml(a.name)}
-    ${set.kind === 'lsoa' ? `<span class="small">${escapeHtml(a.code)}</span>` : ''}</th>
-    <td>${pct(a.share_of_patrol)}</td><td>${pct(a.share_of_area)}</td></tr>`).join('');
-  return `<table class="ps-areas" data-set="${escapeHtml(set.set)}"><thead><tr><th scope="col">${
+  const noun = set.kind === 'lsoa' ? 'LSOA' : 'ward';
+  const rows = set.areas.map((a) => html`<tr data-code="${a.code}"><th scope="row">${a.name}
+    ${set.kind === 'lsoa' ? html`<span class="small">${a.code}</span>` : ''}</th>
+    <td>${pct(a.share_of_patrol)}</td><td>${pct(a.share_of_area)}</td></tr>`);
+  return html`<table class="ps-areas" data-set="${set.set}"><thead><tr><th scope="col">${
     set.kind === 'lsoa' ? 'LSOA' : 'Ward'}</th><th scope="col" title="share of the patrol area in it">of patrol</th>
-    <th scope="col" title="share of it inside the patrol area">of ${set.kind === 'lsoa' ? 'LSOA' : 'ward'}</th>
+    <th scope="col" title="share of it inside the patrol area">of ${noun}</th>
     </tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function areasBlock(sets) {
   const order = (s) => (s.kind === 'ward' ? 0 : 1);
   return [...sets].sort((a, b) => order(a) - order(b) || b.set.localeCompare(a.set)).map((set) => {
-    const clusters = set.clusters.length ? `<p class="ps-clusters">Clusters: ${set.clusters.map((c) => `${escapeHtml(
-      c.cluster)} ${pct(c.share_of_patrol)}`).join(', ')}</p>` : '';
-    const label = `${escapeHtml(set.title.replace(/^Maidstone /, ''))} (${set.areas.length})`;
-    return `<details class="ps-set"${set.kind === 'ward' ? ' open' : ''}><summary>${label}</summary>${clusters}
+    const clusters = set.clusters.length ? html`<p class="ps-clusters">Clusters: ${
+      set.clusters.map((c) => `${c.cluster} ${pct(c.share_of_patrol)}`).join(', ')}</p>` : '';
+    const label = `${set.title.replace(/^Maidstone /, '')} (${set.areas.length})`;
+    return html`<details class="ps-set"${set.kind === 'ward' ? html` open` : ''}><summary>${label}</summary>${clusters}
       ${areaTable(set)}</details>`;
-  }).join('');
+  });
 }
 
 function hotspotBlock(layers) {
   if (!layers.length) return '';
-  return `<h4>Partnership records inside</h4><ul class="ps-hotspots">${layers.map((l) => `<li data-layer="${
-    escapeHtml(l.layer)}" data-records="${l.records}">${escapeHtml(l.title)}: ${formatNumber(l.records)} ${
-    l.records === 1 ? 'record' : 'records'}${l.records ? ` (count ${formatNumber(l.count)})` : ''}</li>`).join('')}</ul>`;
+  return html`<h4>Partnership records inside</h4><ul class="ps-hotspots">${layers.map((l) => html`<li data-layer="${
+    l.layer}" data-records="${l.records}">${l.title}: ${formatNumber(l.records)} ${
+    l.records === 1 ? 'record' : 'records'}${l.records ? ` (count ${formatNumber(l.count)})` : ''}</li>`)}</ul>`;
 }
 
 function giBlock(spots) {
-  return `<h4>Significant Gi* hot spots covered (all crime, 95 % or more)</h4>${spots.length
-    ? `<ul class="ps-gi">${spots.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>` : '<p>None.</p>'}`;
+  return html`<h4>Significant Gi* hot spots covered (all crime, 95 % or more)</h4>${spots.length
+    ? html`<ul class="ps-gi">${spots.map((s) => html`<li>${s}</li>`)}</ul>` : html`<p>None.</p>`}`;
 }
 
 export function renderSummary(summary) {
-  return `<p class="ps-area" data-area-km2="${summary.area_km2}">Area <strong>${formatNumber(summary.area_km2)} km²</strong>
-    </p>${summary.crime ? crimeBlock(summary.crime) : ''}${hotspotBlock(summary.hotspot_points || [])}
+  return html`<p class="ps-area" data-area-km2="${summary.area_km2}">Area <strong>${formatNumber(summary.area_km2)}
+    km²</strong></p>${summary.crime ? crimeBlock(summary.crime) : ''}${hotspotBlock(summary.hotspot_points || [])}
     ${giBlock(summary.gi_hot_spots || [])}<h4>Boundaries it touches</h4>${areasBlock(summary.areas || [])}`;
 }
 
@@ -106,8 +109,8 @@ export class PatrolSummary {
     clearTimeout(this.timer);
     this.abort();
     this.element.dataset.state = 'pending';
-    return this.fetch(() => getJSON(this.url(`/api/patrol-areas/${id}/summary`), { signal: this.controller.signal }),
-      { id });
+    const url = this.url(`/api/patrol-areas/${encodeURIComponent(id)}/summary`);
+    return this.fetch(() => getJSON(url, { signal: this.controller.signal }), { id });
   }
 
   abort() {
@@ -129,7 +132,7 @@ export class PatrolSummary {
     } catch (error) {
       if (controller !== this.controller || error.name === 'AbortError') return;
       this.last = null;
-      this.element.innerHTML = `<p class="ps-error">Could not summarise this area: ${escapeHtml(error.message)}</p>`;
+      setHtml(this.element, html`<p class="ps-error">Could not summarise this area: ${error.message}</p>`);
       this.element.dataset.state = 'error';
       this.onError(error);
     } finally {
@@ -139,8 +142,8 @@ export class PatrolSummary {
 
   show(summary) {
     this.last = summary;
-    this.element.innerHTML = summary ? renderSummary(summary)
-      : '<p class="ps-empty">Draw an area or a route, or open a saved one, to see what is inside it.</p>';
+    setHtml(this.element, summary ? renderSummary(summary)
+      : html`<p class="ps-empty">Draw an area or a route, or open a saved one, to see what is inside it.</p>`);
     this.element.dataset.state = summary ? 'ready' : 'empty';
     this.onShow(summary);
   }

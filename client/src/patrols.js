@@ -6,7 +6,8 @@
 // is told so by the API when saving.
 import { getJSON, sendJSON } from './api.js';
 import { policePeriodOptions } from './controls.js';
-import { escapeHtml, formatNumber, isoDate } from './format.js';
+import { formatNumber, isoDate } from './format.js';
+import { html, setHtml } from './html.js';
 import { periodQuery } from './hotspot-layers.js';
 import { PatrolDrawing } from './patrol-draw.js';
 import { PatrolSummary } from './patrol-summary.js';
@@ -14,6 +15,7 @@ import { SUGGEST_DEFAULTS, Suggestions } from './patrol-suggest.js';
 import { roleAtLeast } from './session.js';
 
 const API = '/api/patrol-areas';
+const areaUrl = (id, rest = '') => `${API}/${encodeURIComponent(id)}${rest}`;
 const EXPORTS = [['geojson', 'GeoJSON'], ['kml', 'KML (phones, in-car)'], ['pdf', 'PDF briefing']];
 const FIELD_LABELS = { name: 'Name', team: 'Team', date_from: 'From', date_to: 'To', notes: 'Notes',
   geometry: 'Shape', route: 'Route', buffer_m: 'Route buffer (m)' };
@@ -24,7 +26,7 @@ const HINTS = {
   editing: 'Drag a corner to move it, drag a middle handle to add one, right-click a corner to remove it.',
 };
 
-const PANEL = `
+const PANEL = html`
   <h2 id="patrols-title">Patrol areas</h2>
   <p class="patrol-intro">Draw an area or a route: what is inside it is summarised as you draw. Save it for your
     team, or adopt a suggested area.</p>
@@ -87,7 +89,7 @@ const PANEL = `
     <ul id="suggest-list" class="suggest-list" aria-live="polite"></ul>
   </details>`;
 
-const BAR = `
+const BAR = html`
   <p class="patrol-bar-hint"></p>
   <p class="patrol-bar-summary" aria-live="polite"></p>
   <div class="row wrap" data-mode="drawing">
@@ -121,12 +123,11 @@ function historyItem(entry) {
   const changes = entry.action === 'update' ? Object.keys(entry.new || {}).map((key) => {
     const label = FIELD_LABELS[key] || key;
     const [before, after] = [historyValue(key, entry.old?.[key]), historyValue(key, entry.new[key])];
-    return before === null ? `<li>${escapeHtml(label)} changed</li>`
-      : `<li>${escapeHtml(label)}: ${escapeHtml(before)} → ${escapeHtml(after)}</li>`;
+    return before === null ? html`<li>${label} changed</li>` : html`<li>${label}: ${before} → ${after}</li>`;
   }) : [];
-  return `<li data-action="${escapeHtml(entry.action)}"><strong>${ACTIONS[entry.action] || escapeHtml(entry.action)}
-    </strong> by ${escapeHtml(entry.changed_by)}, <time datetime="${escapeHtml(entry.changed_at)}">${escapeHtml(when)}
-    </time>${changes.length ? `<ul>${changes.join('')}</ul>` : ''}</li>`;
+  return html`<li data-action="${entry.action}"><strong>${ACTIONS[entry.action] || entry.action}
+    </strong> by ${entry.changed_by}, <time datetime="${entry.changed_at}">${when}
+    </time>${changes.length ? html`<ul>${changes}</ul>` : ''}</li>`;
 }
 
 export class PatrolPanel {
@@ -171,7 +172,7 @@ export class PatrolPanel {
     this.current = null;
     this.dirty = false;
     this.areas = [];
-    this.$('patrol-list').innerHTML = '';
+    this.$('patrol-list').replaceChildren();
     this.$('patrol-team').textContent = '';
     this.$('patrol-form').reset();
     this.renderOpen();
@@ -183,7 +184,7 @@ export class PatrolPanel {
   }
 
   build() {
-    this.section.innerHTML = PANEL;
+    setHtml(this.section, PANEL);
     this.built = true;
     this.bar = this.buildBar();
     this.drawing = new PatrolDrawing(this.map, {
@@ -209,7 +210,7 @@ export class PatrolPanel {
       const box = L.DomUtil.create('section', 'patrol-bar leaflet-bar');
       box.id = 'patrol-bar';
       box.setAttribute('aria-label', 'Patrol area drawing');
-      box.innerHTML = BAR;
+      setHtml(box, BAR);
       box.hidden = true;
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
@@ -241,17 +242,16 @@ export class PatrolPanel {
     const metric = this.meta?.metrics.get('all-crime');
     const select = this.$('patrol-period');
     if (!metric) return;
-    select.innerHTML = policePeriodOptions(metric, this.summary.period,
-      { followLabel: 'Latest three loaded months', allowRange: false });
+    setHtml(select, policePeriodOptions(metric, this.summary.period,
+      { followLabel: 'Latest three loaded months', allowRange: false }));
   }
 
   fillSources() {
     const { layers } = this.source();
     const select = this.$('suggest-source');
     const was = select.value;
-    select.innerHTML = '<option value="">Crime (the map\'s hotspot filter)</option>'
-      + layers.map((l) => `<option value="${escapeHtml(l.id)}">${escapeHtml(l.title)} (${escapeHtml(
-        l.sensitivity)})</option>`).join('');
+    setHtml(select, html`<option value="">Crime (the map's hotspot filter)</option>${
+      layers.map((l) => html`<option value="${l.id}">${l.title} (${l.sensitivity})</option>`)}`);
     if ([...select.options].some((o) => o.value === was)) select.value = was;
   }
 
@@ -345,26 +345,26 @@ export class PatrolPanel {
       this.areas = answer.features;
       const teams = [...new Set(this.areas.map((f) => f.properties.team))];
       this.$('patrol-team').textContent = teams.length === 1 ? ` of ${teams[0]}` : '';
-      list.innerHTML = this.areas.length ? this.areas.map((f) => {
+      setHtml(list, this.areas.length ? html`${this.areas.map((f) => {
         const p = f.properties;
-        const archivedNote = p.archived_at ? ' · <span class="badge badge-archived">archived</span>' : '';
-        return `<li data-id="${f.id}"${p.archived_at ? ' class="archived"' : ''}${this.current?.id === f.id
-          ? ' aria-current="true"' : ''}><button type="button" class="link" data-open="${f.id}">${escapeHtml(p.name)}
-          </button><span class="small">${escapeHtml(dates(p))} · ${formatNumber(p.area_km2)} km²${archivedNote}</span>
-          ${p.archived_at ? `<button type="button" data-restore="${f.id}" aria-label="Restore ${escapeHtml(p.name)}">
+        const archivedNote = p.archived_at ? html` · <span class="badge badge-archived">archived</span>` : '';
+        return html`<li data-id="${f.id}"${p.archived_at ? html` class="archived"` : ''}${this.current?.id === f.id
+          ? html` aria-current="true"` : ''}><button type="button" class="link" data-open="${f.id}">${p.name}
+          </button><span class="small">${dates(p)} · ${formatNumber(p.area_km2)} km²${archivedNote}</span>
+          ${p.archived_at ? html`<button type="button" data-restore="${f.id}" aria-label="Restore ${p.name}">
           Restore</button>` : ''}</li>`;
-      }).join('') : `<li class="empty">No ${archived ? '' : 'current '}patrol areas saved for your team yet.</li>`;
+      })}` : html`<li class="empty">No ${archived ? '' : 'current '}patrol areas saved for your team yet.</li>`);
     } catch (error) {
       if (mine !== this.listSeq) return;
       this.session.expired(error);
-      list.innerHTML = `<li class="empty">Could not list the saved areas: ${escapeHtml(error.message)}</li>`;
+      setHtml(list, html`<li class="empty">Could not list the saved areas: ${error.message}</li>`);
     }
   }
 
   async openArea(feature) {
     if (!feature) return;
     try {
-      const fresh = await getJSON(`${API}/${feature.id}`);
+      const fresh = await getJSON(areaUrl(feature.id));
       this.current = fresh;
       this.dirty = false;
       const p = fresh.properties;
@@ -398,13 +398,15 @@ export class PatrolPanel {
     this.$('patrol-history-button').setAttribute('aria-expanded', 'false');
     if (!feature) return;
     const p = feature.properties;
-    box.querySelector('.patrol-open-meta').innerHTML = `Team ${escapeHtml(p.team)} · ${formatNumber(p.area_km2)} km²`
-      + `${p.route ? ` · route with ${formatNumber(p.buffer_m)} m buffer` : ''} · drawn by ${escapeHtml(p.created_by)}`
-      + `${p.archived_at ? ' · <span class="badge badge-archived">archived</span>' : ''}`;
+    setHtml(box.querySelector('.patrol-open-meta'), html`Team ${p.team} · ${formatNumber(p.area_km2)} km²${
+      p.route ? ` · route with ${formatNumber(p.buffer_m)} m buffer` : ''} · drawn by ${p.created_by}${
+      p.archived_at ? html` · <span class="badge badge-archived">archived</span>` : ''}`);
     this.$('patrol-archive').textContent = p.archived_at ? 'Restore' : 'Archive';
     const period = this.summary.period ? `?${new URLSearchParams({ period: this.summary.period })}` : '';
-    box.querySelector('.patrol-exports span').innerHTML = EXPORTS.map(([ext, label]) => `<a href="${API}/${
-      feature.id}/export.${ext}${period}" data-format="${ext}" download>${label}</a>`).join(' · ');
+    const links = EXPORTS.map(([ext, label]) => html`<a href="${areaUrl(feature.id, `/export.${ext}${period}`)}"
+      data-format="${ext}" download>${label}</a>`);
+    const separated = links.flatMap((link, i) => (i ? [' · ', link] : [link]));
+    setHtml(box.querySelector('.patrol-exports span'), html`${separated}`);
   }
 
   startNew({ keepMessage = false } = {}) {
@@ -441,7 +443,7 @@ export class PatrolPanel {
     const button = this.$('patrol-save');
     button.disabled = true;
     try {
-      const saved = this.current ? await sendJSON('PATCH', `${API}/${this.current.id}`, body)
+      const saved = this.current ? await sendJSON('PATCH', areaUrl(this.current.id), body)
         : await sendJSON('POST', API, body);
       const created = !this.current;
       this.current = saved;
@@ -461,8 +463,8 @@ export class PatrolPanel {
   async setArchived(feature, archived) {
     if (!feature) return;
     try {
-      const answer = archived ? await sendJSON('DELETE', `${API}/${feature.id}`)
-        : await sendJSON('PATCH', `${API}/${feature.id}`, { archived: false });
+      const answer = archived ? await sendJSON('DELETE', areaUrl(feature.id))
+        : await sendJSON('PATCH', areaUrl(feature.id), { archived: false });
       if (this.current?.id === answer.id) {
         this.current = answer;
         this.renderOpen();
@@ -485,8 +487,8 @@ export class PatrolPanel {
       return;
     }
     try {
-      const answer = await getJSON(`${API}/${this.current.id}/history`);
-      list.innerHTML = answer.history.map(historyItem).join('');
+      const answer = await getJSON(areaUrl(this.current.id, '/history'));
+      setHtml(list, html`${answer.history.map(historyItem)}`);
       list.hidden = false;
       button.setAttribute('aria-expanded', 'true');
     } catch (error) {
@@ -508,14 +510,13 @@ export class PatrolPanel {
     const source = layer ? { layer, from: query.get('from'), to: query.get('to') } : { metric, period };
     const button = this.$('suggest-run');
     button.disabled = true;
-    this.$('suggest-list').innerHTML = '<li class="empty">Looking for clusters…</li>';
+    setHtml(this.$('suggest-list'), html`<li class="empty">Looking for clusters…</li>`);
     try {
       const answer = await this.suggestions.load(settings, source);
       this.announce(`${answer.features.length} suggested ${answer.features.length === 1 ? 'area' : 'areas'}.`);
     } catch (error) {
       this.session.expired(error);
-      this.$('suggest-list').innerHTML = `<li class="empty error">Could not suggest areas: ${escapeHtml(
-        error.message)}</li>`;
+      setHtml(this.$('suggest-list'), html`<li class="empty error">Could not suggest areas: ${error.message}</li>`);
     } finally {
       button.disabled = false;
     }

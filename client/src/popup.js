@@ -2,7 +2,8 @@
 // previous period (from the same layer with measure=change, fetched when the popup opens, and only when the
 // previous period has data, so that no request is made that must fail).
 import { getJSON } from './api.js';
-import { escapeHtml, formatNumber, monthRange, ordinal, periodLabel } from './format.js';
+import { formatNumber, monthRange, ordinal, periodLabel } from './format.js';
+import { html, setHtml } from './html.js';
 import { layerUrl } from './state.js';
 
 const changeLayers = new Map(); // layer URL -> Promise of {code: properties}
@@ -51,15 +52,15 @@ function previousAvailable(metric, period) {
 }
 
 function row(term, detail) {
-  return `<dt>${escapeHtml(term)}</dt><dd>${detail}</dd>`;
+  return html`<dt>${term}</dt><dd>${detail}</dd>`;
 }
 
 export function describeChange(current, base, baseUnit) {
-  if (current === null || current === undefined || base === null || base === undefined) return 'no data';
+  if (current === null || current === undefined || base === null || base === undefined) return html`no data`;
   const diff = current - base;
   const pct = base ? ` (${formatNumber((diff / base) * 100, { signed: true })}%)` : '';
-  return `<strong>${formatNumber(diff, { signed: true })}</strong> ${escapeHtml(baseUnit)}${pct}: `
-    + `${formatNumber(base)} → ${formatNumber(current)}`;
+  return html`<strong>${formatNumber(diff, { signed: true })}</strong> ${baseUnit}${pct}: ${
+    formatNumber(base)} → ${formatNumber(current)}`;
 }
 
 // context: { state, data (the layer), metric (from /api/metrics) }
@@ -71,24 +72,25 @@ export function popupContent(feature, context) {
   const unit = data.legend.unit;
   const lines = [];
   if (p.number !== undefined && p.members) {
-    lines.push(row('Wards', escapeHtml(p.member_names.join(', '))));
-    if (p.type) lines.push(row('Type', escapeHtml(p.type)));
+    lines.push(row('Wards', p.member_names.join(', ')));
+    if (p.type) lines.push(row('Type', p.type));
   } else {
-    lines.push(row('ONS code', `<code>${escapeHtml(p.code)}</code>`));
-    if (p.cluster) lines.push(row('Cluster', `${escapeHtml(p.cluster)}${p.cluster_derived ? ' (derived)' : ''}`));
+    lines.push(row('ONS code', html`<code>${p.code}</code>`));
+    if (p.cluster) lines.push(row('Cluster', `${p.cluster}${p.cluster_derived ? ' (derived)' : ''}`));
     if (p.imd_decile) lines.push(row('IMD 2019', `decile ${p.imd_decile} (1 = most deprived)`));
   }
-  lines.push(row('Value', `<strong>${formatNumber(p.value, { signed: state.measure.includes('change') })}</strong> `
-    + `${escapeHtml(unit)}`));
-  lines.push(row('Rank', p.rank ? `<strong>${ordinal(p.rank)}</strong> of ${p.rank_of} (1st = highest)` : 'no data'));
-  element.innerHTML = `<h2>${escapeHtml(p.name)}</h2><p class="popup-period">${escapeHtml(periodLabel(
-    data.metadata.period))}</p><dl>${lines.join('')}</dl><p class="popup-change"></p>`;
+  const value = formatNumber(p.value, { signed: state.measure.includes('change') });
+  lines.push(row('Value', html`<strong>${value}</strong> ${unit}`));
+  lines.push(row('Rank', p.rank ? html`<strong>${ordinal(p.rank)}</strong> of ${p.rank_of} (1st = highest)`
+    : 'no data'));
+  setHtml(element, html`<h2>${p.name}</h2><p class="popup-period">${periodLabel(data.metadata.period)}</p>
+    <dl>${lines}</dl><p class="popup-change"></p>`);
   const change = element.querySelector('.popup-change');
   const baseUnit = metric ? metric.unit : '';
   const basePeriod = data.metadata.base_period;
   if ('value_base' in p) {
-    change.innerHTML = `Change on ${escapeHtml(periodLabel(basePeriod))}: `
-      + describeChange(p.value_current, p.value_base, baseUnit);
+    setHtml(change, html`Change on ${periodLabel(basePeriod)}: ${
+      describeChange(p.value_current, p.value_base, baseUnit)}`);
     return element;
   }
   const period = data.metadata.period;
@@ -101,8 +103,8 @@ export function popupContent(feature, context) {
   change.textContent = `Change on ${periodLabel(previous)}: loading…`;
   changeFigures(state).then(({ byCode, base }) => {
     const figures = byCode.get(String(p.code));
-    change.innerHTML = `Change on ${escapeHtml(periodLabel(base || previous))}: `
-      + (figures ? describeChange(figures.value_current, figures.value_base, baseUnit) : 'no data');
+    setHtml(change, html`Change on ${periodLabel(base || previous)}: ${
+      figures ? describeChange(figures.value_current, figures.value_base, baseUnit) : 'no data'}`);
   }).catch((error) => {
     change.textContent = `Change on ${periodLabel(previous)}: not available (${error.message}).`;
   });

@@ -2,7 +2,7 @@
 // (DELETE). The session cookie is HttpOnly and SameSite=Strict: the page never sees it, it only learns the user.
 // Whatever depends on the user subscribes and is told of every change, so features appear without a reload.
 import { getJSON, sendJSON } from './api.js';
-import { escapeHtml } from './format.js';
+import { html, setHtml } from './html.js';
 
 const ROLES = ['viewer', 'officer', 'gis', 'admin'];
 
@@ -52,7 +52,7 @@ export class Session {
 // The control in the header bar: a "Sign in" button opening a small form, or the user, role and Sign out. Its own
 // live region announces the outcome (the map's status line is busy with the layers that sign-in brings).
 export function setupSignIn(container, session) {
-  container.innerHTML = `
+  setHtml(container, html`
     <p class="visually-hidden account-status" role="status" aria-live="polite"></p>
     <button type="button" class="account-toggle" aria-expanded="false" aria-controls="signin-form">Sign in</button>
     <form id="signin-form" class="signin" hidden>
@@ -69,7 +69,7 @@ export function setupSignIn(container, session) {
     <div class="account-user" hidden>
       <span class="account-name"></span>
       <button type="button" class="account-signout">Sign out</button>
-    </div>`;
+    </div>`);
   const toggle = container.querySelector('.account-toggle');
   const form = container.querySelector('form');
   const error = form.querySelector('.signin-error');
@@ -120,8 +120,8 @@ export function setupSignIn(container, session) {
     toggle.hidden = Boolean(user);
     if (user) form.hidden = true;
     userBox.hidden = !user;
-    userBox.querySelector('.account-name').innerHTML = user
-      ? `<span class="visually-hidden">Signed in as </span>${escapeHtml(user.username)} <span class="role">${escapeHtml(user.role)}</span>` : '';
+    setHtml(userBox.querySelector('.account-name'), user ? html`<span class="visually-hidden">Signed in as </span>${
+      user.username} <span class="role">${user.role}</span>` : html``);
     userBox.querySelector('.account-signout').title = user ? `Sign out ${user.username} (${user.role})` : '';
   };
   session.subscribe(render);

@@ -2,7 +2,7 @@
 // downloads (GIS files and static map) of the same state. Hotspot layers are left out of the embed address: the
 // embed view never shows them.
 import { renderDownloads } from './downloads.js';
-import { escapeHtml } from './format.js';
+import { html, htmlText } from './html.js';
 
 async function copy(text, field) {
   try {
@@ -21,9 +21,10 @@ export function embedUrl() {
   return `${window.location.origin}/embed?${query.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
 }
 
+// HTML for the report's page, shown as text in the panel: the title and address are attribute-encoded.
 export function embedSnippet(title) {
-  return `<iframe src="${escapeHtml(embedUrl())}" title="${escapeHtml(title)}" width="800" height="600" `
-    + 'style="border:0" loading="lazy"></iframe>';
+  const frame = html`width="800" height="600" style="border:0" loading="lazy"`;
+  return htmlText(html`<iframe src="${embedUrl()}" title="${title}" ${frame}></iframe>`);
 }
 
 export function setupShare({ linkField, embedField, copyLink, copyEmbed, downloads, state, title, announce }) {

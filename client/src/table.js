@@ -1,23 +1,24 @@
 // The layer's values as a ranked table: the map's figures for screen readers and for copying into a report.
-import { escapeHtml, formatNumber } from './format.js';
+import { formatNumber } from './format.js';
 import { NO_DATA_COLOR } from './choropleth.js';
+import { cssColour, html, setHtml } from './html.js';
 
 export function renderTable(table, data, onPick) {
   if (!data) {
-    table.innerHTML = '';
+    table.replaceChildren();
     return;
   }
   const signed = data.metadata.measure.includes('change');
   const rows = [...data.features].sort((a, b) => (a.properties.rank ?? 1e9) - (b.properties.rank ?? 1e9)
     || a.properties.name.localeCompare(b.properties.name));
-  table.innerHTML = `<caption>${escapeHtml(data.legend.title)}: ${escapeHtml(data.legend.unit)}</caption>
+  setHtml(table, html`<caption>${data.legend.title}: ${data.legend.unit}</caption>
     <thead><tr><th scope="col">Rank</th><th scope="col">Area</th><th scope="col">Value</th></tr></thead>
     <tbody>${rows.map((f) => {
     const p = f.properties;
-    return `<tr><td>${p.rank ?? '–'}</td><td><span class="area-cell"><span class="swatch" style="background:${
-      p.color || NO_DATA_COLOR}"></span><button type="button" class="link" data-code="${escapeHtml(p.code)}">${
-      escapeHtml(p.name)}</button></span></td><td class="num">${formatNumber(p.value, { signed })}</td></tr>`;
-  }).join('')}</tbody>`;
+    return html`<tr><td>${p.rank ?? '–'}</td><td><span class="area-cell"><span class="swatch" data-fill="${
+      cssColour(p.color, NO_DATA_COLOR)}"></span><button type="button" class="link" data-code="${p.code}">${
+      p.name}</button></span></td><td class="num">${formatNumber(p.value, { signed })}</td></tr>`;
+  })}</tbody>`);
   table.querySelectorAll('button[data-code]').forEach((button) => {
     button.addEventListener('click', () => onPick(button.dataset.code));
   });

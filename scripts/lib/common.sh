@@ -6,7 +6,7 @@ VAR="${CSP_ATLAS_VAR:-$ROOT/var}"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 RUN_PACKAGES=(postgresql postgis python3-venv nodejs npm)
-TEST_PACKAGES=("${RUN_PACKAGES[@]}" chromium fonts-dejavu-core)
+TEST_PACKAGES=("${RUN_PACKAGES[@]}" chromium fonts-dejavu-core poppler-utils)
 
 say() { printf '\033[1m[csp-atlas]\033[0m %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }

@@ -17,6 +17,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from server.domain.csv_cells import LINE_END, safe_cell
+
 BNG = 27700
 FORMATS = {
     "geojson": "application/geo+json",
@@ -40,7 +42,8 @@ def _frame(layer: dict[str, Any]) -> gpd.GeoDataFrame:
 
 
 def to_csv(layer: dict[str, Any]) -> bytes:
-    return _frame(layer)[TABLE_COLUMNS].to_csv(index=False).encode()
+    """The table of the layer; names and codes that a spreadsheet would run as formulas are made plain text."""
+    return _frame(layer)[TABLE_COLUMNS].map(safe_cell).to_csv(index=False, lineterminator=LINE_END).encode()
 
 
 def to_geopackage(layer: dict[str, Any], layer_name: str) -> bytes:

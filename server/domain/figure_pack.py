@@ -7,6 +7,7 @@ that no source can give is listed in the pack's README with the reason, never si
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.domain import exports, rendering
+from server.domain.csv_cells import csv_bytes
 from server.domain.hotspot_analysis import AnalysisError, GiRequest, build_gi
 from server.domain.layers import LayerError, LayerRequest, build_layer
 from server.domain.seed_tables import SEED_DIR
@@ -119,14 +121,18 @@ def _add_gi_figure(session: Session, pack: FigurePack, spec: rendering.MapSpec) 
     for fmt in ("png", "svg"):
         pack.files[f"{name}.{fmt}"] = rendering.render_layer(layer, replace(spec, format=fmt, title=title,
                                                                             labels=False))
-    rows = ["code,name,crimes,gi_z,p_value,gi_bin,label"] + [
-        ",".join(str(p.get(k, "")) for k in ("code", "name", "value", "gi_z", "p_value", "gi_bin"))
-        + f",{p['label']}" for p in (f["properties"] for f in gi["features"])]
-    pack.files[f"{name}.csv"] = ("\n".join(rows) + "\n").encode()
+    pack.files[f"{name}.csv"] = gi_csv(gi)
     pack.pages.append((layer, title))
     pack.produced.append({"figure": name, "title": title, "metric": "all-crime", "measure": "Gi* z-score",
                           "source": gi["metadata"]["attribution"], "interpolation": None,
                           "notes": [gi["metadata"]["inference"]]})
+
+
+def gi_csv(gi: dict[str, Any]) -> bytes:
+    """One row per LSOA: its Gi* z-score, p-value, bin and label."""
+    keys = ("code", "name", "value", "gi_z", "p_value", "gi_bin", "label")
+    rows = ([p.get(k, "") for k in keys] for p in (f["properties"] for f in gi["features"]))
+    return csv_bytes(["code", "name", "crimes", "gi_z", "p_value", "gi_bin", "label"], rows)
 
 
 def _gi_as_layer(session: Session, gi: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +156,8 @@ def _add_needle_finds_table(pack: FigurePack) -> None:
     """The published top-five needle-find places (assessment para 105); most have no coordinates to map."""
     source = SEED_DIR / "needle_finds_top_locations.csv"
     lines = [line for line in source.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-    pack.files["needle-finds-by-place.csv"] = ("\n".join(lines) + "\n").encode()
+    header, *rows = csv.reader(lines)
+    pack.files["needle-finds-by-place.csv"] = csv_bytes(header, rows)
     pack.produced.append({"figure": "needle-finds-by-place", "title": "Top five needle-find places by year",
                           "metric": "seed-needle-finds-top-locations", "measure": "count",
                           "source": "Strategic Assessment 2024/25, para 105 (as printed)", "interpolation": None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -116,7 +117,9 @@ def to_kml(patrol: dict[str, Any], summary: dict[str, Any]) -> bytes:
 
 
 def _placemark(name: str, description: str, geometry_xml: str) -> str:
-    return (f"<Placemark><name>{escape(name)}</name><description>{escape(description)}</description>"
+    """KML viewers show <description> as HTML, so its text is HTML-escaped (lines kept) and then XML-escaped."""
+    as_html = "<br>".join(html.escape(line) for line in description.split("\n"))
+    return (f"<Placemark><name>{escape(name)}</name><description>{escape(as_html)}</description>"
             f"<styleUrl>#patrol</styleUrl>{geometry_xml}</Placemark>")
 
 
@@ -150,12 +153,13 @@ def briefing_pdf(patrol: dict[str, Any], summary: dict[str, Any], wards: gpd.Geo
     area = gpd.GeoSeries([shape(patrol["geometry"])], crs=4326).to_crs(BNG)
     figure = plt.figure(figsize=(8.27, 11.69), dpi=100)
     try:
-        figure.text(0.06, 0.96, patrol["name"], fontsize=16, fontweight="bold", va="top")
-        figure.text(0.06, 0.935, _subtitle(patrol), fontsize=9, va="top", color="#333333")
+        # names, teams and notes are users' text: parse_math=False prints a "$" instead of starting mathtext
+        figure.text(0.06, 0.96, patrol["name"], fontsize=16, fontweight="bold", va="top", parse_math=False)
+        figure.text(0.06, 0.935, _subtitle(patrol), fontsize=9, va="top", color="#333333", parse_math=False)
         axes = figure.add_axes((0.06, 0.45, 0.88, 0.46))
         _draw_briefing_map(axes, area, wards.to_crs(BNG), crime_points.to_crs(BNG))
         figure.text(0.06, 0.42, "\n".join(_briefing_lines(patrol, summary)), fontsize=8.5, va="top",
-                    family="DejaVu Sans")
+                    family="DejaVu Sans", parse_math=False)
         figure.text(0.06, 0.02, "Contains OS data © Crown copyright and database right. Source: Office for National "
                     "Statistics licensed under the Open Government Licence v3.0.\nCrime: data.police.uk, Open "
                     "Government Licence v3.0. Crime locations are anonymised snap points.", fontsize=6,

@@ -29,7 +29,9 @@ BOUNDARY_ATTRIBUTION = ("Contains OS data © Crown copyright and database right.
 MIN_SIZE_PX, MAX_SIZE_PX = 300, 4000
 MIN_DPI, MAX_DPI = 72, 600
 
-plt.rcParams.update({"svg.hashsalt": "csp-atlas", "font.family": "DejaVu Sans", "pdf.compression": 6})
+# Titles, area names and notes come from users: a "$" must print as a dollar, not start mathtext (which can raise).
+plt.rcParams.update({"svg.hashsalt": "csp-atlas", "font.family": "DejaVu Sans", "pdf.compression": 6,
+                     "text.parse_math": False, "text.usetex": False})
 
 
 class RenderError(ValueError):

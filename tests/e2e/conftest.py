@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -12,6 +13,24 @@ from werkzeug.serving import make_server
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+_FUNCTION = re.compile(r"\s*(async\s+)?(function\b|\([^)]*\)\s*=>|\w+\s*=>)")
+
+
+def _call_expressions_as_functions(page_class) -> None:
+    """Playwright polls a bare wait_for_function expression with eval() inside the page, which the app's
+    Content-Security-Policy refuses (no 'unsafe-eval'); a function is called without eval, so wrap expressions."""
+    original = page_class.wait_for_function
+    if getattr(original, "wraps_expressions", False):
+        return
+
+    def wait_for_function(self, expression: str, **options):
+        if not _FUNCTION.match(expression):
+            expression = f"() => ({expression})"
+        return original(self, expression, **options)
+
+    wait_for_function.wraps_expressions = True
+    page_class.wait_for_function = wait_for_function
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +45,9 @@ def live_server(app: Flask) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser():
     executable = shutil.which("chromium") or "/usr/bin/chromium"
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Page, sync_playwright
+
+    _call_expressions_as_functions(Page)
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)

@@ -145,10 +145,11 @@ def cold_load(browser, url: str, viewport: dict, slowdown: float = 1, hotspots: 
             session = context.new_cdp_session(page)
             session.send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
         page.goto(url)
-        page.wait_for_function("performance.getEntriesByName('atlas:ready').length > 0", timeout=60000)
+        page.wait_for_function("() => performance.getEntriesByName('atlas:ready').length > 0", timeout=60000)
         extra = {}
         if hotspots:
-            page.wait_for_function("performance.getEntriesByName('atlas:hotspots-drawn').length > 0", timeout=60000)
+            page.wait_for_function("() => performance.getEntriesByName('atlas:hotspots-drawn').length > 0",
+                                   timeout=60000)
             extra["hotspots"] = mark(page, "atlas:hotspots-drawn")
             extra["points"] = page.evaluate("window.cspAtlas.hotspots.data.metadata.count")
             extra["markers"] = page.evaluate("""async () => {

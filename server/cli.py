@@ -468,8 +468,13 @@ def figures() -> None:
               help="folder to write the maps (PNG, SVG), CSV tables and figure-pack.pdf into")
 def figures_build(year: int, out_dir: Path) -> None:
     """Build the figure pack of a strategic assessment for YEAR, for the wards before and after May 2024."""
-    with transaction(_engine()) as session:
-        pack = build_figure_pack(session, year)
+    with transaction(_engine()) as session, tqdm(total=1, unit="step", desc=f"figures {year}") as bar:
+        def advance(done: int, total: int, message: str) -> None:
+            bar.total = total
+            bar.set_postfix_str(message)
+            bar.update(done - bar.n)
+
+        pack = build_figure_pack(session, year, progress=advance)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, content in sorted(pack.files.items()):
         (out_dir / name).write_bytes(content)

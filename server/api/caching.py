@@ -110,6 +110,14 @@ def cached_response(key: str, build: Callable[[Session], bytes], mimetype: str,
     return _revalidate(response, digest)
 
 
+def job_progress(done: int, total: int, message: str) -> None:
+    """Report the progress of the job this request runs for (nothing when it is an ordinary request)."""
+    job_id = request.environ.get(JOB_ENVIRON)
+    if job_id:
+        with transaction(engine()) as db:  # its own transaction: visible while the build goes on
+            jobs_store.progress(db, job_id, done, total, message)
+
+
 def _username() -> str | None:
     from server.api.auth import current_user
 

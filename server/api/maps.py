@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, request
 
 from server.api import engine
-from server.api.caching import cached_response
+from server.api.caching import cached_response, job_progress
 from server.api.errors import ApiError
 from server.api.layers import build_layer_or_error, int_arg, layer_request
 from server.domain import exports, rendering
@@ -118,5 +118,6 @@ def figure_pack(year: int):
     if not 2000 <= year <= 2100:
         raise ApiError(400, f"year must be a year like 2023, not {year}")
     disposition = {"Content-Disposition": f'attachment; filename="csp-atlas-figures-{year}.zip"'}
-    return cached_response(f"figure-pack|{year}", lambda db: build_figure_pack(db, year).zip_bytes(),
+    return cached_response(f"figure-pack|{year}",
+                           lambda db: build_figure_pack(db, year, progress=job_progress).zip_bytes(),
                            "application/zip", disposition, job_kind="figure-pack")

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -68,16 +69,25 @@ class FigurePack:
         return buffer.getvalue()
 
 
-def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | None = None) -> FigurePack:
+Progress = Callable[[int, int, str], None]  # steps done, steps in all, what was just done
+
+
+def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | None = None,
+                      progress: Progress | None = None) -> FigurePack:
     spec = spec or rendering.MapSpec(width_px=1600, height_px=1200, dpi=200)
     pack = FigurePack(year)
-    for figure in FIGURES:
-        for set_id in WARD_SETS:
-            _add_figure(session, pack, figure, set_id, spec)
+    report = progress or (lambda _done, _total, _message: None)
+    total = len(FIGURES) * len(WARD_SETS) + 3
+    for index, (figure, set_id) in enumerate((f, s) for f in FIGURES for s in WARD_SETS):
+        _add_figure(session, pack, figure, set_id, spec)
+        report(index + 1, total, f"{figure.name} ({set_id})")
     _add_gi_figure(session, pack, spec)
+    report(total - 2, total, "Gi* hot spots")
     _add_needle_finds_table(pack)
+    report(total - 1, total, "needle finds")
     if pack.pages:
         pack.files["figure-pack.pdf"] = rendering.render_pdf_pages(pack.pages, spec)
+    report(total, total, "figure-pack.pdf")
     pack.files["README.txt"] = _readme(pack).encode()
     pack.files["contents.json"] = json.dumps({"year": year, "produced": pack.produced,
                                               "not_produced": pack.not_produced}, indent=2).encode()

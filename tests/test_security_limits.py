@@ -15,7 +15,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from server import create_app
-from tests.conftest import bearer
+from server.store.db import transaction
+from tests.conftest import PASSWORD, UNLIMITED_RATES, bearer
 
 
 @pytest.fixture
@@ -64,8 +65,14 @@ def test_signed_in_users_may_ask_for_more_permutations(client, tokens):
     assert response.status_code == 200
 
 
-def test_expensive_routes_are_rate_limited_per_client_across_processes(limited_settings, tokens):
+def test_expensive_routes_are_rate_limited_per_client_across_processes(limited_settings, engine):
     """Two app instances stand for two workers: the count lives in PostgreSQL, so it is shared."""
+    from server.domain import accounts
+
+    username = f"limits-{uuid.uuid4().hex[:8]}"  # a user of its own: the other tests' requests count for theirs
+    with transaction(engine) as session:
+        accounts.create_user(session, username, PASSWORD, "viewer")
+        fresh_token = accounts.issue_token(session, username, "tests")
     first, second = create_app(limited_settings).test_client(), create_app(limited_settings).test_client()
     left_in_window = 60 - time.time() % 60  # the windows are fixed minutes: do not straddle two
     if left_in_window < 15:
@@ -79,7 +86,7 @@ def test_expensive_routes_are_rate_limited_per_client_across_processes(limited_s
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert "at most 3 in 60 s" in refused.get_json()["error"]["message"]
-    assert first.get(url, headers=bearer(tokens["viewer"]), environ_base=environ).status_code == 200, \
+    assert first.get(url, headers=bearer(fresh_token), environ_base=environ).status_code == 200, \
         "a signed-in user is counted as themself, not by address"
     assert first.get("/api/layers/wards-2024", environ_base=environ).status_code == 200, "cheap routes are not"
 
@@ -96,7 +103,7 @@ def test_heavy_requests_beyond_the_cap_are_shed_and_health_still_answers(limited
         return original(*args, **kwargs)
 
     monkeypatch.setattr(hotspot_analysis, "build_clusters", slow_clusters)
-    app = create_app(replace(limited_settings, rate_limits="analysis=100/60"))
+    app = create_app(replace(limited_settings, rate_limits=UNLIMITED_RATES))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"

@@ -107,13 +107,15 @@ def test_heavy_requests_beyond_the_cap_are_shed_and_health_still_answers(limited
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
+    eps = 50 + uuid.uuid4().int % 100_000 / 1000  # a key no cache holds yet
     holder = threading.Thread(target=lambda: urllib.request.urlopen(
-        f"{base}/api/hotspots/clusters?period=2022-06&eps=77&min_points=3", timeout=30).read())
+        f"{base}/api/hotspots/clusters?period=2022-06&eps={eps}&min_points=3", timeout=30).read())
     holder.start()
     try:
         assert started.wait(10), "the first heavy request did not start"
         with pytest.raises(urllib.error.HTTPError) as busy:
-            urllib.request.urlopen(f"{base}/api/hotspots/clusters?period=2022-06&eps=78&min_points=3", timeout=10)
+            urllib.request.urlopen(f"{base}/api/hotspots/clusters?period=2022-06&eps={eps + 1}&min_points=3",
+                                   timeout=10)
         assert busy.value.code == 503 and busy.value.headers["Retry-After"]
         began = time.perf_counter()
         with urllib.request.urlopen(f"{base}/api/health", timeout=10) as health:

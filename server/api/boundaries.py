@@ -8,10 +8,12 @@ from datetime import date
 from pathlib import Path, PurePath
 
 from flask import Blueprint, jsonify, request
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from server.api import engine
 from server.api.auth import require_role
+from server.api.caching import cached_response
 from server.api.errors import ApiError
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file
 from server.store import boundaries as store
@@ -20,6 +22,7 @@ from server.store.models import BOUNDARY_KINDS
 
 bp = Blueprint("boundaries", __name__, url_prefix="/api/boundary-sets")
 SET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+GEOJSON = "application/geo+json"
 
 
 def _set_or_404(db, set_id: str) -> dict:
@@ -55,26 +58,33 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     return minx, miny, maxx, maxy
 
 
+# The features and clusters are answered from the shared response cache, keyed by the data version that every write
+# to a boundary set, its areas, clusters or deprivation bumps: that version is the ETag's content key, so a request
+# needs no other query (not even for the set: a missing one is found when the body is built, and never cached).
+
 @bp.get("/<set_id>/features")
 def features(set_id: str):
     bbox = parse_bbox(request.args.get("bbox"))
-    with transaction(engine()) as db:
-        found = _set_or_404(db, set_id)
-        items = store.area_features(db, set_id, bbox)
-    return jsonify({"type": "FeatureCollection", "features": items,
-                    "boundary_set": {"id": set_id, "title": found["title"],
-                                     "valid_from": _iso(found["valid_from"]),
-                                     "valid_to": _iso(found["valid_to"]), "licence": found["licence"]}})
+    return cached_response(f"features|{set_id}|{bbox}", lambda db: _features_body(db, set_id, bbox), GEOJSON)
+
+
+def _features_body(db: Session, set_id: str, bbox: tuple[float, float, float, float] | None) -> bytes:
+    body = store.area_features_geojson(db, set_id, bbox)
+    if body is None:
+        raise ApiError(404, f"no boundary set '{set_id}'")
+    return body
 
 
 @bp.get("/<set_id>/clusters")
 def clusters(set_id: str):
-    with transaction(engine()) as db:
-        found = _set_or_404(db, set_id)
-        if found["kind"] != "ward":
-            raise ApiError(404, f"'{set_id}' is a {found['kind']} set; clusters exist for ward sets only")
-        items = store.cluster_features(db, set_id)
-    return jsonify({"type": "FeatureCollection", "features": items})
+    return cached_response(f"clusters|{set_id}", lambda db: _clusters_body(db, set_id), GEOJSON)
+
+
+def _clusters_body(db: Session, set_id: str) -> bytes:
+    found = _set_or_404(db, set_id)
+    if found["kind"] != "ward":
+        raise ApiError(404, f"'{set_id}' is a {found['kind']} set; clusters exist for ward sets only")
+    return store.cluster_features_geojson(db, set_id)
 
 
 @bp.put("/<set_id>/clusters/<int:number>/members/<code>")

@@ -207,39 +207,72 @@ _WITHIN_SQL = _placing("within", """
     WHERE a.set_id = :set
     ORDER BY r.id, a.code""")
 
+# A boundary load places the records in the new set in the same transaction, when the planner's statistics do not
+# know the set yet: it takes the set for one row and, left to itself, reads all of it for every code, polygon or
+# record it looks up (up to 14 minutes of nearest and 35 s of lsoa_code for England's 32,844 LSOAs; BENCHMARKS.md,
+# "Boundary features"). The steps below therefore start from the few codes, polygons or records, keep only those
+# inside the set's extent, and find each one's areas through an index that cannot be swapped for a scan of the set.
+
+def _areas_meeting(box: str) -> str:
+    """The areas (code, geom) of set :set whose bounding box meets `box`: OFFSET 0 keeps the set filter out of the
+    index scan, so that only the GiST index can serve it."""
+    return f"""(
+        SELECT near.code, near.geom FROM (
+            SELECT g.set_id, g.code, g.geom FROM areas g WHERE g.geom && {box} OFFSET 0) near
+        WHERE near.set_id = :set)"""
+
+
+def _extent(margin_degrees: float = 0) -> str:
+    """The set's bounding box grown by a margin, as a CTE body named by the caller."""
+    return f"""
+        SELECT ST_SetSRID(ST_Expand(ST_Extent(geom), {margin_degrees})::geometry, 4326) AS box
+        FROM areas WHERE set_id = :set"""
+
+
+def _area_coded(set_id: str, code: str) -> str:
+    """The area (code, geom) with this code in this set, by the (set_id, code) index; OFFSET 0 keeps the planner
+    from turning the lookup into a join that it might start from the set."""
+    return f"(SELECT code, geom FROM areas WHERE set_id = {set_id} AND code = {code} OFFSET 0)"
+
+
 _LSOA_SQL = _placing("lsoa_code", """
-    SELECT c.id AS record_id, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code""", """
+    SELECT c.id AS record_id, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code""", f"""
     codes AS (
         SELECT DISTINCT lsoa_code FROM crime_pending WHERE lsoa_code <> ''
+    ), reach AS ({_extent()}
     ), lsoa_polygons AS (
-        SELECT l.code, l.geom FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
-        WHERE l.code IN (SELECT lsoa_code FROM codes)
+        SELECT l.code, l.geom FROM codes k JOIN boundary_sets s ON s.kind = 'lsoa'
+        CROSS JOIN LATERAL {_area_coded("s.id", "k.lsoa_code")} l
+        WHERE l.geom && (SELECT box FROM reach)
     ), candidates AS (
         SELECT a.code AS lsoa_code, a.code AS area_code, 2.0 AS share
-        FROM areas a JOIN boundary_sets s ON s.id = a.set_id AND s.kind = 'lsoa'
-        WHERE a.set_id = :set AND a.code IN (SELECT lsoa_code FROM codes)
+        FROM codes k CROSS JOIN LATERAL {_area_coded(":set", "k.lsoa_code")} a
+        WHERE EXISTS (SELECT 1 FROM boundary_sets WHERE id = :set AND kind = 'lsoa')
         UNION ALL
         SELECT l.code, a.code, ST_Area(ST_Intersection(a.geom, l.geom)) / NULLIF(ST_Area(l.geom), 0)
-        FROM lsoa_polygons l JOIN areas a ON a.set_id = :set AND ST_Intersects(a.geom, l.geom)
+        FROM lsoa_polygons l CROSS JOIN LATERAL {_areas_meeting("l.geom")} a
+        WHERE ST_Intersects(a.geom, l.geom)
     ), best AS (
         SELECT DISTINCT ON (lsoa_code) lsoa_code, area_code FROM candidates
         WHERE share > 0 ORDER BY lsoa_code, share DESC, area_code
     )""")
 
+# A record outside the set's extent grown by the search box has no area of the set within reach: that drops at once
+# the records of a national import far from a borough's wards (and Northern Ireland's for England's LSOAs).
 _NEAREST_SQL = _placing("nearest", f"""
     SELECT c.id AS record_id, nearest.code AS area_code
     FROM crime_pending c
     CROSS JOIN LATERAL (
-        SELECT a.code FROM areas a
-        WHERE a.set_id = :set AND a.geom && ST_Expand(c.geom, {NEAREST_SEARCH_DEGREES})
-          AND ST_DWithin(a.geom::geography, c.geom::geography, {NEAREST_LIMIT_METRES})
+        SELECT a.code FROM {_areas_meeting(f"ST_Expand(c.geom, {NEAREST_SEARCH_DEGREES})")} a
+        WHERE ST_DWithin(a.geom::geography, c.geom::geography, {NEAREST_LIMIT_METRES})
         ORDER BY ST_Distance(a.geom::geography, c.geom::geography), a.code
         LIMIT 1) nearest
-    WHERE c.geom IS NOT NULL
+    WHERE c.geom && (SELECT box FROM reach)
       AND (c.lsoa_code = '' OR c.lsoa_code IN (SELECT code FROM known_lsoa)
-           OR NOT EXISTS (SELECT 1 FROM known_lsoa))""", """
+           OR NOT EXISTS (SELECT 1 FROM known_lsoa))""", f"""
     known_lsoa AS (
         SELECT DISTINCT l.code FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
+    ), reach AS ({_extent(NEAREST_SEARCH_DEGREES)}
     )""")
 
 

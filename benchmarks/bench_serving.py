@@ -39,7 +39,7 @@ BIG_FILES = ("kent-street-2022-01-to-11.csv.gz", "all-forces-street-2022-06.csv.
 UNLIMITED = ",".join(f"{b}=100000000/60" for b in ("analysis", "maps", "exports", "figure-packs", "uploads"))
 
 # Today's mix: layers with varied parameters, features, metrics, crime points, static maps, health.
-METRICS = ("all-crime", "asb", "burglary", "violent-crime", "vehicle-crime", "shoplifting")
+METRICS = ("all-crime", "asb", "burglary", "violence-and-sexual-offences", "vehicle-crime", "shoplifting")
 PERIODS = ("2022", "2022-06", "2022-01/2022-06", "2022-07/2022-11")
 MIX = ([f"/api/layers/{s}?metric={m}&period={p}&k={k}" for s in ("wards-2024", "wards-2013", "lsoa-2011")
         for m in METRICS for p in PERIODS for k in (4, 5)]
@@ -157,7 +157,7 @@ def lua_script(path: Path, urls: list[str] | None, heavy: bool = False) -> Path:
             local n = 0
             request = function()
               n = n + 1
-              return wrk.format("GET", "{HEAVY}" .. math.random(1, 2000000000) .. n)
+              return wrk.format("GET", "{HEAVY}" .. (math.random(1, 1000000) * 1000 + n % 1000))
             end"""
     else:
         listed = ",\n".join(f'"{u}"' for u in urls or [])

@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_serving import PG_BIN, Wrk, cluster, free_port, parse_wrk
-from report import ROOT, write_section
+from report import ROOT, worktree_at, write_section
 
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 BENCH_DATA = SHARED / "bench-data"
@@ -160,13 +160,8 @@ def worktree(commit: str | None) -> Iterator[Path | None]:
     if commit is None:
         yield None
         return
-    path = Path(tempfile.mkdtemp(prefix="csp-atlas-baseline-"))
-    subprocess.run(["git", "worktree", "add", "--detach", str(path), commit], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with worktree_at(commit) as path:
         yield path
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
 
 
 def timed_load(url: str, geojson: Path, log: Path, set_id: str, code: Path) -> tuple[float, dict[str, float]]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import ROOT, write_section
+from report import ROOT, worktree_at, write_section
 
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
@@ -242,17 +242,6 @@ def run_variant(variant: Variant, args: argparse.Namespace) -> None:
                     big_data(variant, url, base)
 
 
-@contextmanager
-def baseline_tree(commit: str):
-    path = Path(tempfile.mkdtemp(prefix="csp-atlas-baseline-"))
-    subprocess.run(["git", "worktree", "add", "--detach", str(path), commit], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield path
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT)
-
-
 def table(variants: list[Variant]) -> str:
     rows = ["| clients | variant | mix req/s | mix p50 | mix p99 | heavy done | health p50 | health p99 | "
             "warm layer p50 | non-2xx | socket errors |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -306,7 +295,7 @@ def main() -> None:
     args = parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
-    with baseline_tree(args.baseline) as old_code:
+    with worktree_at(args.baseline) as old_code:
         variants = [Variant("baseline", old_code, ["--workers", "2"]),
                     Variant("now", ROOT, ["--workers", "2", "--worker-class", "gthread", "--threads", "8"])]
         for variant in variants:

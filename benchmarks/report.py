@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,3 +23,15 @@ def write_section(title: str, text: str) -> Path:
         updated = existing.rstrip() + "\n\n" + text
     path.write_text(updated, encoding="utf-8")
     return path
+
+
+@contextmanager
+def worktree_at(commit: str) -> Iterator[Path]:
+    """A detached git worktree of `commit` (the code to compare with), removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="csp-atlas-baseline-"))
+    subprocess.run(["git", "worktree", "add", "--detach", str(path), commit], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield path
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)

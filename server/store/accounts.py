@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from server.store import pages
 from server.store.models import User, UserSession
 
 # --- users ----------------------------------------------------------------------------------------------------------
@@ -168,15 +169,6 @@ def audit(session: Session, event: str, username: str, user_id: int | None, acto
 
 def audit_entries(session: Session, *, username: str | None = None, event: str | None = None,
                   before_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    clauses, params = ["TRUE"], {"limit": limit}
-    for column, value in (("username", username), ("event", event)):
-        if value is not None:
-            clauses.append(f"{column} = :{column}")
-            params[column] = value
-    if before_id is not None:
-        clauses.append("id < :before")
-        params["before"] = before_id
-    rows = session.execute(text(f"""
-        SELECT id, at, event, username, actor, client_address, detail FROM security_audit
-        WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT :limit"""), params).mappings()
-    return [dict(row) for row in rows]
+    return pages.newest_first(session, "security_audit",
+                              "id, at, event, username, actor, client_address, detail",
+                              {"username": username, "event": event}, before_id, limit)

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.store import pages
+
 LOCATION = "COALESCE(p.geom, pl.geom)"
 POINT_COLUMNS = f"""
     p.id, p.layer_id, p.place_id, pl.name AS place_name, pl.note AS place_note, p.place_name_given, p.area_code,
@@ -81,18 +83,9 @@ def audit(session: Session, username: str, role: str, action: str, layer_id: str
 
 def audit_entries(session: Session, *, layer_id: str | None = None, username: str | None = None,
                   action: str | None = None, before_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    clauses, params = ["TRUE"], {"limit": limit}
-    for column, value in (("layer_id", layer_id), ("username", username), ("action", action)):
-        if value is not None:
-            clauses.append(f"{column} = :{column}")
-            params[column] = value
-    if before_id is not None:
-        clauses.append("id < :before")
-        params["before"] = before_id
-    rows = session.execute(text(f"""
-        SELECT id, at, username, role, action, layer_id, feature_count, detail FROM hotspot_audit
-        WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT :limit"""), params).mappings().all()
-    return [dict(r) for r in rows]
+    return pages.newest_first(session, "hotspot_audit",
+                              "id, at, username, role, action, layer_id, feature_count, detail",
+                              {"layer_id": layer_id, "username": username, "action": action}, before_id, limit)
 
 
 # --- gazetteer ----------------------------------------------------------------------------------------------------

@@ -156,6 +156,7 @@ def _read_frame(path: Path, name: str, layer: str | None) -> gpd.GeoDataFrame:
         raise
     except Exception as error:  # GDAL reports corrupt input through many exception types
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        reason = reason.split("; It might help")[0]  # GDAL's advice about driver prefixes is for programmers
         raise BoundaryFileError(name, [f"unreadable or corrupt file ({reason})"]) from None
 
 

@@ -20,6 +20,7 @@ def test_a_corrupt_upload_is_refused_without_server_paths(client, tokens, scratc
     body = response.get_data(as_text=True)
     assert "wards.gpkg" in body
     assert "/tmp" not in body and "csp-atlas-" not in body
+    assert "DRIVER" not in body, "advice for programmers is left out"
 
 
 def test_importers_are_named_to_gis_staff_only(client, engine, tokens):

@@ -255,3 +255,19 @@ def test_population_upload_replaces_the_derived_estimate(client, tokens, engine)
     finally:
         with transaction(engine) as session:
             session.execute(text("DELETE FROM populations WHERE set_id = 'lsoa-2011'"))
+
+
+def test_a_method_that_leaves_one_class_gets_a_legend_not_a_500(client):
+    """Pretty breaks of a narrow range can round into one class (reachable from the map's own controls)."""
+    response = client.get("/api/layers/wards-2024?method=pretty&k=2")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    legend = response.json["legend"]
+    assert 1 <= len(legend["classes"]) <= 2
+    assert len({area["properties"]["color"] for area in response.json["features"]}) == len(legend["classes"])
+
+
+def test_method_not_allowed_says_which_methods_are(client):
+    response = client.delete("/api/health")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
+    assert response.json["error"]["status"] == 405

@@ -39,7 +39,11 @@ def register(app: Flask) -> None:
             return error_response(413, f"the request body is larger than the {size} limit of this route")
         if not request.path.startswith("/api/") and error.code == 404:
             return error_response(404, f"no page at {request.path}")
-        return error_response(error.code or 500, error.description or error.name)
+        response, status = error_response(error.code or 500, error.description or error.name)
+        for header, value in error.get_headers():
+            if header.lower() != "content-type":  # e.g. Allow on 405, WWW-Authenticate on 401
+                response.headers[header] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

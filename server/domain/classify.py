@@ -455,8 +455,9 @@ _COLORBREWER: dict[str, dict[int, tuple[str, ...]]] = {
 
 
 def _with_two_classes(schemes: dict[str, dict[int, tuple[str, ...]]]) -> dict[str, dict[int, tuple[str, ...]]]:
-    """ColorBrewer starts at 3 classes; 2 classes use the outer colours of the 3-class scheme."""
-    return {name: {2: (sizes[3][0], sizes[3][-1]), **sizes} for name, sizes in schemes.items()}
+    """ColorBrewer starts at 3 classes; 2 classes use the outer colours of the 3-class scheme, and the single class
+    that ties or rounding can leave (e.g. pretty breaks of a narrow range) uses its darkest."""
+    return {name: {1: (sizes[3][-1],), 2: (sizes[3][0], sizes[3][-1]), **sizes} for name, sizes in schemes.items()}
 
 
 PALETTES: dict[str, dict[int, tuple[str, ...]]] = _with_two_classes(_COLORBREWER)
@@ -466,7 +467,8 @@ def palette(name: str, k: int, reverse: bool = False) -> list[str]:
     """The k colours (hex, "#rrggbb") of a ColorBrewer scheme, lowest class first (highest first if reverse)."""
     if name not in PALETTES:
         raise ClassificationError(f"unknown palette '{name}'; valid palettes are {', '.join(PALETTES)}")
-    _check_k(k)
+    if k != 1:
+        _check_k(k)
     colors = list(PALETTES[name][k])
     return colors[::-1] if reverse else colors
 

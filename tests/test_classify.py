@@ -448,7 +448,11 @@ def test_unknown_palette_is_refused_listing_the_names() -> None:
         assert all(name in str(error.value) for name in PALETTES)
 
 
-@pytest.mark.parametrize("k", [1, 10])
+@pytest.mark.parametrize("k", [0, 10])
 def test_palette_k_out_of_range_is_refused(k: int) -> None:
     with pytest.raises(ClassificationError, match="from 2 to 9"):
         palette("Blues", k)
+
+
+def test_a_single_class_left_by_ties_or_rounding_gets_the_darkest_colour() -> None:
+    assert palette("Blues", 1) == [palette("Blues", 3)[-1]]

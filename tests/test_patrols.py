@@ -104,11 +104,26 @@ def test_edits_keep_history_and_archiving_is_reversible(client, teams):
     ({"name": "", "geometry": TOWN_CENTRE}, "name is required"),
     ({"name": "x", "geometry": TOWN_CENTRE, "date_from": "2022-12-01", "date_to": "2022-11-01"},
      "date_to must not be before"),
+    ({"name": "x", "geometry": {"type": "Feature';--", "coordinates": [0.5, 51.2]}}, "not a valid GeoJSON geometry"),
+    ({"name": "x", "geometry": {"type": "Polygon", "coordinates": TOWN_CENTRE["coordinates"][0][:-1]}},
+     "not a valid GeoJSON geometry"),
+    ({"name": "x", "geometry": {"type": "Polygon", "coordinates": [TOWN_CENTRE["coordinates"][0][:-1]]}},
+     "must end at the point where it starts"),
+    ({"name": "x", "geometry": TOWN_CENTRE, "notes": {"text": "object"}}, "notes must be text"),
+    ({"name": "x", "geometry": TOWN_CENTRE, "notes": "n" * 4001}, "at most 4000 characters"),
 ])
 def test_bad_geometries_and_fields_are_400(client, teams, body, message):
     response = client.post("/api/patrol-areas", json=body, headers=bearer(teams["a"]))
     assert response.status_code == 400
     assert message in response.get_json()["error"]["message"]
+
+
+def test_archived_takes_a_json_boolean_only(client, teams):
+    patrol = create(client, teams["a"])
+    url = f"/api/patrol-areas/{patrol['id']}"
+    response = client.patch(url, json={"archived": "false"}, headers=bearer(teams["a"]))
+    assert response.status_code == 400 and "true or false" in response.get_json()["error"]["message"]
+    assert client.get(url, headers=bearer(teams["a"])).get_json()["properties"]["archived"] is False
 
 
 def test_summary_equals_independent_postgis_queries(client, teams, engine):

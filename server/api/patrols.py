@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -74,7 +75,12 @@ def _fields(db, body: dict[str, Any], partial: bool) -> dict[str, Any]:
         if name in body or not partial:
             fields[name] = _date(body, name)
     if "notes" in body:
-        fields["notes"] = str(body["notes"])[:4000]
+        notes = body["notes"]
+        if notes is not None and not isinstance(notes, str):
+            raise ApiError(400, "notes must be text (a JSON string)")
+        if notes and len(notes) > 4000:
+            raise ApiError(400, "notes may be at most 4000 characters")
+        fields["notes"] = notes or ""
     if "team" in body or not partial:
         fields["team"] = _team_for(db, body.get("team"))
     if fields.get("date_from") and fields.get("date_to") and fields["date_to"] < fields["date_from"]:
@@ -138,7 +144,10 @@ def edit_area(patrol_id: int):
     with transaction(engine()) as db:
         patrol = _visible_patrol(db, patrol_id)
         if "archived" in body:
-            patrol = store.set_archived(db, patrol_id, bool(body.pop("archived")), current_user().username)
+            archived = body.pop("archived")
+            if not isinstance(archived, bool):
+                raise ApiError(400, f"archived must be true or false (a JSON boolean), not {json.dumps(archived)[:40]}")
+            patrol = store.set_archived(db, patrol_id, archived, current_user().username)
         fields = _fields(db, body, partial=True)
         if fields:
             patrol = store.update_patrol(db, patrol_id, fields, current_user().username)

@@ -47,10 +47,12 @@ def parse_patrol_geometry(geometry: dict[str, Any] | None, buffer_m: float | Non
     """A drawn Polygon/MultiPolygon, or a route (LineString) widened by buffer_m metres; lon/lat GeoJSON."""
     if not isinstance(geometry, dict) or "type" not in geometry:
         raise PatrolGeometryError("send a GeoJSON geometry: Polygon, MultiPolygon, or LineString with buffer_m")
+    _check_rings_closed(geometry)
     try:
         drawn = shape(geometry)
-    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException) as error:
-        raise PatrolGeometryError(f"not a valid GeoJSON geometry ({error})") from None
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.ShapelyError):
+        raise PatrolGeometryError("not a valid GeoJSON geometry: send a Polygon, MultiPolygon or LineString "
+                                  "with coordinates as [longitude, latitude] pairs") from None
     _check_size_and_place(drawn)
     if isinstance(drawn, LineString):
         return _route_area(drawn, buffer_m)
@@ -63,6 +65,21 @@ def parse_patrol_geometry(geometry: dict[str, Any] | None, buffer_m: float | Non
     area = MultiPolygon([drawn]) if isinstance(drawn, Polygon) else drawn
     _check_area(area)
     return PatrolGeometry(area)
+
+
+def _check_rings_closed(geometry: dict[str, Any]) -> None:
+    """RFC 7946 3.1.6: a ring's last position equals its first; shapely would close it silently."""
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    polygons = [coordinates] if kind == "Polygon" else coordinates if kind == "MultiPolygon" else []
+    for polygon in polygons if isinstance(polygons, list) else []:
+        for ring in polygon if isinstance(polygon, list) else []:
+            if _is_position_list(ring) and ring[0] != ring[-1]:
+                raise PatrolGeometryError("a polygon ring must end at the point where it starts (RFC 7946); "
+                                          "repeat the first position at the end")
+
+
+def _is_position_list(ring: Any) -> bool:
+    return isinstance(ring, list) and len(ring) >= 2 and all(isinstance(end, list) for end in (ring[0], ring[-1]))
 
 
 def _check_size_and_place(drawn) -> None:

@@ -123,7 +123,7 @@ def test_archived_takes_a_json_boolean_only(client, teams):
     url = f"/api/patrol-areas/{patrol['id']}"
     response = client.patch(url, json={"archived": "false"}, headers=bearer(teams["a"]))
     assert response.status_code == 400 and "true or false" in response.get_json()["error"]["message"]
-    assert client.get(url, headers=bearer(teams["a"])).get_json()["properties"]["archived"] is False
+    assert client.get(url, headers=bearer(teams["a"])).get_json()["properties"]["archived_at"] is None
 
 
 def test_summary_equals_independent_postgis_queries(client, teams, engine):

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,21 @@ def register(app: Flask) -> None:
                 response.headers[header] = value
         return response, status
 
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError):
+        if not error.connection_invalidated and not _is_unreachable(error):
+            return _unexpected(error)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+        response, status = error_response(503, "the database is unavailable; try again in a minute")
+        response.headers["Retry-After"] = "30"
+        return response, status
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal error; the details are in the server log")
+
+
+def _is_unreachable(error: DBAPIError) -> bool:
+    """Connection refused or lost (psycopg's OperationalError without an SQLSTATE), not a failing statement."""
+    return type(error.orig).__name__ == "OperationalError" and getattr(error.orig, "sqlstate", None) is None

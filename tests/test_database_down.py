@@ -22,9 +22,9 @@ def client_without_database():
 
 
 @pytest.mark.parametrize("path", ["/api/layers/wards-2024", "/api/metrics", "/api/boundary-sets",
-                                  "/api/hotspot-layers", "/api/crime/points?month=2022-11"])
+                                  "/api/boundary-sets/wards-2024/features", "/api/patrol-areas"])
 def test_routes_needing_the_database_answer_503(client_without_database, path):
-    response = client_without_database.get(path)
+    response = client_without_database.get(path, headers={"Authorization": "Bearer some-token"})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     assert "database is unavailable" in response.get_json()["error"]["message"]

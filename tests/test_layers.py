@@ -168,6 +168,7 @@ def test_crime_point_weighting_beats_area_weighting(engine):
     ("metric=seed-crime-rate-by-ward&measure=count", "published as a rate"),
     ("metric=seed-vbc-by-cluster", "figures for the ward clusters of wards-2013"),
     ("metric=seed-needle-finds-monthly", "borough-wide series"),
+    ("period=\uff12\uff10\uff12\uff12", "is not a period"),  # full-width digits: \d would take them
 ])
 def test_bad_requests_are_400_with_the_valid_values(client, query, message):
     response = client.get(f"/api/layers/wards-2013?{query}")

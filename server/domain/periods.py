@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-YEAR = re.compile(r"^(\d{4})$")
+MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+YEAR = re.compile(r"^([0-9]{4})$")
 PERIOD_HELP = "a month (2022-06), a year (2022) or a range of months (2022-01/2022-11)"
 
 

@@ -164,6 +164,27 @@ def test_upload_form_validation(client, tokens, scratch_set, field, value, messa
     assert response.status_code == 400 and message in response.get_json()["error"]["message"]
 
 
+@pytest.mark.parametrize("filename", ["..", "../..", "."])
+def test_an_upload_named_like_a_directory_is_400(client, tokens, scratch_set, filename):
+    content = (GEODATA / "maidstone_wards_2013.geojson").read_bytes()
+    response = client.post("/api/boundary-sets", data=_upload_form(scratch_set, content, filename),
+                           headers=bearer(tokens["gis"]))
+    assert response.status_code == 400 and "needs a file name" in response.get_json()["error"]["message"]
+
+
+def test_names_and_codes_longer_than_their_columns_are_named_problems(client, tokens, scratch_set):
+    features = json.loads((GEODATA / "maidstone_wards_2013.geojson").read_text())["features"][:2]
+    features[0]["properties"]["WD13NM"] = "N" * 201
+    features[1]["properties"]["WD13CD"] = "E" * 33
+    content = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    response = client.post("/api/boundary-sets", data=_upload_form(scratch_set, content),
+                           headers=bearer(tokens["gis"]))
+    assert response.status_code == 400
+    problems = response.get_json()["error"]["problems"]
+    assert problems[0].endswith("WD13NM is 201 characters; at most 200")
+    assert problems[1].endswith("WD13CD is 33 characters; at most 32")
+
+
 def test_upload_over_the_size_limit_is_413(client, tokens, scratch_set):
     huge = b" " * (6 * 1024 * 1024)
     response = client.post("/api/boundary-sets", data=_upload_form(scratch_set, huge), headers=bearer(tokens["gis"]))

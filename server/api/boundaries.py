@@ -146,6 +146,8 @@ def upload():
     meta = upload_meta()
     upload = _uploaded_file()
     filename = PurePath(upload.filename.replace("\\", "/")).name
+    if filename in ("", ".", "..") or "\x00" in filename:
+        raise ApiError(400, "the uploaded file needs a file name such as wards.geojson or wards.zip")
     with tempfile.TemporaryDirectory(prefix="csp-atlas-") as scratch:
         path = Path(scratch) / filename
         upload.save(path)

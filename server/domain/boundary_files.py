@@ -198,6 +198,9 @@ def _feature_label(index: int, code: object) -> str:
     return f"feature {index + 1}" + (f" ({code})" if _present(code) else "")
 
 
+MAX_CODE_LENGTH, MAX_NAME_LENGTH = 32, 200  # the areas table's columns
+
+
 def _present(value: object) -> bool:
     return value is not None and str(value).strip() not in ("", "nan", "None")
 
@@ -212,11 +215,16 @@ def _check_features(frame: gpd.GeoDataFrame, code_field: str, name_field: str, n
             problems.append(f"{label}: empty {code_field}")
         else:
             key = str(code).strip()
+            if len(key) > MAX_CODE_LENGTH:
+                problems.append(f"{label}: {code_field} is {len(key)} characters; at most {MAX_CODE_LENGTH}")
             if key in seen:
                 problems.append(f"{label}: duplicate {code_field} (also feature {seen[key] + 1})")
             seen.setdefault(key, position)
         if not _present(area_name):
             problems.append(f"{label}: empty {name_field}")
+        elif len(_clean_name(area_name)) > MAX_NAME_LENGTH:
+            problems.append(f"{label}: {name_field} is {len(_clean_name(area_name))} characters; "
+                            f"at most {MAX_NAME_LENGTH}")
         if geometry is None or geometry.is_empty:
             problems.append(f"{label}: empty or missing geometry")
         elif not isinstance(geometry, Polygon | MultiPolygon):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from server.config import load_settings
-from server.domain import accounts, hotspot_input, hotspot_records, police_import
+from server.domain import accounts, hotspot_input, hotspot_records, police_api, police_fetch, police_import
 from server.domain.accounts import ROLE_ORDER, AccountError
 from server.domain.accuracy import compare_interpolation
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file
@@ -397,6 +397,50 @@ def crime_import(files: tuple[Path, ...], imported_by: str | None) -> None:
     except police_import.CrimeFileError as error:
         _refuse(f"not imported: {error.file} (nothing from this import was kept)", error.problems, error.more)
     _print_import_summary(summary)
+
+
+def _month_option(_ctx, _param, value: str | None) -> str | None:
+    if value is not None and not police_api.MONTH.match(value):
+        raise click.BadParameter(f"'{value}' is not a month like 2024-05")
+    return value
+
+
+@crime.command("fetch")
+@click.option("--from", "month_from", callback=_month_option, help="first month to fetch (YYYY-MM)")
+@click.option("--to", "month_to", callback=_month_option, help="last month to fetch (YYYY-MM)")
+@click.option("--refresh", is_flag=True, help="fetch every month the API has again, loaded or not")
+@click.option("--by", "imported_by", default=None, help="username to record as the importer")
+def crime_fetch(month_from: str | None, month_to: str | None, refresh: bool, imported_by: str | None) -> None:
+    """Fetch street-level crime and ASB in the partnership's area from the police.uk API ($CSP_ATLAS_POLICE_API).
+
+    Without options: every month the API has that is not loaded yet. With --from/--to: those months, loaded or
+    not. Records go through the same idempotent import as `crime import`, so a month loaded from its CSV file and
+    fetched again inserts nothing. An interrupted fetch goes on where it stopped when run again.
+
+    Example: crime fetch            (the newest months)
+    """
+    settings = load_settings()
+    api = police_api.PoliceApi(settings.police_api)
+    request = police_fetch.FetchRequest(month_from=month_from, month_to=month_to, refresh=refresh,
+                                        force=settings.police_force, imported_by=imported_by)
+    with tqdm(desc="police.uk API", unit=" months", disable=None) as bar:
+        def advance(done: int, total: int, message: str) -> None:
+            bar.total = total
+            bar.set_postfix_str(message)
+            bar.update(done - bar.n)
+
+        try:
+            report = police_fetch.fetch_police_months(_engine(), api, request, advance)
+        except (police_fetch.FetchError, police_api.PoliceApiError) as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"police.uk last updated {report.api_last_updated}; it has {len(report.available)} months"
+               + (f" ({report.available[0]} to {report.available[-1]})" if report.available else ""))
+    if not report.months:
+        click.echo("nothing to fetch: every month it has is loaded (use --refresh to fetch them again)")
+        return
+    _crime_table([[m.month, m.records, m.inserted, m.records - m.inserted, m.pieces, m.requests]
+                  for m in report.months], ["month", "records", "inserted", "already loaded", "pieces", "requests"])
+    click.echo(f"{report.requests} requests, {report.throttled} answered 429 (backed off), {report.retried} retried")
 
 
 @crime.command("summary")

@@ -438,8 +438,9 @@ def crime_fetch(month_from: str | None, month_to: str | None, refresh: bool, imp
     if not report.months:
         click.echo("nothing to fetch: every month it has is loaded (use --refresh to fetch them again)")
         return
-    _crime_table([[m.month, m.records, m.inserted, m.records - m.inserted, m.pieces, m.requests]
-                  for m in report.months], ["month", "records", "inserted", "already loaded", "pieces", "requests"])
+    _crime_table([[m.month, m.records, m.inserted, m.records - m.inserted, m.outside_area, m.pieces, m.requests]
+                  for m in report.months],
+                 ["month", "records", "inserted", "already loaded", "outside the area", "pieces", "requests"])
     click.echo(f"{report.requests} requests, {report.throttled} answered 429 (backed off), {report.retried} retried")
 
 

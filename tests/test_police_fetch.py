@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import math
 import os
 import subprocess
 import sys
@@ -19,7 +20,9 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
+import shapely
 from sqlalchemy import Engine, text
 
 from server import create_app
@@ -28,6 +31,7 @@ from server.domain.police_api import ApiLimits, PoliceApi, TokenBucket
 from server.domain.police_fetch import FetchError, FetchRequest, fetch_police_months
 from server.domain.police_import import import_police_files, open_police_files
 from server.store import crime as crime_store
+from server.store import police_api as police_api_store
 from server.store.db import transaction
 from tests.conftest import GEODATA, bearer
 from tests.police_api_server import LoopbackPoliceApi
@@ -112,6 +116,7 @@ def test_a_fetched_month_counts_and_holds_what_its_csv_does_and_a_refetch_insert
         report, _api = fetch(engine, server)
         assert [m.month for m in report.months] == ["2031-03"]
         assert report.months[0].records == report.months[0].inserted == located_rows(files["2031-03"]) == 1679
+        assert server.methods == {"GET": 3}, "dates, last updated, and the area's outline in one GET URL"
         fetched_counts, fetched = counts(engine, "2031-03"), records(engine, "2031-03")
         assert fetched_counts == counts(engine, "2022-03"), "the same CSV imported as 2022-03 counts the same"
         assert sum(fetched_counts["wards-2024"].values()) == 1679
@@ -155,9 +160,23 @@ def test_an_area_over_the_limit_is_split_until_every_piece_fits(engine, files):
         report, _api = fetch(engine, server)
         assert server.statuses[503] >= 3, "the whole area and some pieces were refused"
         assert report.months[0].pieces > 7
-        assert server.methods["POST"] >= 1 and server.methods["GET"] >= 1, "the long outline is POSTed"
     assert report.months[0].records == 1679, "a crime on the edge of two pieces is counted once"
     assert counts(engine, "2031-03") == counts(engine, "2022-03")
+
+
+def test_a_polygon_too_long_for_a_get_url_is_posted(files):
+    centre_lon, centre_lat, radius = 0.52, 51.27, 0.02
+    angles = [2 * math.pi * i / 400 for i in range(400)]
+    ring = [(centre_lon + radius * math.cos(a), centre_lat + radius * math.sin(a)) for a in angles]
+    with files["2031-03"].open(encoding="utf-8", newline="") as handle:
+        points = [(float(r["Longitude"]), float(r["Latitude"])) for r in csv.DictReader(handle) if r["Longitude"]]
+    inside = sum(shapely.Polygon(ring).covers(shapely.Point(point)) for point in points)
+    with LoopbackPoliceApi([files["2031-03"]]) as server:
+        crimes = PoliceApi(server.url, FAST).crimes(ring, "2031-03")
+        assert server.methods == {"POST": 1}
+        crimes_by_get = PoliceApi(server.url, FAST).crimes(ring[::10], "2031-03")
+        assert server.methods == {"POST": 1, "GET": 1}
+    assert len(crimes) == inside > 100 and len(crimes_by_get) > 100
 
 
 def test_429_is_backed_off_and_the_fetch_completes(engine, files):
@@ -196,6 +215,21 @@ def test_token_bucket_allows_a_burst_then_the_rate():
     for _ in range(31):
         bucket.take()
     assert now[0] == pytest.approx(11.0 + 1 / 15), "a quiet spell refills to 30, no more"
+
+
+def test_records_outside_the_area_are_left_out(engine, files):
+    with transaction(engine) as session:
+        _area, outline = police_api_store.area_and_outline(session, "wards-2024")
+    lon, lat = shapely.from_wkb(outline).exterior.coords[0]  # on the outline: at least 40 m outside the wards
+    with LoopbackPoliceApi([files["2031-03"]]) as server:
+        stray = {**server.crimes["2031-03"][0], "id": 1, "persistent_id": "f" * 64,
+                 "location": {"latitude": f"{lat:.6f}", "longitude": f"{lon:.6f}", "street": {"id": 1, "name": "x"}}}
+        server.crimes["2031-03"].append(stray)
+        xs, ys = server.points["2031-03"]
+        server.points["2031-03"] = (np.append(xs, float(f"{lon:.6f}")), np.append(ys, float(f"{lat:.6f}")))
+        report, _api = fetch(engine, server)
+    assert report.months[0].outside_area == 1 and report.months[0].records == 1679
+    assert "f" * 64 not in records(engine, "2031-03")
 
 
 def test_dropped_connections_are_retried(engine, files):

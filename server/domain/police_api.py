@@ -176,7 +176,7 @@ class PoliceApi:
             self.sleep(self._backoff(failures))
 
     def _send(self, path: str, params: dict[str, str]) -> Any:
-        query = urllib.parse.urlencode(params)
+        query = urllib.parse.urlencode(params, safe=":,")  # both are allowed in a query; the poly is full of them
         url = f"{self.base_url}{path}"
         if query and len(f"{url}?{query}") > MAX_GET_URL:
             request = urllib.request.Request(url, data=query.encode("ascii"), method="POST",

@@ -1,13 +1,14 @@
 """Keeping police.uk crime up to date from its API: fetch every month not yet loaded (or the months asked for) inside
 the partnership's area, and load it through the same idempotent import as the CSV files.
 
-The area is the union of the current ward set (server.store.police_api.area_outline). A month is asked for as one
-polygon; an answer of 503 (more than 10,000 crimes) splits the piece into the four quarters of its bounding box, and
-so on until every piece fits. Each piece's answer is kept in the database as it comes (police_api_pieces), so an
-interrupted fetch asks again only for the pieces it has not got. Once a month is whole, its crimes are deduplicated
-(a crime on the edge of two pieces comes twice, with the same API id), turned into rows in the CSV's columns and
-imported in one transaction; its provenance (fetched from the API, when, and the API's last-updated date) is kept in
-police_api_months, which the legend shows.
+The partnership's area is the union of the current ward set grown by 30 m; the API is asked with a simpler outline
+around it (server.store.police_api.area_and_outline), and records outside the area are left out (and counted). A
+month is asked for as one polygon; an answer of 503 (more than 10,000 crimes) splits the piece into the four
+quarters of its bounding box, and so on until every piece fits. Each piece's answer is kept in the database as it
+comes (police_api_pieces), so an interrupted fetch asks again only for the pieces it has not got. Once a month is
+whole, its crimes are deduplicated (a crime on the edge of two pieces comes twice, with the same API id), turned
+into rows in the CSV's columns and imported in one transaction; its provenance (fetched from the API, when, and the
+API's last-updated date) is kept in police_api_months, which the legend shows.
 
 A record's identity is the CSV's: the API's persistent_id is the CSV's Crime ID, and an ASB incident (no id) gets
 the file importer's derived identity from the same fields. The API gives no LSOA: a snap point gets the LSOA code and
@@ -65,6 +66,7 @@ class MonthFetched:
     resumed_pieces: int
     unplaced: dict[str, int] = field(default_factory=dict)
     import_id: int | None = None
+    outside_area: int = 0  # answered by the API but outside the partnership's area: left out
 
 
 @dataclass
@@ -101,15 +103,16 @@ def fetch_police_months(engine: Engine, api: PoliceApi, request: FetchRequest,
         if set_id is None:
             raise FetchError("no ward boundary set is loaded, so the partnership's area is unknown; load the wards "
                              "first (scripts/atlas reference load)")
-        area = shapely.from_wkb(store.area_outline(session, set_id))
+        area_wkb, outline_wkb = store.area_and_outline(session, set_id)
+    area = Area(shapely.from_wkb(area_wkb), shapely.from_wkb(outline_wkb))
+    shapely.prepare(area.kept)
     months = months_to_fetch(available, loaded, request)
     report = FetchReport(api_last_updated=last_updated, available=available)
-    area_key = hashlib.sha256(area.wkb).hexdigest()[:32]
     for done, month in enumerate(months):
         if progress:
             progress(done, len(months), f"fetching {month} ({done + 1} of {len(months)})")
         before = api.requests
-        fetched = _fetch_month(engine, api, area, area_key, month, request, progress, done, len(months))
+        fetched = _fetch_month(engine, api, area, month, request, progress, done, len(months))
         _finish_month(engine, api, fetched, last_updated, request, requests=api.requests - before)
         report.months.append(fetched)
     report.requests, report.throttled, report.retried = api.requests, api.throttled, api.retried
@@ -120,6 +123,17 @@ def fetch_police_months(engine: Engine, api: PoliceApi, request: FetchRequest,
 
 # --- one month ----------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Area:
+    kept: BaseGeometry  # the partnership's area: records outside it are left out
+    outline: BaseGeometry  # what the API is asked with: a simpler shape around it
+
+    @property
+    def key(self) -> str:
+        """Names the outline in police_api_pieces: kept answers of another outline are not reused."""
+        return hashlib.sha256(self.outline.wkb).hexdigest()[:32]
+
+
 @dataclass
 class _MonthState:
     month: str
@@ -129,9 +143,10 @@ class _MonthState:
     crimes: list[dict] = field(default_factory=list)
 
 
-def _fetch_month(engine: Engine, api: PoliceApi, area: BaseGeometry, area_key: str, month: str,
-                 request: FetchRequest, progress: Progress | None, done: int, total: int) -> MonthFetched:
+def _fetch_month(engine: Engine, api: PoliceApi, area: Area, month: str, request: FetchRequest,
+                 progress: Progress | None, done: int, total: int) -> MonthFetched:
     first_day = _first_day(month)
+    area_key = area.key
     with transaction(engine) as session:
         state = _MonthState(month, store.stored_pieces(session, first_day, area_key))
 
@@ -163,9 +178,13 @@ def _fetch_month(engine: Engine, api: PoliceApi, area: BaseGeometry, area_key: s
         for index, part in enumerate(_split(piece)):
             collect(f"{key}.{index}", part, depth + 1)
 
-    collect("r", area, 0)
-    rows = _rows(engine, _unique(state.crimes), month, request.force)
-    return _import(engine, rows, month, state, request)
+    collect("r", area.outline, 0)
+    crimes = _unique(state.crimes)
+    inside = _inside(area.kept, crimes)
+    rows = _rows(engine, inside, month, request.force)
+    fetched = _import(engine, rows, month, state, request)
+    fetched.outside_area = len(crimes) - len(inside)
+    return fetched
 
 
 def _import(engine: Engine, rows: list[dict[str, str]], month: str, state: _MonthState,
@@ -218,6 +237,15 @@ def _unique(crimes: list[dict]) -> list[dict]:
             seen.add(key)
             unique.append(crime)
     return unique
+
+
+def _inside(area: BaseGeometry, crimes: list[dict]) -> list[dict]:
+    if not crimes:
+        return []
+    longitudes = [float(c["longitude"]) for c in crimes]
+    latitudes = [float(c["latitude"]) for c in crimes]
+    keep = shapely.intersects_xy(area, longitudes, latitudes)
+    return [crime for crime, inside in zip(crimes, keep, strict=True) if inside]
 
 
 def _rows(engine: Engine, crimes: list[dict], month: str, force: str) -> list[dict[str, str]]:

@@ -10,10 +10,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-# The area asked for: the union of the current ward set, grown a little so that snap points the generalised ward
-# outline cuts off (up to 1.6 m outside it in 2022) are fetched too, then simplified so that its `poly` stays short.
+# The partnership's area: the union of the current ward set grown a little, so that the snap points its generalised
+# outline cuts off (up to 1.6 m outside it in 2022) are kept. The API is asked with a coarser outline around it (grown
+# more, then simplified by less than the difference, so that it still covers the area) whose `poly` has ~200 points
+# and fits in a GET URL; what it returns outside the area is left out.
 AREA_GROWTH_METRES = 30
-AREA_SIMPLIFY_METRES = 15
+OUTLINE_GROWTH_METRES = 120
+OUTLINE_SIMPLIFY_METRES = 80
 
 
 def current_ward_set(session: Session) -> str | None:
@@ -23,14 +26,17 @@ def current_ward_set(session: Session) -> str | None:
         ORDER BY valid_to IS NULL DESC, valid_to DESC, valid_from DESC NULLS LAST, id DESC LIMIT 1""")).scalar()
 
 
-def area_outline(session: Session, set_id: str) -> bytes:
-    """WKB (EPSG:4326) of the set's union grown by AREA_GROWTH_METRES and simplified by AREA_SIMPLIFY_METRES (in
-    British National Grid metres), so that it still covers the whole union."""
-    return bytes(session.execute(text("""
-        SELECT ST_AsBinary(ST_Transform(ST_SimplifyPreserveTopology(
-                   ST_Buffer(ST_Transform(ST_Union(geom), 27700), :grow), :simplify), 4326))
-        FROM areas WHERE set_id = :set"""), {"set": set_id, "grow": AREA_GROWTH_METRES,
-                                              "simplify": AREA_SIMPLIFY_METRES}).scalar_one())
+def area_and_outline(session: Session, set_id: str) -> tuple[bytes, bytes]:
+    """WKB (EPSG:4326) of the partnership's area and of the outline the API is asked with (grown and simplified in
+    British National Grid metres)."""
+    row = session.execute(text("""
+        WITH u AS (SELECT ST_Transform(ST_Union(geom), 27700) AS geom FROM areas WHERE set_id = :set)
+        SELECT ST_AsBinary(ST_Transform(ST_Buffer(geom, :area_growth), 4326)),
+               ST_AsBinary(ST_Transform(ST_SimplifyPreserveTopology(ST_Buffer(geom, :outline_growth), :simplify),
+                                        4326))
+        FROM u"""), {"set": set_id, "area_growth": AREA_GROWTH_METRES, "outline_growth": OUTLINE_GROWTH_METRES,
+                     "simplify": OUTLINE_SIMPLIFY_METRES}).one()
+    return bytes(row[0]), bytes(row[1])
 
 
 def loaded_months(session: Session) -> set[date]:

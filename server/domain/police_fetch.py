@@ -59,14 +59,13 @@ class FetchRequest:
 @dataclass
 class MonthFetched:
     month: str
-    records: int
-    inserted: int
-    requests: int
-    pieces: int
-    resumed_pieces: int
-    unplaced: dict[str, int] = field(default_factory=dict)
+    records: int  # inside the area, each once
+    inserted: int  # of which new (the others were loaded already, from a file or an earlier fetch)
+    outside_area: int  # answered by the API but outside the partnership's area: left out
+    pieces: int  # polygons the area was asked in
+    resumed_pieces: int  # of which answered in an earlier, interrupted run
+    requests: int = 0
     import_id: int | None = None
-    outside_area: int = 0  # answered by the API but outside the partnership's area: left out
 
 
 @dataclass
@@ -78,10 +77,16 @@ class FetchReport:
     throttled: int = 0
     retried: int = 0
 
-    def as_dict(self) -> dict:
-        return {"api_last_updated": self.api_last_updated.isoformat(), "available": self.available,
-                "months": [asdict(m) for m in self.months], "requests": self.requests, "throttled": self.throttled,
-                "retried": self.retried}
+
+@dataclass(frozen=True)
+class Area:
+    kept: BaseGeometry  # the partnership's area: records outside it are left out
+    outline: BaseGeometry  # what the API is asked with: a simpler shape around it
+
+    @property
+    def key(self) -> str:
+        """Names the outline in police_api_pieces: kept answers of another outline are not reused."""
+        return hashlib.sha256(self.outline.wkb).hexdigest()[:32]
 
 
 def months_to_fetch(available: list[str], loaded: set[str], request: FetchRequest) -> list[str]:
@@ -96,6 +101,7 @@ def months_to_fetch(available: list[str], loaded: set[str], request: FetchReques
 
 def fetch_police_months(engine: Engine, api: PoliceApi, request: FetchRequest,
                         progress: Progress | None = None) -> FetchReport:
+    """Fetch and import the months `request` asks for; progress(months done, months, message) as it goes."""
     available, last_updated = api.street_dates(), api.last_updated()
     with transaction(engine) as session:
         loaded = {f"{m:%Y-%m}" for m in store.loaded_months(session)}
@@ -105,15 +111,20 @@ def fetch_police_months(engine: Engine, api: PoliceApi, request: FetchRequest,
                              "first (scripts/atlas reference load)")
         area_wkb, outline_wkb = store.area_and_outline(session, set_id)
     area = Area(shapely.from_wkb(area_wkb), shapely.from_wkb(outline_wkb))
-    shapely.prepare(area.kept)
+    shapely.prepare(area.kept)  # many points are tested against it
     months = months_to_fetch(available, loaded, request)
     report = FetchReport(api_last_updated=last_updated, available=available)
     for done, month in enumerate(months):
-        if progress:
-            progress(done, len(months), f"fetching {month} ({done + 1} of {len(months)})")
+        def tell(message: str, done: int = done) -> None:
+            if progress:
+                progress(done, len(months), message)
+
+        tell(f"fetching {month} ({done + 1} of {len(months)})")
         before = api.requests
-        fetched = _fetch_month(engine, api, area, month, request, progress, done, len(months))
-        _finish_month(engine, api, fetched, last_updated, request, requests=api.requests - before)
+        crimes, pieces = _MonthPieces(engine, api, area, month, tell).collect()
+        fetched = _import(engine, area, month, crimes, pieces, request)
+        fetched.requests = api.requests - before
+        _record_provenance(engine, api, fetched, last_updated)
         report.months.append(fetched)
     report.requests, report.throttled, report.retried = api.requests, api.throttled, api.retried
     if progress:
@@ -123,86 +134,75 @@ def fetch_police_months(engine: Engine, api: PoliceApi, request: FetchRequest,
 
 # --- one month ----------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Area:
-    kept: BaseGeometry  # the partnership's area: records outside it are left out
-    outline: BaseGeometry  # what the API is asked with: a simpler shape around it
+class _MonthPieces:
+    """The answers for a month, piece by piece: kept ones from an interrupted run, the others asked for (and kept)."""
 
-    @property
-    def key(self) -> str:
-        """Names the outline in police_api_pieces: kept answers of another outline are not reused."""
-        return hashlib.sha256(self.outline.wkb).hexdigest()[:32]
+    def __init__(self, engine: Engine, api: PoliceApi, area: Area, month: str, tell: Callable[[str], None]):
+        self.engine, self.api, self.area, self.month, self.tell = engine, api, area, month, tell
+        self.first_day = _first_day(month)
+        with transaction(engine) as session:
+            self.kept = store.stored_pieces(session, self.first_day, area.key)
+        self.crimes: list[dict] = []
+        self.pieces = self.resumed = 0
 
+    def collect(self) -> tuple[list[dict], tuple[int, int]]:
+        """Every crime of the month in the outline (twice if on the edge of two pieces); (pieces, resumed)."""
+        self._collect("r", self.area.outline, 0)
+        return self.crimes, (self.pieces, self.resumed)
 
-@dataclass
-class _MonthState:
-    month: str
-    kept: dict[str, list[dict]]
-    pieces: int = 0
-    resumed: int = 0
-    crimes: list[dict] = field(default_factory=list)
-
-
-def _fetch_month(engine: Engine, api: PoliceApi, area: Area, month: str, request: FetchRequest,
-                 progress: Progress | None, done: int, total: int) -> MonthFetched:
-    first_day = _first_day(month)
-    area_key = area.key
-    with transaction(engine) as session:
-        state = _MonthState(month, store.stored_pieces(session, first_day, area_key))
-
-    def collect(key: str, piece: BaseGeometry, depth: int) -> None:
-        if key in state.kept:
-            state.pieces += 1
-            state.resumed += 1
-            state.crimes.extend(state.kept[key])
+    def _collect(self, key: str, piece: BaseGeometry, depth: int) -> None:
+        if key in self.kept:
+            self._add(self.kept[key], resumed=True)
             return
-        split_before = any(k.startswith(key + ".") for k in state.kept)
+        split_before = any(k.startswith(key + ".") for k in self.kept)
         if not split_before and isinstance(piece, Polygon):
-            try:
-                crimes = [asdict(c) for c in api.crimes(list(piece.exterior.coords), month)]
-            except AreaTooBusy:
-                if depth >= MAX_SPLIT_DEPTH:
-                    raise FetchError(f"{month}: a piece of the area still holds more than the API answers after "
-                                     f"{depth} splits") from None
-            except PoliceApiError as error:
-                raise FetchError(f"{month}: {error}; the {state.pieces} piece(s) fetched so far are kept, and the "
-                                 "next run goes on from there") from None
-            else:
-                with transaction(engine) as session:
-                    store.save_piece(session, first_day, area_key, key, crimes)
-                state.pieces += 1
-                state.crimes.extend(crimes)
-                if progress:
-                    progress(done, total, f"{month}: {state.pieces} piece(s), {len(state.crimes)} records")
+            crimes = self._ask(piece, depth)
+            if crimes is not None:
+                with transaction(self.engine) as session:
+                    store.save_piece(session, self.first_day, self.area.key, key, crimes)
+                self._add(crimes, resumed=False)
+                self.tell(f"{self.month}: {self.pieces} piece(s), {len(self.crimes)} records")
                 return
         for index, part in enumerate(_split(piece)):
-            collect(f"{key}.{index}", part, depth + 1)
+            self._collect(f"{key}.{index}", part, depth + 1)
 
-    collect("r", area.outline, 0)
-    crimes = _unique(state.crimes)
-    inside = _inside(area.kept, crimes)
-    rows = _rows(engine, inside, month, request.force)
-    fetched = _import(engine, rows, month, state, request)
-    fetched.outside_area = len(crimes) - len(inside)
-    return fetched
+    def _ask(self, piece: Polygon, depth: int) -> list[dict] | None:
+        """The piece's crimes, or None when it holds too many and is to be split."""
+        try:
+            return [asdict(crime) for crime in self.api.crimes(list(piece.exterior.coords), self.month)]
+        except AreaTooBusy:
+            if depth >= MAX_SPLIT_DEPTH:
+                raise FetchError(f"{self.month}: a piece of the area still holds more than the API answers after "
+                                 f"{depth} splits") from None
+            return None
+        except PoliceApiError as error:
+            raise FetchError(f"{self.month}: {error}; the {self.pieces} piece(s) fetched so far are kept, and the "
+                             "next run goes on from there") from None
+
+    def _add(self, crimes: list[dict], resumed: bool) -> None:
+        self.crimes.extend(crimes)
+        self.pieces += 1
+        self.resumed += resumed
 
 
-def _import(engine: Engine, rows: list[dict[str, str]], month: str, state: _MonthState,
+def _import(engine: Engine, area: Area, month: str, crimes: list[dict], pieces: tuple[int, int],
             request: FetchRequest) -> MonthFetched:
+    unique = _unique(crimes)
+    inside = _inside(area.kept, unique)
+    rows = _rows(engine, inside, month, request.force)
     summary = police_import.import_police_rows(engine, f"police.uk API {month}", rows, request.imported_by)
     part = summary.files[0]
-    return MonthFetched(month=month, records=len(rows), inserted=part.inserted, requests=0, pieces=state.pieces,
-                           resumed_pieces=state.resumed, unplaced=dict(part.unplaced), import_id=part.import_id)
+    return MonthFetched(month=month, records=len(rows), inserted=part.inserted, outside_area=len(unique) - len(inside),
+                        pieces=pieces[0], resumed_pieces=pieces[1], import_id=part.import_id)
 
 
-def _finish_month(engine: Engine, api: PoliceApi, fetched: MonthFetched, last_updated: date, request: FetchRequest,
-                  requests: int) -> None:
-    fetched.requests = requests
+def _record_provenance(engine: Engine, api: PoliceApi, fetched: MonthFetched, last_updated: date) -> None:
+    """The month's provenance; its kept pieces are no longer needed."""
     first_day = _first_day(fetched.month)
     with transaction(engine) as session:
         store.record_month(session, first_day, fetched_at=datetime.now(UTC), api_last_updated=last_updated,
                            api_url=api.base_url, records=fetched.records, inserted=fetched.inserted,
-                           requests=requests, import_id=fetched.import_id)
+                           requests=fetched.requests, import_id=fetched.import_id)
         store.clear_pieces(session, first_day)
 
 

@@ -15,6 +15,7 @@ from server.domain.police_api import PoliceApi, PoliceApiError
 from server.domain.police_fetch import FetchError, FetchRequest, fetch_police_months
 from server.jobs import QUEUE, _opened_for_deferring
 from server.store import jobs as jobs_store
+from server.store import police_api as police_api_store
 from server.store.db import engine_for, transaction
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ CACHE_KEY = "police-fetch"  # one active fetch job at a time
 # police.uk publishes each month's data a few weeks after it ends, on no fixed day: ask once a day (two small
 # requests when there is nothing new).
 SCHEDULE = "17 5 * * *"
+# A fetch of three years of a borough takes minutes; one still active after this long lost its worker.
+STALE_AFTER_HOURS = 6
 
 police_tasks = procrastinate.Blueprint()
 
@@ -32,6 +35,7 @@ police_tasks = procrastinate.Blueprint()
 def create_fetch_job(engine: Engine, requested_by: str | None) -> tuple[dict[str, Any], bool]:
     """The fetch job to follow: a new queued one, or the one already queued or running (False)."""
     with transaction(engine) as session:
+        police_api_store.end_stale_fetch_jobs(session, CACHE_KEY, STALE_AFTER_HOURS)
         return jobs_store.create_or_follow(session, JOB_KIND, JOB_URL, CACHE_KEY, requested_by)
 
 

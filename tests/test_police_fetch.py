@@ -315,6 +315,22 @@ def test_admin_starts_a_job_that_a_worker_runs_with_progress(app, engine, files,
     assert [(m["month"], m["records"]) for m in months if m["month"] >= "2031"] == [("2031-03", 1679)]
 
 
+def test_a_fetch_job_whose_worker_died_does_not_block_later_fetches(engine):
+    from server.police_jobs import create_fetch_job
+
+    first, new = create_fetch_job(engine, "tests")
+    assert new and create_fetch_job(engine, "tests")[0]["id"] == first["id"]
+    with transaction(engine) as session:
+        session.execute(text("UPDATE jobs SET status = 'running', started_at = now() - interval '7 hours' "
+                             "WHERE id = :id"), {"id": first["id"]})
+    second, new = create_fetch_job(engine, "tests")
+    assert new and second["id"] != first["id"]
+    with transaction(engine) as session:
+        status, error = session.execute(text("SELECT status, error FROM jobs WHERE id = :id"),
+                                        {"id": first["id"]}).one()
+    assert status == "failed" and "goes on from there" in error
+
+
 def test_the_daily_fetch_is_a_periodic_task_of_the_queue(database_url):
     from server.jobs import QUEUE, queue_app
 

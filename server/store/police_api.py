@@ -114,3 +114,14 @@ def lsoa_of_points(session: Session, points: list[tuple[float, float]], month: d
         WHERE coalesce(seen.lsoa_code, polygon.code) IS NOT NULL"""),
         {"lons": [lon for lon, _ in points], "lats": [lat for _, lat in points], "month": month}).all()
     return {(lon, lat): (code, name) for lon, lat, code, name in rows}
+
+
+def end_stale_fetch_jobs(session: Session, cache_key: str, hours: float) -> int:
+    """Mark as failed the fetch jobs still 'running' (or 'queued') after `hours`: their worker died, and a job that
+    stays active would make every later fetch follow it for ever. The next fetch resumes from the kept pieces."""
+    return session.execute(text("""
+        UPDATE jobs SET status = 'failed', finished_at = now(), message = 'failed',
+               error = 'the fetch stopped without finishing (its worker ended); a later fetch goes on from there'
+        WHERE cache_key = :key AND status IN ('queued', 'running')
+          AND coalesce(started_at, created_at) < now() - make_interval(secs => :seconds)"""),
+        {"key": cache_key, "seconds": hours * 3600}).rowcount

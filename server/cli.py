@@ -19,6 +19,7 @@ from server.domain import accounts, hotspot_input, hotspot_records, police_api, 
 from server.domain.accounts import ROLE_ORDER, AccountError
 from server.domain.accuracy import compare_interpolation
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file
+from server.domain.crime_provenance import origin_of
 from server.domain.figure_pack import build_figure_pack
 from server.domain.periods import PeriodError, parse_period
 from server.domain.population import PopulationFileError, read_population_csv
@@ -27,6 +28,7 @@ from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
 from server.store import hotspots as hotspot_store
 from server.store import patrols as patrol_store
+from server.store import police_api as police_api_store
 from server.store import statistics as statistics_store
 from server.store.db import engine_for, transaction, upgrade_schema
 from server.store.models import BOUNDARY_KINDS
@@ -450,12 +452,15 @@ def crime_summary() -> None:
     with transaction(_engine()) as session:
         months = crime_store.month_summary(session)
         types = crime_store.crime_types(session)
+        fetched = {row["month"]: row for row in police_api_store.api_months(session)}
     if not months:
-        click.echo("no crime records loaded; use 'crime import FILE …'")
+        click.echo("no crime records loaded; use 'crime import FILE …' or 'crime fetch'")
         return
-    rows = [[m["month"].strftime("%Y-%m"), m["records"], m["asb"], m["no_location"]] for m in months]
-    rows.append(["total", *(sum(m[key] for m in months) for key in ("records", "asb", "no_location"))])
-    _crime_table(rows, ["month", "records", "of which ASB", "no location"])
+    rows = [[m["month"].strftime("%Y-%m"), m["records"], m["asb"], m["no_location"],
+             origin_of(fetched.get(m["month"]))]
+            for m in months]
+    rows.append(["total", *(sum(m[key] for m in months) for key in ("records", "asb", "no_location")), ""])
+    _crime_table(rows, ["month", "records", "of which ASB", "no location", "from"])
     click.echo("")
     _crime_table([[slug, name, count] for slug, name, count in types], ["type", "as published", "records"])
 

@@ -23,9 +23,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from click.testing import CliRunner
 from sqlalchemy import Engine, text
 
 from server import create_app
+from server.cli import cli
 from server.config import ROOT
 from server.domain.police_api import ApiLimits, PoliceApi, TokenBucket
 from server.domain.police_fetch import FetchError, FetchRequest, fetch_police_months
@@ -292,6 +294,10 @@ def test_cli_fetches_from_the_configured_api(engine, files, database_url):
         bad = atlas("crime", "fetch", "--from", "2031-3", env=env)
         assert bad.returncode == 2 and "not a month like" in bad.stderr
     assert counts(engine, "2031-03") == counts(engine, "2022-03")
+    summary = CliRunner().invoke(cli, ["crime", "summary"], env={"DATABASE_URL": database_url})
+    assert summary.exit_code == 0, summary.output
+    [line] = [line for line in summary.output.splitlines() if line.startswith("2031-03")]
+    assert line.split()[1] == "1679" and "police.uk API, fetched" in line
 
 
 def test_admin_starts_a_job_that_a_worker_runs_with_progress(app, engine, files, tokens, database_url):

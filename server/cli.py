@@ -421,6 +421,8 @@ def crime_fetch(month_from: str | None, month_to: str | None, refresh: bool, imp
 
     Example: crime fetch            (the newest months)
     """
+    if month_from and month_to and month_from > month_to:
+        raise click.BadParameter(f"--from {month_from} is after --to {month_to}")
     settings = load_settings()
     api = police_api.PoliceApi(settings.police_api)
     request = police_fetch.FetchRequest(month_from=month_from, month_to=month_to, refresh=refresh,

@@ -352,10 +352,9 @@ def _load_file(session: Session, police_file: PoliceFile, imported_by: str | Non
 
 
 def import_police_rows(engine: Engine, source_name: str, records: Sequence[Mapping[str, str]],
-                       imported_by: str | None = None, *,
-                       on_placed: store.StepProgress | None = None) -> ImportSummary:
+                       imported_by: str | None = None) -> ImportSummary:
     """Import records given in the police.uk CSV columns (Crime ID, Month, Reported by, Falls within, Longitude,
     Latitude, Location, LSOA code, LSOA name, Crime type, Last outcome category, Context) through the same checks,
     identities, idempotent insert and placement as a file, in one transaction; source_name is what the import
     is listed as."""
-    return import_police_files(engine, [PoliceRows(source_name, records)], imported_by, on_placed=on_placed)
+    return import_police_files(engine, [PoliceRows(source_name, records)], imported_by)

@@ -15,10 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from server.config import load_settings
-from server.domain import accounts, hotspot_input, hotspot_records, police_import
+from server.domain import accounts, hotspot_input, hotspot_records, police_api, police_fetch, police_import
 from server.domain.accounts import ROLE_ORDER, AccountError
 from server.domain.accuracy import compare_interpolation
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file
+from server.domain.crime_provenance import origin_of
 from server.domain.figure_pack import build_figure_pack
 from server.domain.periods import PeriodError, parse_period
 from server.domain.population import PopulationFileError, read_population_csv
@@ -27,6 +28,7 @@ from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
 from server.store import hotspots as hotspot_store
 from server.store import patrols as patrol_store
+from server.store import police_api as police_api_store
 from server.store import statistics as statistics_store
 from server.store.db import engine_for, transaction, upgrade_schema
 from server.store.models import BOUNDARY_KINDS
@@ -399,18 +401,68 @@ def crime_import(files: tuple[Path, ...], imported_by: str | None) -> None:
     _print_import_summary(summary)
 
 
+def _month_option(_ctx, _param, value: str | None) -> str | None:
+    if value is not None and not police_api.MONTH.match(value):
+        raise click.BadParameter(f"'{value}' is not a month like 2024-05")
+    return value
+
+
+@crime.command("fetch")
+@click.option("--from", "month_from", callback=_month_option, help="first month to fetch (YYYY-MM)")
+@click.option("--to", "month_to", callback=_month_option, help="last month to fetch (YYYY-MM)")
+@click.option("--refresh", is_flag=True, help="fetch every month the API has again, loaded or not")
+@click.option("--by", "imported_by", default=None, help="username to record as the importer")
+def crime_fetch(month_from: str | None, month_to: str | None, refresh: bool, imported_by: str | None) -> None:
+    """Fetch street-level crime and ASB in the partnership's area from the police.uk API ($CSP_ATLAS_POLICE_API).
+
+    Without options: every month the API has that is not loaded yet. With --from/--to: those months, loaded or
+    not. Records go through the same idempotent import as `crime import`, so a month loaded from its CSV file and
+    fetched again inserts nothing. An interrupted fetch goes on where it stopped when run again.
+
+    Example: crime fetch            (the newest months)
+    """
+    if month_from and month_to and month_from > month_to:
+        raise click.BadParameter(f"--from {month_from} is after --to {month_to}")
+    settings = load_settings()
+    api = police_api.PoliceApi(settings.police_api)
+    request = police_fetch.FetchRequest(month_from=month_from, month_to=month_to, refresh=refresh,
+                                        force=settings.police_force, imported_by=imported_by)
+    with tqdm(desc="police.uk API", unit=" months", disable=None) as bar:
+        def advance(done: int, total: int, message: str) -> None:
+            bar.total = total
+            bar.set_postfix_str(message)
+            bar.update(done - bar.n)
+
+        try:
+            report = police_fetch.fetch_police_months(_engine(), api, request, advance)
+        except (police_fetch.FetchError, police_api.PoliceApiError) as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"police.uk last updated {report.api_last_updated}; it has {len(report.available)} months"
+               + (f" ({report.available[0]} to {report.available[-1]})" if report.available else ""))
+    if not report.months:
+        click.echo("nothing to fetch: every month it has is loaded (use --refresh to fetch them again)")
+        return
+    _crime_table([[m.month, m.records, m.inserted, m.records - m.inserted, m.outside_area, m.pieces, m.requests]
+                  for m in report.months],
+                 ["month", "records", "inserted", "already loaded", "outside the area", "pieces", "requests"])
+    click.echo(f"{report.requests} requests, {report.throttled} answered 429 (backed off), {report.retried} retried")
+
+
 @crime.command("summary")
 def crime_summary() -> None:
     """Months loaded with their record counts, and the crime types."""
     with transaction(_engine()) as session:
         months = crime_store.month_summary(session)
         types = crime_store.crime_types(session)
+        fetched = {row["month"]: row for row in police_api_store.api_months(session)}
     if not months:
-        click.echo("no crime records loaded; use 'crime import FILE …'")
+        click.echo("no crime records loaded; use 'crime import FILE …' or 'crime fetch'")
         return
-    rows = [[m["month"].strftime("%Y-%m"), m["records"], m["asb"], m["no_location"]] for m in months]
-    rows.append(["total", *(sum(m[key] for m in months) for key in ("records", "asb", "no_location"))])
-    _crime_table(rows, ["month", "records", "of which ASB", "no location"])
+    rows = [[m["month"].strftime("%Y-%m"), m["records"], m["asb"], m["no_location"],
+             origin_of(fetched.get(m["month"]))]
+            for m in months]
+    rows.append(["total", *(sum(m[key] for m in months) for key in ("records", "asb", "no_location")), ""])
+    _crime_table(rows, ["month", "records", "of which ASB", "no location", "from"])
     click.echo("")
     _crime_table([[slug, name, count] for slug, name, count in types], ["type", "as published", "records"])
 

@@ -38,6 +38,8 @@ class Settings:
     session_max_hours: float = 24.0
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
     embed_ancestors: tuple[str, ...] = ("'self'",)  # origins whose pages may frame /embed (CSP frame-ancestors)
+    police_api: str = "https://data.police.uk/api"  # the police.uk API that `crime fetch` and its jobs ask
+    police_force: str = "Kent Police"  # "Reported by" of the force's records fetched from it (the API omits it)
 
 
 # A report host allowed to frame /embed: 'self', or an origin like https://reports.example.org[:8443] (a leading *.
@@ -64,6 +66,12 @@ def _jobs_mode(text: str) -> str:
     return text
 
 
+def _http_url(name: str, text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", text):
+        raise RuntimeError(f"{name} must be an http(s) URL such as https://data.police.uk/api, not '{text}'")
+    return text.rstrip("/")
+
+
 def load_settings() -> Settings:
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -88,4 +96,6 @@ def load_settings() -> Settings:
         session_max_hours=float(os.environ.get("CSP_ATLAS_SESSION_MAX_HOURS", 24)),
         trusted_proxies=int(os.environ.get("CSP_ATLAS_TRUSTED_PROXIES", 0)),
         embed_ancestors=parse_embed_ancestors(os.environ.get("CSP_ATLAS_EMBED_ANCESTORS", "")),
+        police_api=_http_url("CSP_ATLAS_POLICE_API", os.environ.get("CSP_ATLAS_POLICE_API", "https://data.police.uk/api")),
+        police_force=os.environ.get("CSP_ATLAS_POLICE_FORCE", "Kent Police").strip() or "Kent Police",
     )

@@ -33,6 +33,9 @@ def queue_app(database_url: str) -> procrastinate.App:
     connector = procrastinate.PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=4)
     app = procrastinate.App(connector=connector)
     app.add_tasks_from(tasks, namespace="atlas")
+    from server.police_jobs import police_tasks  # it imports this module
+
+    app.add_tasks_from(police_tasks, namespace="atlas")
     return app
 
 

@@ -267,6 +267,7 @@ function footerLines(ctx, data, hotspotInfo, basemapNote, width) {
     const meta = data.metadata;
     const date = /^\d{4}-\d{2}$/.test(meta.data_date) ? `data to ${periodLabel(meta.data_date)}` : meta.data_date;
     texts.push(`Source: ${meta.source} (${date}).`);
+    if (meta.provenance?.length) texts.push(`Provenance: ${meta.provenance.join('; ')}.`);
     const notes = legendNotes(data);
     if (notes.length) texts.push(`Notes: ${notes.join('; ')}.`);
     texts.push(meta.boundary_set.licence || '');

@@ -1,5 +1,6 @@
 // The legend: each class's range and number of areas, no data, method and k, unit, source, data date, the
-// boundary version with its validity dates, notes and interpolation; then the hotspot layers shown.
+// boundary version with its validity dates, notes, interpolation and where each month came from (provenance);
+// then the hotspot layers shown.
 import { formatNumber, periodLabel, validity } from './format.js';
 import { cssColour, html, setHtml } from './html.js';
 import { NO_DATA_COLOR } from './choropleth.js';
@@ -83,6 +84,10 @@ function aboutList(data) {
     ['Boundaries', `${set.title}${validity(set) ? ` (${validity(set)})` : ''}`],
   ];
   if (meta.interpolation) items.push(['Interpolation', meta.interpolation]);
+  if (meta.provenance?.length) {
+    const lines = meta.provenance.map((line) => html`<li>${line}</li>`);
+    items.push(['Provenance', html`<ul class="legend-provenance">${lines}</ul>`]);
+  }
   const notes = legendNotes(data);
   if (notes.length) items.push(['Notes', html`<ul>${notes.map((n) => html`<li>${n}</li>`)}</ul>`]);
   return html`<dl class="legend-about-list">${items.map(([t, d]) => html`<dt>${t}</dt><dd>${d}</dd>`)}</dl>`;

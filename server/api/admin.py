@@ -8,10 +8,14 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from server import police_jobs
 from server.api import engine, settings
 from server.api.auth import actor, current_user, require_role
+from server.api.caching import job_json
 from server.api.errors import ApiError
 from server.domain import accounts
+from server.store import jobs as jobs_store
+from server.store import police_api as police_api_store
 from server.store.db import transaction
 from server.store.models import User
 
@@ -123,3 +127,39 @@ def security_audit():
         entries = accounts.audit_entries(db, username=request.args.get("user"), event=request.args.get("event"),
                                          before_id=before, limit=limit)
     return jsonify({"entries": [_iso(e) for e in entries]})
+
+
+@bp.get("/police-fetch")
+@require_role("admin")
+def police_fetch_months():
+    """The months fetched from the police.uk API: when, the API's last-updated date, records and requests."""
+    with transaction(engine()) as db:
+        months = police_api_store.api_months(db)
+    return jsonify({"api": settings().police_api,
+                    "months": [_iso({**m, "month": f"{m['month']:%Y-%m}"}) for m in months]})
+
+
+@bp.post("/police-fetch")
+@require_role("admin")
+def start_police_fetch():
+    """Fetch the months police.uk has and the atlas lacks, as a job: 202 and the job to follow (the one already
+    queued or running, if any). Without job workers (CSP_ATLAS_JOBS=inline) it runs now and answers with the job."""
+    job, new = police_jobs.create_fetch_job(engine(), current_user().username)
+    if settings().jobs == "inline":
+        if new:
+            police_jobs.run_fetch_job(settings(), job["id"])
+        with transaction(engine()) as db:
+            return jsonify({"job": job_json(jobs_store.get(db, job["id"]))})
+    if new:
+        try:
+            police_jobs.defer_fetch_job(settings().database_url, job["id"])
+        except Exception as error:  # the queue is unreachable: say so rather than leave a job that never runs
+            with transaction(engine()) as db:
+                jobs_store.finish(db, job["id"], "the job queue is unavailable")
+            raise ApiError(503, "the job queue is unavailable; try again shortly", retry_after=10) from error
+    response = jsonify({"job": job_json(job)})
+    response.status_code = 202
+    response.headers["Location"] = f"/api/jobs/{job['id']}"
+    response.headers["Retry-After"] = "2"
+    response.headers["Cache-Control"] = "no-store"
+    return response

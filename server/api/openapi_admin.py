@@ -67,6 +67,24 @@ ADMIN_PATHS: dict[str, Any] = {
                        _query("limit", "1-1000 (default 100)", "integer")],
         "responses": {"200": _json("entries", _list_of("entries", "SecurityAuditEntry")), "400": ERROR,
                       **ADMIN_ERRORS}}},
+    "/api/admin/police-fetch": {
+        "get": {
+            "summary": "The months fetched from the police.uk API (CSP_ATLAS_POLICE_API): when, the API's "
+                       "last-updated date then, records, how many were new, and requests made. Role admin.",
+            "security": SECURED,
+            "responses": {"200": _json("months fetched", {"type": "object", "properties": {
+                "api": {"type": "string"}, "months": {"type": "array", "items": {"type": "object"}}}}),
+                **ADMIN_ERRORS}},
+        "post": {
+            "summary": "Fetch from the police.uk API every month it has and the atlas lacks (what `scripts/atlas "
+                       "crime fetch` does, and the daily scheduled job): 202 with the job to follow at "
+                       "/api/jobs/{id} (its progress counts months). A fetch already queued or running is followed "
+                       "instead of starting another. With CSP_ATLAS_JOBS=inline it runs at once and answers 200 "
+                       "with the finished job. Role admin.",
+            "security": SECURED,
+            "responses": {"202": _json("the job, queued or running; Location: its URL"),
+                          "200": _json("the finished job (CSP_ATLAS_JOBS=inline)"), **ADMIN_ERRORS,
+                          "503": ERROR}}},
 }
 
 _TIME = {"type": "string", "format": "date-time"}

@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 
 from server.domain import classify as classification
 from server.domain import interpolation
+from server.domain.crime_provenance import month_provenance
 from server.domain.metrics import POLICE_SOURCE, Metric, catalogue
 from server.domain.periods import Period, PeriodError, parse_period, year_period
 from server.domain.seed_tables import CLUSTER_GEOGRAPHY, WARD_GEOGRAPHY
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
 from server.store import frames
+from server.store import police_api as police_api_store
 from server.store import statistics as statistics_store
 
 MEASURES = {
@@ -66,6 +68,7 @@ class Values:
     source: str
     interpolation: str | None = None
     notes: list[str] = field(default_factory=list)
+    provenance: list[str] = field(default_factory=list)  # where each month's records came from
 
 
 @dataclass
@@ -181,8 +184,9 @@ def _police_values(session: Session, metric: Metric, geography: Geography, perio
     if len(months) < period.months:
         notes.append(f"police.uk data covers {len(months)} of the {period.months} months of {period.label}")
     by_key = _sum_members(counts, geography.members) if geography.members else dict(counts)
+    fetched = police_api_store.api_months(session, months[0], months[-1])
     return Values({k: float(v) for k, v in by_key.items()}, period, f"{months[-1]:%Y-%m}", POLICE_SOURCE,
-                  notes=notes)
+                  notes=notes, provenance=month_provenance(months, fetched))
 
 
 def _seed_values(session: Session, metric: Metric, geography: Geography, period: Period) -> Values:
@@ -415,6 +419,7 @@ def _metadata(request: LayerRequest, metric: Metric, geography: Geography, curre
         "data_date": current.data_date,
         "interpolation": current.interpolation,
         "notes": current.notes + (base.notes if base else []),
+        "provenance": list(dict.fromkeys(current.provenance + (base.provenance if base else []))),
     }
     if placement is not None:
         metadata["records"] = placement

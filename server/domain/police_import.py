@@ -24,11 +24,12 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import json
 import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -185,6 +186,37 @@ class PoliceFile:
         counts["rows_read"] += 1
 
 
+class PoliceRows(PoliceFile):
+    """Records already parsed into the police.uk columns (a dict per record, keyed by POLICE_COLUMNS: e.g. fetched
+    from the police.uk API), checked and identified exactly as the rows of a file are."""
+
+    def __init__(self, name: str, records: Sequence[Mapping[str, str]]):
+        self.path = Path(name)
+        self.name = name
+        self.records = records
+        self.columns = {column: index for index, column in enumerate(POLICE_COLUMNS)}
+        canonical = json.dumps([[record.get(c, "") for c in POLICE_COLUMNS] for record in records])
+        self.checksum = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        self.summary = FileSummary(file=name)
+
+    def rows(self, progress: RowProgress | None = None) -> Iterator[tuple]:
+        parser = _RowParser(self.columns)
+        problems: list[str] = []
+        self.summary = FileSummary(file=self.name, checksum=self.checksum)
+        for number, record in enumerate(self.records, start=1):
+            row = parser.parse([str(record.get(column, "")) for column in POLICE_COLUMNS], number, problems)
+            if row is not None and not problems:
+                self._count(row)
+                yield row
+            if len(problems) >= MAX_CHECKED_PROBLEMS:
+                problems.append(f"stopped checking at record {number}")
+                break
+        if progress:
+            progress(parser.rows)
+        if problems:
+            raise CrimeFileError(self.name, problems)
+
+
 def _reason(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
@@ -317,3 +349,12 @@ def _load_file(session: Session, police_file: PoliceFile, imported_by: str | Non
     summary.inserted = sum(inserted_per_month.values())
     summary.duplicates = summary.rows_read - summary.inserted
     return summary
+
+
+def import_police_rows(engine: Engine, source_name: str, records: Sequence[Mapping[str, str]],
+                       imported_by: str | None = None) -> ImportSummary:
+    """Import records given in the police.uk CSV columns (Crime ID, Month, Reported by, Falls within, Longitude,
+    Latitude, Location, LSOA code, LSOA name, Crime type, Last outcome category, Context) through the same checks,
+    identities, idempotent insert and placement as a file, in one transaction; source_name is what the import
+    is listed as."""
+    return import_police_files(engine, [PoliceRows(source_name, records)], imported_by)

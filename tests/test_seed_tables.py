@@ -473,7 +473,8 @@ def test_paragraph_86_asb_reduction_is_not_in_table5_or_table8() -> None:
 @needs_seed_text
 def test_paragraph_64_high_street_share_of_domestic_abuse() -> None:
     # README item 19: "9% of all Domestic Abuse" against 15.6% (Table 6) and 16.8% (the Jun-Nov table, line 635).
-    assert seed_line(622).startswith("64 ") and "High Street also accounts for 9% of all Domestic Abuse" in seed_line(622)
+    assert seed_line(622).startswith("64 ")
+    assert "High Street also accounts for 9% of all Domestic Abuse" in seed_line(622)
     abuse = table("table6_domestic_abuse_by_ward").values(2023, "ward_code")
     high_street = abuse["E05004996"]
     assert (high_street, sum(abuse.values())) == (419, 2681)

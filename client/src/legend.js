@@ -7,6 +7,9 @@ import { METHODS, areaNoun } from './options.js';
 
 const isInteger = (v) => v === null || Number.isInteger(v);
 const OUTLINE_ITEM = html`<p class="legend-outline"><span class="outline-sample"></span> Ward cluster boundary</p>`;
+const ANNOTATION_ITEMS = html`<p class="legend-outline legend-annotations"><span class="outline-sample annotation-lsoa-sample">
+  </span> LSOA of concern <span class="outline-sample annotation-priority-sample"></span> District priority area
+  <span class="small">(Strategic Assessment 2024/25; click a badge for the statement)</span></p>`;
 
 // Ranges as printed. Classes include their upper bound, so when every value is a whole number (counts) the next
 // class starts one above: "155 – 327", "328 – 518"; otherwise the bounds are printed as they are.
@@ -157,6 +160,7 @@ export const Legend = L.Control.extend({
       ${empty || classesTable(data, signed, opacity)}
       <p class="legend-method">${methodLine(data)}</p>
       ${hotspots?.outlines ? OUTLINE_ITEM : ''}
+      ${hotspots?.annotations ? ANNOTATION_ITEMS : ''}
       ${hotspotSection(hotspots)}
       <details class="legend-about"${this.aboutOpen ? html` open` : ''}><summary>Source, date and boundaries</summary>
       ${aboutList(data)}</details>`);

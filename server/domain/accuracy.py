@@ -70,7 +70,7 @@ def held_out_directions(months: list) -> list[tuple[Period, Period]]:
     """(counted, weights): the later half counted with the earlier half as weights, and the other way round."""
     if len(months) < 2:
         return []
-    middle = len(months) // 2
+    middle = (len(months) + 1) // 2  # 11 months: 2022-01..06 and 2022-07..11, as the accuracy command
     first, second = Period(months[0], months[middle - 1]), Period(months[middle], months[-1])
     return [(second, first), (first, second)]
 

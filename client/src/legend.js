@@ -37,6 +37,14 @@ export function legendNotes(data) {
   return [...new Set(notes)];
 }
 
+// Figures published for other boundaries and re-estimated for these: say so, and how far off they may be.
+function estimatedLine(data) {
+  const estimate = data.metadata.estimate;
+  const spread = estimate ? html` · each area ± its held-out error (median ±${formatNumber(estimate.median_error_pct)}%,
+    up to ±${formatNumber(estimate.worst_error_pct)}%; the popup and table give the interval)` : '';
+  return html`<p class="legend-estimated"><strong>Estimated</strong>${spread}</p>`;
+}
+
 export function subtitle(data) {
   const meta = data.metadata;
   const change = meta.base_period ? ` compared with ${periodLabel(meta.base_period)}` : '';
@@ -121,7 +129,15 @@ function extraSection(extra) {
     <p>${formatNumber(extra.points)} ${extra.points === 1 ? 'record' : 'records'} at ${formatNumber(extra.locations)}
     ${extra.locations === 1 ? 'place' : 'places'} (total ${formatNumber(extra.total)} ${extra.unit || ''}),
     ${extra.period}; circle size shows the count.${off.length ? ` Not on the map: ${off.join(', ')}
-    records.` : ''}</p></div>`;
+    records.` : ''}</p>${(extra.statistics || []).map(statisticLine)}</div>`;
+}
+
+// A figure of the layer with no locations (e.g. the DCSM's 2023 counts), with where it was printed. The API sends
+// these only to those who may read the layer.
+function statisticLine(figure) {
+  return html`<p class="legend-statistics" data-key="${figure.key}"><strong>${formatNumber(figure.value)}</strong>
+    ${figure.unit}, ${figure.period} (${figure.geography}): ${figure.label}. <span class="small">Strategic Assessment
+    2024/25, paragraph ${figure.paragraph}, line ${figure.source_line}: “${figure.quote}”</span></p>`;
 }
 
 function hotspotSection(hotspots) {
@@ -157,6 +173,7 @@ export const Legend = L.Control.extend({
     setHtml(this.container, html`
       <h2 class="legend-title">${data.legend.title}</h2>
       <p class="legend-sub">${subtitle(data)}</p>
+      ${data.legend.estimated ? estimatedLine(data) : ''}
       ${empty || classesTable(data, signed, opacity)}
       <p class="legend-method">${methodLine(data)}</p>
       ${hotspots?.outlines ? OUTLINE_ITEM : ''}

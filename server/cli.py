@@ -478,7 +478,8 @@ def figures() -> None:
 @click.option("--year", type=int, required=True, help="the assessment year, e.g. 2023")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="folder to write the maps (PNG, SVG), CSV tables and figure-pack.pdf into")
-def figures_build(year: int, out_dir: Path) -> None:
+@click.option("--annotations", is_flag=True, help="outline the assessment's statements about places on the maps")
+def figures_build(year: int, out_dir: Path, annotations: bool) -> None:
     """Build the figure pack of a strategic assessment for YEAR, for the wards before and after May 2024."""
     with transaction(_engine()) as session, tqdm(total=1, unit="step", desc=f"figures {year}") as bar:
         def advance(done: int, total: int, message: str) -> None:
@@ -486,7 +487,7 @@ def figures_build(year: int, out_dir: Path) -> None:
             bar.set_postfix_str(message)
             bar.update(done - bar.n)
 
-        pack = build_figure_pack(session, year, progress=advance)
+        pack = build_figure_pack(session, year, progress=advance, annotations=annotations)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, content in sorted(pack.files.items()):
         (out_dir / name).write_bytes(content)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from server.config import ROOT
 from server.domain.boundary_files import file_checksum
+from server.domain.csv_cells import csv_bytes
 from server.store import annotations as store
 from server.store import boundaries as boundary_store
 from server.store.db import transaction
@@ -149,3 +150,23 @@ def annotations_collection(session) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features,
             "metadata": {"source": f"{ASSESSMENT}; quotes as printed, with paragraph and line of "
                                    "../shared/seeds/002_811f2f14a1d95052.txt", "kinds": KINDS}}
+
+
+def with_annotations(layer: dict[str, Any], collection: dict[str, Any]) -> dict[str, Any]:
+    """The layer with the annotations to outline on a static map, numbered as in its notes (and on the web map)."""
+    listed = [f"{number}. {f['properties']['title']} (line {f['properties']['source_line']})"
+              for number, f in enumerate(collection["features"], start=1)]
+    if listed:
+        listed.insert(0, "Outlined: statements of the Strategic Assessment 2024/25 (its line; quotes in "
+                         "GET /api/annotations)")
+    metadata = {**layer["metadata"], "notes": [*layer["metadata"]["notes"], *listed]}
+    return {**layer, "metadata": metadata, "annotations": collection}
+
+
+def annotations_csv(collection: dict[str, Any]) -> bytes:
+    header = ["number", "id", "kind", "title", "figure", "paragraph", "source_line", "boundary_set", "area_codes",
+              "quote", "note"]
+    rows = [[number, p["id"], p["kind"], p["title"], p["figure"] or "No figure printed", p["paragraph"],
+             p["source_line"], p["boundary_set"], " ".join(p["area_codes"]), p["quote"], p["note"]]
+            for number, p in enumerate((f["properties"] for f in collection["features"]), start=1)]
+    return csv_bytes(header, rows)

@@ -32,8 +32,7 @@ METHODS = {
     "crime_points": "areal interpolation weighted by where police.uk crime points fall "
                     f"(with an area prior of {AREA_PRIOR_POINTS} points per source area)",
     "dasymetric": "areal interpolation weighted by residents (2011 LSOAs as equal-population units, spread by area)",
-    "shrunk": "areal interpolation weighted by where police.uk crime points fall, shrunk toward residents "
-              f"(2011 LSOAs as equal-population units) with {SHRINK_STRENGTH:g} pseudo-points per source area",
+    "shrunk": f"areal interpolation by police.uk crime points shrunk toward residents (k = {SHRINK_STRENGTH:g})",
 }
 
 

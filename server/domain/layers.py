@@ -31,10 +31,9 @@ MEASURES = {
 }
 CHANGE_MEASURES = ("change", "pct_change")
 SEED_WARD_SET = "wards-2013"
-ESTIMATE_NOTE = ("estimated for these boundaries (the figures were published for {source}): each area's interval is "
-                 "± the held-out error of the re-estimate there, median ±{median:.0f}%, up to ±{worst:.0f}% "
-                 "(police.uk counts re-estimated from {source} and compared with direct counts; both halves of the "
-                 "loaded months; the larger error)")
+# Details (how the error was measured) are in the layer's metadata.estimate and in BENCHMARKS.md.
+ESTIMATE_NOTE = ("estimated for these boundaries (published for {source}): each area ± its held-out error, "
+                 "median ±{median:.0f}%, up to ±{worst:.0f}%")
 SEED_SOURCE = "Safer Maidstone Partnership, Strategic Assessment 2024/25, Appendix 2 (transcribed in geodata/seed/)"
 
 
@@ -474,7 +473,9 @@ def _estimate_metadata(current: Values, base: Values | None) -> dict[str, Any] |
         return None
     ordered = sorted(errors.values())
     return {"method": interpolation.BEST_METHOD, "description": interpolation.METHODS[interpolation.BEST_METHOD],
-            "interval": "± the held-out absolute % error of this area (larger of both directions)",
+            "interval": ("± the held-out absolute % error of the method in this area: police.uk counts "
+                         f"re-estimated from {SEED_WARD_SET} and compared with direct counts, each half of the "
+                         "loaded months counted with the other half as weights; the larger of the two errors"),
             "median_error_pct": round(ordered[len(ordered) // 2] * 100, 1),
             "worst_error_pct": round(ordered[-1] * 100, 1),
             "columns": ["estimate_low", "estimate_high", "estimate_error_pct"]}

@@ -4,6 +4,8 @@ DCSM figures reaching only those who may read the DCSM layer, through any route.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -14,9 +16,11 @@ from sqlalchemy import text
 from server.config import ROOT
 from server.domain.annotations import (
     AnnotationFileError,
+    annotations_csv,
     load_annotations,
     read_annotations,
     read_layer_statistics,
+    with_annotations,
 )
 from server.store.db import transaction
 from tests.conftest import bearer
@@ -212,3 +216,35 @@ def test_nobody_else_sees_the_dcsm_figures_through_any_route(app, client, tokens
         assert DCSM_QUOTE not in body and "young-people-2023" not in body, (who, url)
     granted = client.get("/api/hotspot-layers", headers=_headers("dcsm-reader", tokens, hotspot_users))
     assert DCSM_QUOTE in granted.get_data(as_text=True)  # the check above can see the figure where it is
+
+
+# --- static maps and figure packs, when asked ---------------------------------------------------------------------
+
+def _purple_pixels(png: bytes) -> int:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return sum(1 for r, g, b in image.getdata() if abs(r - 0x7A) < 12 and g < 20 and abs(b - 0x77) < 12)
+
+
+def test_static_map_outlines_the_annotations_only_when_asked(client):
+    url = "/api/maps/wards-2024.png?metric=all-crime&period=2022-11&width=800&height=600&dpi=100"
+    plain, outlined = client.get(url), client.get(f"{url}&annotations=true")
+    assert plain.status_code == outlined.status_code == 200
+    assert _purple_pixels(plain.data) == 0 and _purple_pixels(outlined.data) > 50  # the LSOA outline colour
+    assert client.get(f"{url}&annotations=yes").get_json()["error"]["message"] == "annotations must be true or false"
+    assert client.get("/api/figure-packs/2023.zip?annotations=1").status_code == 400
+
+
+def test_annotated_layer_lists_the_statements_in_its_notes_and_the_pack_table(client):
+    layer = client.get("/api/layers/wards-2024?metric=all-crime&period=2022-11").get_json()
+    collection = client.get("/api/annotations").get_json()
+    annotated = with_annotations(layer, collection)
+    assert annotated["annotations"] is collection and layer["metadata"]["notes"] != annotated["metadata"]["notes"]
+    listed = annotated["metadata"]["notes"][-len(collection["features"]):]
+    for number, (line, feature) in enumerate(zip(listed, collection["features"], strict=True), start=1):
+        assert line == f"{number}. {feature['properties']['title']} (line {feature['properties']['source_line']})"
+    rows = list(csv.DictReader(io.StringIO(annotations_csv(collection).decode())))
+    assert [row["id"] for row in rows] == [f["id"] for f in collection["features"]]
+    assert {row["figure"] for row in rows if row["id"].startswith("priority-")} == {"No figure printed"}
+    assert rows[0]["quote"] == collection["features"][0]["properties"]["quote"]

@@ -37,7 +37,7 @@ def layer_metadata(layer: dict[str, Any]) -> dict[str, Any]:
 
 
 def _columns(layer: dict[str, Any]) -> list[str]:
-    return TABLE_COLUMNS + (ESTIMATE_COLUMNS if layer["legend"].get("estimated") else [])
+    return TABLE_COLUMNS + (ESTIMATE_COLUMNS if layer.get("legend", {}).get("estimated") else [])
 
 
 def _frame(layer: dict[str, Any]) -> gpd.GeoDataFrame:

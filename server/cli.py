@@ -17,7 +17,7 @@ from tqdm import tqdm
 from server.config import load_settings
 from server.domain import accounts, hotspot_input, hotspot_records, interpolation, police_import
 from server.domain.accounts import ROLE_ORDER, AccountError
-from server.domain.accuracy import compare_interpolation
+from server.domain.accuracy import COMPARED, compare_interpolation
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file
 from server.domain.figure_pack import build_figure_pack
 from server.domain.periods import PeriodError, parse_period
@@ -441,16 +441,22 @@ def population_load(file: Path, set_id: str) -> None:
 @click.option("--counted", default="2022-07/2022-11", show_default=True, help="period whose counts are interpolated")
 @click.option("--weights", default="2022-01/2022-06", show_default=True,
               help="period of the crime points used as weights (then the two swap: both held-out directions)")
-def crime_interpolation_accuracy(counted: str, weights: str) -> None:
+@click.option("--strengths", default="", help="also try the shrunk method with these strengths, e.g. 0.5,10,80")
+def crime_interpolation_accuracy(counted: str, weights: str, strengths: str) -> None:
     """Interpolate police.uk counts from 2013 to 2024 wards and compare with the direct 2024 counts, every method
     side by side, in both held-out directions."""
     try:
         counted_period, weights_period = parse_period(counted), parse_period(weights)
     except PeriodError as error:
         raise click.BadParameter(str(error)) from None
+    try:
+        sweep = tuple(f"shrunk k={float(each):g}" for each in strengths.split(",") if each.strip())
+    except ValueError:
+        raise click.BadParameter(f"--strengths must be numbers separated by commas, not {strengths!r}") from None
+    methods = COMPARED + sweep
     with transaction(_engine()) as session:
-        results = [compare_interpolation(session, counted_period, weights_period),
-                   compare_interpolation(session, weights_period, counted_period)]
+        results = [compare_interpolation(session, counted_period, weights_period, methods=methods),
+                   compare_interpolation(session, weights_period, counted_period, methods=methods)]
         names = boundary_store.area_names(session, results[0].target_set)
     click.echo(f"{results[0].source_set} -> {results[0].target_set}, all crime (no ASB); "
                "absolute % error of each 2024 ward against its direct count")

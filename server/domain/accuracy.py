@@ -59,6 +59,10 @@ def compare_interpolation(session: Session, counted: Period, weights: Period, so
         if method == "crime_points_last_month":
             last = frames.crime_points(session, weights.end, weights.end)
             result = interpolation.point_weighted(source, target, values, last)
+        elif method.startswith("shrunk k="):  # the same method with another strength, for the sweep
+            strength = float(method.removeprefix("shrunk k="))
+            result = interpolation.shrunk_point_weighted(source, target, values, points,
+                                                         lsoas if lsoas is not None else source, strength)
         else:
             result = interpolation.interpolate(method, source, target, values, points, lsoas)
         reports.append(interpolation.accuracy(result.values, actual, method))

@@ -135,9 +135,10 @@ function extraSection(extra) {
 // A figure of the layer with no locations (e.g. the DCSM's 2023 counts), with where it was printed. The API sends
 // these only to those who may read the layer.
 function statisticLine(figure) {
-  return html`<p class="legend-statistics" data-key="${figure.key}"><strong>${formatNumber(figure.value)}</strong>
-    ${figure.unit}, ${figure.period} (${figure.geography}): ${figure.label}. <span class="small">Strategic Assessment
-    2024/25, paragraph ${figure.paragraph}, line ${figure.source_line}: “${figure.quote}”</span></p>`;
+  return html`<details class="legend-statistics" data-key="${figure.key}"><summary><strong>${
+    formatNumber(figure.value)}</strong> ${figure.unit}, ${figure.period} (${figure.geography})</summary>
+    <p>${figure.label}. Strategic Assessment 2024/25, paragraph ${figure.paragraph}, line ${figure.source_line}:
+    “${figure.quote}”</p></details>`;
 }
 
 function hotspotSection(hotspots) {

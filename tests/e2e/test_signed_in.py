@@ -238,6 +238,7 @@ def test_hotspot_layers_follow_the_role_and_restricted_ones_stay_out_of_urls(bro
         officer.wait_for_function("document.querySelector('#legend .legend-extra')?.innerText.includes('2022')")
         assert any("needle-finds/points?from=2022&to=2022" in url for url in requested)
         assert not any("dcsm" in url for url in requested)
+        assert "young people" not in officer.content()  # nor the DCSM's borough figures
         assert officer.console_errors == []
     finally:
         officer.context.close()
@@ -260,6 +261,13 @@ def test_hotspot_layers_follow_the_role_and_restricted_ones_stay_out_of_urls(bro
         assert member.locator("path.hotspot-dcsm-locations").count() == len(
             {tuple(f["geometry"]["coordinates"]) for f in dcsm["features"]}) >= 1
         assert "RESTRICTED" in member.locator('#legend .legend-extra[data-layer="dcsm-locations"]').inner_text().upper()
+        # the DCSM's borough figures (no locations) come with its legend, with where they were printed
+        figure = member.locator('#legend .legend-extra[data-layer="dcsm-locations"] .legend-statistics'
+                                '[data-key="young-people-2023"]')
+        assert figure.inner_text().startswith("41 young people, 2023")
+        figure.locator("summary").click()
+        assert "paragraph 76, line 726" in figure.inner_text() and "41 young people were identified" in (
+            figure.inner_text())
         assert "dcsm" not in member.url and "dcsm" not in member.locator("#share-link").input_value()
         assert "dcsm" not in member.locator("#share-embed").input_value()
         assert "extra=" not in member.locator("#share-embed").input_value()

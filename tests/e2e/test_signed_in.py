@@ -132,6 +132,7 @@ def shown_summary(page) -> dict:
           hotspots: Object.fromEntries([...s.querySelectorAll('.ps-hotspots li')].map(
             (li) => [li.dataset.layer, Number(li.dataset.records)])),
           gi: s.querySelectorAll('.ps-gi li').length,
+          annotations: [...s.querySelectorAll('.ps-annotations li')].map((li) => li.dataset.annotation),
         };
     }""")
 
@@ -147,7 +148,7 @@ def api_summary(client, token: str, value: dict) -> dict:
             "by_type": {r["slug"]: [r["count"], r["change"]] for r in crime["by_type"]},
             "wards_2024": codes["wards-2024"], "wards_2013": codes["wards-2013"], "lsoas": codes["lsoa-2011"],
             "hotspots": {h["layer"]: h["records"] for h in summary["hotspot_points"]},
-            "gi": len(summary["gi_hot_spots"])}
+            "gi": len(summary["gi_hot_spots"]), "annotations": [a["id"] for a in summary["annotations"]]}
 
 
 def list_names(page) -> list[str]:
@@ -329,6 +330,7 @@ def test_patrol_area_drawn_by_mouse_with_live_summary_saved_edited_archived_and_
     assert shown == api_summary(client, token, value)
     assert shown["total"] > 0 and shown["wards_2024"] and shown["wards_2013"] and shown["lsoas"]
     assert "E05015603" in shown["wards_2024"]  # High Street
+    assert "lsoa-e01033090-serious-violence" in shown["annotations"]  # the assessment's first LSOA of concern
     bar = page.locator("#patrol-bar").inner_text()
     assert "km²" in bar and f"{shown['total']:,}" in bar
 

@@ -138,3 +138,20 @@ def test_exports_add_the_interval_columns_to_re_estimates_only(client):
     exact = client.get("/api/exports/wards-2013.csv?metric=seed-crimes-by-ward&period=2023")
     assert next(csv.reader(io.StringIO(exact.get_data(as_text=True)))) == ["code", "name", "value", "class", "rank",
                                                                           "color"]
+
+
+def test_accuracy_command_compares_every_method_on_both_directions(engine):
+    from click.testing import CliRunner
+
+    from server.cli import cli
+
+    result = CliRunner().invoke(cli, ["crime", "interpolation-accuracy", "--strengths", "80"])
+    assert result.exit_code == 0, result.output
+    assert "counted 2022-07/2022-11, weights 2022-01/2022-06" in result.output
+    assert "counted 2022-01/2022-06, weights 2022-07/2022-11" in result.output
+    rows = {line.split()[0] if not line.startswith("shrunk k=") else "shrunk k=80": line
+            for line in result.output.splitlines()[3:-1]}
+    assert set(rows) == {*COMPARED, "shrunk k=80"}
+    assert "Senacre" in rows["crime_points"] and "the map uses 'shrunk'" in result.output
+    refused = CliRunner().invoke(cli, ["crime", "interpolation-accuracy", "--strengths", "eighty"])
+    assert refused.exit_code == 2 and "--strengths must be numbers" in refused.output

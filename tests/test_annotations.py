@@ -22,6 +22,8 @@ from server.domain.annotations import (
     read_layer_statistics,
     with_annotations,
 )
+from server.domain.figure_pack import FIGURES, FigurePack, _add_figure
+from server.domain.rendering import MapSpec
 from server.store.db import transaction
 from tests.conftest import bearer
 
@@ -214,6 +216,9 @@ def test_nobody_else_sees_the_dcsm_figures_through_any_route(app, client, tokens
     for url in urls:
         body = client.get(url, headers=headers).get_data(as_text=True)
         assert DCSM_QUOTE not in body and "young-people-2023" not in body, (who, url)
+    # the one read that goes by POST: what a drawn patrol area covers, restricted layers included for those granted
+    summary = client.post("/api/patrol-areas/summary", json={"geometry": FAR_WEST}, headers=headers)
+    assert DCSM_QUOTE not in summary.get_data(as_text=True)
     granted = client.get("/api/hotspot-layers", headers=_headers("dcsm-reader", tokens, hotspot_users))
     assert DCSM_QUOTE in granted.get_data(as_text=True)  # the check above can see the figure where it is
 
@@ -234,6 +239,18 @@ def test_static_map_outlines_the_annotations_only_when_asked(client):
     assert _purple_pixels(plain.data) == 0 and _purple_pixels(outlined.data) > 50  # the LSOA outline colour
     assert client.get(f"{url}&annotations=yes").get_json()["error"]["message"] == "annotations must be true or false"
     assert client.get("/api/figure-packs/2023.zip?annotations=1").status_code == 400
+
+
+def test_figure_pack_with_annotations_outlines_them_and_adds_their_table(engine, client):
+    collection = client.get("/api/annotations").get_json()
+    pack = FigurePack(2023, annotations=collection)
+    with transaction(engine) as session:
+        _add_figure(session, pack, FIGURES[0], "wards-2024", MapSpec(width_px=600, height_px=450, dpi=100))
+    (produced,) = pack.produced
+    assert produced["figure"] == "all-crime-count_wards-2024" and produced["metric"] == "seed-crimes-by-ward"
+    assert produced["notes"][-1] == f"8. {collection['features'][-1]['properties']['title']} (line 388)"
+    rows = list(csv.DictReader(io.StringIO(pack.files["all-crime-count_wards-2024.csv"].decode())))
+    assert {"estimate_low", "estimate_high", "estimate_error_pct"} <= set(rows[0])  # a re-estimate: its interval
 
 
 def test_annotated_layer_lists_the_statements_in_its_notes_and_the_pack_table(client):

@@ -155,3 +155,11 @@ def test_accuracy_command_compares_every_method_on_both_directions(engine):
     assert "Senacre" in rows["crime_points"] and "the map uses 'shrunk'" in result.output
     refused = CliRunner().invoke(cli, ["crime", "interpolation-accuracy", "--strengths", "eighty"])
     assert refused.exit_code == 2 and "--strengths must be numbers" in refused.output
+
+
+def test_rates_over_an_estimated_population_say_so(client):
+    layer = client.get("/api/layers/wards-2024?metric=all-crime&period=2022-11&measure=rate").get_json()
+    (note,) = [n for n in layer["metadata"]["notes"] if n.startswith("rates use an estimated population")]
+    assert "Interpolated by area from the wards-2013 population" in note
+    counts = client.get("/api/layers/wards-2024?metric=all-crime&period=2022-11").get_json()
+    assert not any(n.startswith("rates use") for n in counts["metadata"]["notes"])

@@ -310,10 +310,18 @@ def _measure(session: Session, request: LayerRequest, metric: Metric, geography:
         return {k: (v / geography.area_km2[k] if v is not None and geography.area_km2.get(k) else None)
                 for k, v in current.by_key.items()}
     population = _population(session, geography.set_info["id"])
+    _note_derived_population(session, geography.set_info["id"], current)
     if geography.members:
         population = {key: sum(population.get(c, 0) for c in codes) for key, codes in geography.members.items()}
     return {k: (v / population[k] * 1000 if v is not None and population.get(k) else None)
             for k, v in current.by_key.items()}
+
+
+def _note_derived_population(session: Session, set_id: str, current: Values) -> None:
+    """A rate over an estimated population is itself an estimate: say so."""
+    found = statistics_store.populations(session, set_id)
+    if found is not None and found.derived:
+        current.notes.append(f"rates use an estimated population, not a count: {found.source}")
 
 
 def _change(current: dict[str, float | None], base: dict[str, float | None], percent: bool) -> dict[str, float | None]:

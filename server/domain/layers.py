@@ -420,7 +420,7 @@ def _collection(request: LayerRequest, metric: Metric, geography: Geography, val
         features.append({**feature, "properties": properties})
     legend = _rounded_legend(result.as_legend(colors))
     legend.update(palette=palette_name, title=metric.title, unit=_unit(metric, request.measure),
-                  estimated=bool(intervals))
+                  estimated=_estimate_metadata(current, base) is not None)
     return {"type": "FeatureCollection", "features": features, "legend": legend,
             "metadata": _metadata(request, metric, geography, current, base, placement)}
 

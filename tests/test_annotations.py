@@ -18,6 +18,7 @@ from server.domain.annotations import (
     AnnotationFileError,
     annotations_csv,
     load_annotations,
+    load_layer_statistics,
     read_annotations,
     read_layer_statistics,
     with_annotations,
@@ -265,3 +266,16 @@ def test_annotated_layer_lists_the_statements_in_its_notes_and_the_pack_table(cl
     assert [row["id"] for row in rows] == [f["id"] for f in collection["features"]]
     assert {row["figure"] for row in rows if row["id"].startswith("priority-")} == {"No figure printed"}
     assert rows[0]["quote"] == collection["features"][0]["properties"]["quote"]
+
+
+def test_figures_of_an_unknown_layer_are_refused(engine, tmp_path: Path):
+    path = tmp_path / "figures.csv"
+    path.write_text("layer_id,key,label,value,unit,period,geography,paragraph,source_line,quote\n"
+                    "no-such-layer,k,L,3,things,2023,borough,1,1,there were 3 things\n", encoding="utf-8")
+    with pytest.raises(AnnotationFileError, match="no hotspot layer no-such-layer"):
+        load_layer_statistics(engine, log=lambda _m: None, path=path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("layer_id,key,label,value,unit,period,geography,paragraph,source_line,quote\n"
+                   "dcsm-locations,k,L,3,things,2023,borough,1,1,there were three things\n", encoding="utf-8")
+    with pytest.raises(AnnotationFileError, match="line 2: the quote does not contain the value 3"):
+        read_layer_statistics(bad)

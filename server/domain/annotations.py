@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from server.config import ROOT
 from server.domain.boundary_files import file_checksum
 from server.domain.csv_cells import csv_bytes
 from server.store import annotations as store
 from server.store import boundaries as boundary_store
+from server.store import hotspots as hotspot_store
 from server.store.db import transaction
 
 ANNOTATIONS_FILE = ROOT / "geodata" / "partnership_annotations.csv"
@@ -139,11 +141,14 @@ def load_layer_statistics(engine: Engine, log: Callable[[str], None] = print,
     with transaction(engine) as session:
         if store.layer_statistics_source(session) == source:
             return
+        unknown = sorted({row["layer_id"] for row in rows if hotspot_store.get_layer(session, row["layer_id"]) is None})
+        if unknown:
+            raise AnnotationFileError(f"{path.name}: no hotspot layer {', '.join(unknown)}")
         count = store.replace_layer_statistics(session, rows, source)
     log(f"hotspot layer figures: {count} from geodata/{path.name}")
 
 
-def annotations_collection(session) -> dict[str, Any]:
+def annotations_collection(session: Session) -> dict[str, Any]:
     features = store.annotation_features(session)
     for feature in features:
         feature["properties"]["kind_title"] = KINDS[feature["properties"]["kind"]]

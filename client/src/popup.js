@@ -114,7 +114,9 @@ export function popupContent(feature, context) {
   changeFigures(state).then(({ byCode, base }) => {
     const figures = byCode.get(String(p.code));
     setHtml(change, html`Change on ${periodLabel(base || previous)}: ${
-      figures ? describeChange(figures.value_current, figures.value_base, baseUnit) : 'no data'}`);
+      figures ? describeChange(figures.value_current, figures.value_base, baseUnit) : 'no data'}${
+      figures?.estimate_low !== undefined && figures.estimate_low !== null ? html` <span class="estimate-interval">
+      (estimated; the change lies within ${estimateInterval(figures, { measure: 'change' })})</span>` : ''}`);
   }).catch((error) => {
     change.textContent = `Change on ${periodLabel(previous)}: not available (${error.message}).`;
   });

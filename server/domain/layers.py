@@ -483,7 +483,9 @@ def _estimate_metadata(current: Values, base: Values | None) -> dict[str, Any] |
     return {"method": interpolation.BEST_METHOD, "description": interpolation.METHODS[interpolation.BEST_METHOD],
             "interval": ("± the held-out absolute % error of the method in this area: police.uk counts "
                          f"re-estimated from {SEED_WARD_SET} and compared with direct counts, each half of the "
-                         "loaded months counted with the other half as weights; the larger of the two errors"),
+                         "loaded months counted with the other half as weights; the larger of the two errors. "
+                         "A change (or % change) spans both periods' intervals at their opposite ends: an outer "
+                         "bound, since both periods are re-estimated with the same weights"),
             "median_error_pct": round(ordered[len(ordered) // 2] * 100, 1),
             "worst_error_pct": round(ordered[-1] * 100, 1),
             "columns": ["estimate_low", "estimate_high", "estimate_error_pct"]}

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.e2e
 TOWN_CENTRE = "lsoa-e01033090-serious-violence"
 
 
-def format_number(page, value: float) -> str:
-    return page.evaluate("(v) => import('/app/format.js').then((m) => m.formatNumber(v))", value)
+def format_number(page, value: float, signed: bool = False) -> str:
+    return page.evaluate("([v, signed]) => import('/app/format.js').then((m) => m.formatNumber(v, { signed }))",
+                         [value, signed])
 
 
 def settled_popup(page) -> None:
@@ -85,6 +86,12 @@ def test_re_estimated_ward_popup_table_and_legend_show_the_interval(page, live_s
     legend = page.locator("#legend").inner_text()
     worst = format_number(page, layer["metadata"]["estimate"]["worst_error_pct"])
     assert "Estimated" in legend and f"up to ±{worst}%" in legend
+    change = client.get("/api/layers/wards-2024?metric=seed-crimes-by-ward&period=2023&measure=change").get_json()
+    moved = next(f["properties"] for f in change["features"] if f["properties"]["code"] == "E05015611")
+    page.wait_for_function("!document.querySelector('.popup-change').textContent.includes('loading')")
+    changed = popup.locator(".popup-change").inner_text()
+    span = f"{format_number(page, moved['estimate_low'], True)} – {format_number(page, moved['estimate_high'], True)}"
+    assert f"(estimated; the change lies within {span})" in changed
     settled_popup(page)
     page.screenshot(path=str(artifacts / "estimate-popup.png"))
     headers = page.locator("#values-table thead th").all_text_contents()

@@ -81,7 +81,7 @@ def test_re_estimated_ward_popup_table_and_legend_show_the_interval(page, live_s
     low, high = format_number(page, senacre["estimate_low"]), format_number(page, senacre["estimate_high"])
     error = format_number(page, round(senacre["estimate_error_pct"], 1))
     assert "Senacre" in text and "(estimated)" in text
-    assert f"{low} – {high} (±{error}%)" in popup.locator(".estimate-interval").inner_text()
+    assert f"{low} – {high} (±{error}%)" in popup.locator("dl .estimate-interval").inner_text()
     assert senacre["estimate_low"] < senacre["value"] < senacre["estimate_high"]
     legend = page.locator("#legend").inner_text()
     worst = format_number(page, layer["metadata"]["estimate"]["worst_error_pct"])

@@ -217,7 +217,8 @@ def _draw_legend(figure, layer: dict[str, Any]) -> None:
         handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#737373", hatch="///", linewidth=0.4,
                              label=f"no data  ({legend['no_data_count']})"))
     method = legend["method"].replace("_", " ")
-    heading = legend.get("heading") or f"{legend['unit']}\n{method}, {legend['k']} classes (areas)"
+    unit = f"{legend['unit']}, estimated (± per area in the CSV)" if legend.get("estimated") else legend["unit"]
+    heading = legend.get("heading") or f"{unit}\n{method}, {legend['k']} classes (areas)"
     figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.70, 0.84), frameon=False, fontsize=7,
                   title=heading, title_fontsize=7, alignment="left")
     notes = list(legend.get("notes", [])) + list(layer["metadata"].get("notes", []))

@@ -1,5 +1,5 @@
 // The partnership's annotations (GET /api/annotations): what the strategic assessment says about particular places
-// (the LSOAs of concern and the district priority areas), drawn as dashed outlines with a numbered badge. Outline and
+// (the LSOAs of concern, solid; the district priority areas, dashed), outlined with a numbered badge. Outline and
 // badge open a popup with the statement's title, figure (or "No figure printed"), quote, paragraph and line.
 // The outlines are not filled, so the areas underneath keep their own popups.
 import { getJSON } from './api.js';
@@ -63,9 +63,7 @@ export class Annotations {
       L.geoJSON(feature, { pane: PANE, style: { className: `annotation-outline annotation-${kind}`,
         color: COLOURS[kind] || '#333', weight: 3, dashArray: kind === 'district-priority' ? '8 6' : null,
         fill: false } }).bindPopup(popup, { maxWidth: 360 }).addTo(group);
-      const centre = L.geoJSON(feature).getBounds().getCenter();
-      const at = feature.properties.label_point ? L.latLng(feature.properties.label_point) : centre;
-      L.marker(at, { pane: PANE, icon: badge(index + 1, kind), keyboard: true,
+      L.marker(L.latLng(feature.properties.label_point), { pane: PANE, icon: badge(index + 1, kind), keyboard: true,
         title: feature.properties.title }).bindPopup(popup, { maxWidth: 360 }).addTo(group);
     });
     this.layer = group.addTo(this.map);

@@ -15,9 +15,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from server.config import load_settings
-from server.domain import accounts, hotspot_input, hotspot_records, police_api, police_fetch, police_import
+from server.domain import (
+    accounts,
+    hotspot_input,
+    hotspot_records,
+    interpolation,
+    police_api,
+    police_fetch,
+    police_import,
+)
 from server.domain.accounts import ROLE_ORDER, AccountError
-from server.domain.accuracy import compare_interpolation
+from server.domain.accuracy import COMPARED, compare_interpolation
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file
 from server.domain.crime_provenance import origin_of
 from server.domain.figure_pack import build_figure_pack
@@ -492,21 +500,39 @@ def population_load(file: Path, set_id: str) -> None:
 @crime.command("interpolation-accuracy")
 @click.option("--counted", default="2022-07/2022-11", show_default=True, help="period whose counts are interpolated")
 @click.option("--weights", default="2022-01/2022-06", show_default=True,
-              help="period of the crime points used as weights")
-def crime_interpolation_accuracy(counted: str, weights: str) -> None:
-    """Interpolate police.uk counts from 2013 to 2024 wards and compare with the direct 2024 counts."""
+              help="period of the crime points used as weights (then the two swap: both held-out directions)")
+@click.option("--strengths", default="", help="also try the shrunk method with these strengths, e.g. 0.5,10,80")
+def crime_interpolation_accuracy(counted: str, weights: str, strengths: str) -> None:
+    """Interpolate police.uk counts from 2013 to 2024 wards and compare with the direct 2024 counts, every method
+    side by side, in both held-out directions."""
     try:
         counted_period, weights_period = parse_period(counted), parse_period(weights)
     except PeriodError as error:
         raise click.BadParameter(str(error)) from None
+    try:
+        sweep = tuple(f"shrunk k={float(each):g}" for each in strengths.split(",") if each.strip())
+    except ValueError:
+        raise click.BadParameter(f"--strengths must be numbers separated by commas, not {strengths!r}") from None
+    methods = COMPARED + sweep
     with transaction(_engine()) as session:
-        result = compare_interpolation(session, counted_period, weights_period)
-    click.echo(f"{result.source_set} -> {result.target_set}: all crime {result.counted_period}, "
-               f"weights from crime points {result.weights_period}")
-    click.echo(f"{'method':<14}{'median abs % error':>20}{'worst abs % error':>19}  worst area   total est./actual")
-    for report in result.reports:
-        click.echo(f"{report.method:<14}{report.median_abs_pct_error:>20.1f}{report.worst_abs_pct_error:>19.1f}  "
-                   f"{report.worst_area:<12} {report.total_estimated:.0f}/{report.total_actual:.0f}")
+        results = [compare_interpolation(session, counted_period, weights_period, methods=methods),
+                   compare_interpolation(session, weights_period, counted_period, methods=methods)]
+        names = boundary_store.area_names(session, results[0].target_set)
+    click.echo(f"{results[0].source_set} -> {results[0].target_set}, all crime (no ASB); "
+               "absolute % error of each 2024 ward against its direct count")
+    heads = [f"counted {r.counted_period}, weights {r.weights_period}" for r in results]
+    click.echo(f"{'':<24}" + "".join(f"{head:<52}" for head in heads))
+    click.echo(f"{'method':<24}" + f"{'median':>8}{'worst':>8}  {'worst area':<34}" * len(results))
+    for index, report in enumerate(results[0].reports):
+        cells = ""
+        for result in results:
+            each = result.reports[index]
+            area = names.get(each.worst_area, each.worst_area)[:32]
+            cells += f"{each.median_abs_pct_error:>8.1f}{each.worst_abs_pct_error:>8.1f}  {area:<34}"
+        click.echo(f"{report.method:<24}{cells}")
+    click.echo(f"totals conserved: {results[0].reports[0].total_estimated:.0f}/{results[0].reports[0].total_actual:.0f}"
+               f" and {results[1].reports[0].total_estimated:.0f}/{results[1].reports[0].total_actual:.0f}; "
+               f"the map uses '{interpolation.BEST_METHOD}'")
 
 
 @cli.group()
@@ -518,7 +544,8 @@ def figures() -> None:
 @click.option("--year", type=int, required=True, help="the assessment year, e.g. 2023")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="folder to write the maps (PNG, SVG), CSV tables and figure-pack.pdf into")
-def figures_build(year: int, out_dir: Path) -> None:
+@click.option("--annotations", is_flag=True, help="outline the assessment's statements about places on the maps")
+def figures_build(year: int, out_dir: Path, annotations: bool) -> None:
     """Build the figure pack of a strategic assessment for YEAR, for the wards before and after May 2024."""
     with transaction(_engine()) as session, tqdm(total=1, unit="step", desc=f"figures {year}") as bar:
         def advance(done: int, total: int, message: str) -> None:
@@ -526,7 +553,7 @@ def figures_build(year: int, out_dir: Path) -> None:
             bar.set_postfix_str(message)
             bar.update(done - bar.n)
 
-        pack = build_figure_pack(session, year, progress=advance)
+        pack = build_figure_pack(session, year, progress=advance, annotations=annotations)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, content in sorted(pack.files.items()):
         (out_dir / name).write_bytes(content)

@@ -424,3 +424,84 @@ def test_needle_top_locations_are_ranked_and_within_the_year_totals() -> None:
 def test_seed_folder_holds_exactly_the_described_files() -> None:
     folder = ROOT / "geodata" / "seed"
     assert sorted(path.stem for path in folder.glob("*.csv")) == sorted(SEED_TABLES)
+
+
+# ---- the assessment's prose against its tables, each pinned to its line of the seed text ---------------------------
+SEED_TEXT = ROOT.parent / "shared" / "seeds" / "002_811f2f14a1d95052.txt"
+needs_seed_text = pytest.mark.skipif(not SEED_TEXT.exists(), reason="../shared/seeds is not present")
+
+
+def seed_line(number: int) -> str:
+    """Line `number` (1-based) of the seed text, as the README and the CSV headers cite it."""
+    return SEED_TEXT.read_text(encoding="utf-8").splitlines()[number - 1]
+
+
+@needs_seed_text
+def test_seed_line_numbers_match_the_csv_source_lines() -> None:
+    assert seed_line(1142).startswith("Ward\tThis Year\tLast Year\tChange in Crimes")
+    first = table("table1_crimes_by_ward").rows[0]
+    assert seed_line(first["source_line"]).startswith(f"{first['ward_name']}\t{first['value']}")
+
+
+@needs_seed_text
+def test_paragraphs_15_and_17_describe_a_larger_borough_total_than_table1() -> None:
+    # README item 17. The prose's decrease and rates imply ~15.2k/15.9k crimes; Table 1's wards sum to 14,774/15,745.
+    assert seed_line(197).startswith("15 ") and "decrease of 714 crimes" in seed_line(197)
+    assert "The 4.5% decrease" in seed_line(197)
+    assert "(86.6 crimes per 1000 residents)" in seed_line(211) and "(90.6 crimes per 1000 residents)" in seed_line(211)
+    crimes = table("table1_crimes_by_ward")
+    this, last = sum(crimes.values(2023, "ward_code").values()), sum(crimes.values(2022, "ward_code").values())
+    assert (this, last, this - last) == (14774, 15745, -971)
+    assert rounded(pct_change(this, last), 1) == -6.2
+    assert rounded(714 / 0.045) == 15867  # the 2022 total that "714" and "4.5%" imply
+    residents = sum(implied_population(2023).values()) / 1000
+    assert (rounded(86.6 * residents), rounded(90.6 * residents)) == (15232, 15936)
+    assert 86.6 * residents - this > 400 and 90.6 * residents - last > 150
+
+
+@needs_seed_text
+def test_paragraph_86_asb_reduction_is_not_in_table5_or_table8() -> None:
+    # README item 18: "ASB has reduced by 31%" against -34.1% since 2021 and -2.2% since 2022.
+    assert seed_line(832).startswith("- 86 ") and "ASB has reduced by 31% across the whole borough" in seed_line(832)
+    totals = {year: cluster_rows("table5_asb_by_cluster", year)["Total"]["value"] for year in (2023, 2022, 2021)}
+    assert totals == {year: sum(table("table8_asb_by_ward").values(year, "ward_code").values())
+                      for year in (2023, 2022, 2021)}
+    assert rounded(pct_change(totals[2023], totals[2021]), 1) == -34.1
+    assert rounded(pct_change(totals[2023], totals[2022]), 1) == -2.2
+
+
+@needs_seed_text
+def test_paragraph_64_high_street_share_of_domestic_abuse() -> None:
+    # README item 19: "9% of all Domestic Abuse" against 15.6% (Table 6) and 16.8% (the Jun-Nov table, line 635).
+    assert seed_line(622).startswith("64 ")
+    assert "High Street also accounts for 9% of all Domestic Abuse" in seed_line(622)
+    abuse = table("table6_domestic_abuse_by_ward").values(2023, "ward_code")
+    high_street = abuse["E05004996"]
+    assert (high_street, sum(abuse.values())) == (419, 2681)
+    assert rounded(high_street / sum(abuse.values()) * 100, 1) == 15.6
+    assert seed_line(635).split("\t")[:2] == ["Domestic Abuse High Street*", "218"]
+    assert seed_line(636).split("\t")[:2] == ["Domestic Abuse Rest of Borough*", "1080"]
+    assert rounded(218 / (218 + 1080) * 100, 1) == 16.8
+
+
+@needs_seed_text
+def test_table6_north_against_paragraph_52_totals() -> None:
+    # README item 20: with North's 169 as printed the Dec-Nov totals are 25 above the ward sums in both years;
+    # with 161 (what Table 6's printed change and Table 7 point to) the gaps would be 33 and 25.
+    assert seed_line(519).split("\t") == ["Total", "2,818", "2,979", "3,170", "2,995", "2,706"]
+    assert "Dec 2021 - Nov 2022\tDec 2022 - Nov 2023" in seed_line(512)
+    abuse = table("table6_domestic_abuse_by_ward")
+    this, last = abuse.values(2023, "ward_code"), abuse.values(2022, "ward_code")
+    assert this[NORTH] == 169 and KNOWN_TABLE6_CHANGE["North"] == (169, 204, -43)
+    assert (2706 - sum(this.values()), 2995 - sum(last.values())) == (25, 25)
+    assert 2706 - (sum(this.values()) - 169 + 161) == 33
+
+
+@pytest.mark.parametrize("name, needle", [("table1_crimes_by_ward", "Paragraphs 15 and 17 (lines 197, 211)"),
+                                          ("table5_asb_by_cluster", "Paragraph 86 (line 832)"),
+                                          ("table6_domestic_abuse_by_ward", "Paragraph 64 (line 622)"),
+                                          ("table6_domestic_abuse_by_ward", "(line 519:")])
+def test_prose_discrepancies_are_recorded_in_the_csv_headers(name: str, needle: str) -> None:
+    header = "\n".join(line for line in (ROOT / "geodata" / "seed" / f"{name}.csv").read_text(encoding="utf-8")
+                       .splitlines() if line.startswith("#"))
+    assert needle in header

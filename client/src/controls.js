@@ -157,6 +157,7 @@ export class Controls {
       emit({ set, clusters: clusters === 'clusters' });
     });
     $('outlines').addEventListener('change', (e) => emit({ outlines: e.target.checked }));
+    $('annotations').addEventListener('change', (e) => emit({ annotations: e.target.checked }));
     $('measure').addEventListener('change', (e) => emit({ measure: e.target.value }));
     $('method').addEventListener('change', (e) => emit({ method: e.target.value }));
     $('k').addEventListener('change', (e) => emit({ k: Number(e.target.value) }));
@@ -211,6 +212,7 @@ export class Controls {
     const set = this.meta.sets.find((s) => s.id === state.set);
     $('outlines').checked = state.outlines;
     $('outlines').disabled = state.clusters || set?.kind !== 'ward';
+    $('annotations').checked = state.annotations;
     setHtml($('measure'), html`${(metric?.measures || Object.keys(MEASURES))
       .map((m) => option(m, MEASURES[m] || m, m === state.measure))}`);
     $('method').value = state.method;

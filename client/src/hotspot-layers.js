@@ -163,7 +163,8 @@ export class ExtraLayers {
       const total = collection.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0);
       return { id: l.id, title: l.title, color: l.color, sensitivity: l.sensitivity, unit: l.count_unit,
         period: period ? periodLabel(period) : 'all dates', points: collection.features.length, locations, total,
-        unplaced: collection.summary?.unplaced || 0, areaLevel: collection.summary?.area_level || 0 };
+        unplaced: collection.summary?.unplaced || 0, areaLevel: collection.summary?.area_level || 0,
+        statistics: l.statistics || [] };
     });
   }
 }

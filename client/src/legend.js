@@ -8,6 +8,9 @@ import { METHODS, areaNoun } from './options.js';
 
 const isInteger = (v) => v === null || Number.isInteger(v);
 const OUTLINE_ITEM = html`<p class="legend-outline"><span class="outline-sample"></span> Ward cluster boundary</p>`;
+const ANNOTATION_ITEMS = html`<p class="legend-outline legend-annotations"><span class="outline-sample annotation-lsoa-sample">
+  </span> LSOA of concern <span class="outline-sample annotation-priority-sample"></span> District priority area
+  <span class="small">(Strategic Assessment 2024/25; click a badge for the statement)</span></p>`;
 
 // Ranges as printed. Classes include their upper bound, so when every value is a whole number (counts) the next
 // class starts one above: "155 – 327", "328 – 518"; otherwise the bounds are printed as they are.
@@ -33,6 +36,14 @@ export function legendNotes(data) {
   if (unplaced) notes.push(`${formatNumber(unplaced)} records of this filter lie in no area of this boundary set`);
   if (meta.records?.no_location) notes.push(`${formatNumber(meta.records.no_location)} records have no location`);
   return [...new Set(notes)];
+}
+
+// Figures published for other boundaries and re-estimated for these: say so, and how far off they may be.
+function estimatedLine(data) {
+  const estimate = data.metadata.estimate;
+  const spread = estimate ? html` · each area ± its held-out error (median ±${formatNumber(estimate.median_error_pct)}%,
+    up to ±${formatNumber(estimate.worst_error_pct)}%; the popup and table give the interval)` : '';
+  return html`<p class="legend-estimated"><strong>Estimated</strong>${spread}</p>`;
 }
 
 export function subtitle(data) {
@@ -123,7 +134,16 @@ function extraSection(extra) {
     <p>${formatNumber(extra.points)} ${extra.points === 1 ? 'record' : 'records'} at ${formatNumber(extra.locations)}
     ${extra.locations === 1 ? 'place' : 'places'} (total ${formatNumber(extra.total)} ${extra.unit || ''}),
     ${extra.period}; circle size shows the count.${off.length ? ` Not on the map: ${off.join(', ')}
-    records.` : ''}</p></div>`;
+    records.` : ''}</p>${(extra.statistics || []).map(statisticLine)}</div>`;
+}
+
+// A figure of the layer with no locations (e.g. the DCSM's 2023 counts), with where it was printed. The API sends
+// these only to those who may read the layer.
+function statisticLine(figure) {
+  return html`<details class="legend-statistics" data-key="${figure.key}"><summary><strong>${
+    formatNumber(figure.value)}</strong> ${figure.unit}, ${figure.period} (${figure.geography})</summary>
+    <p>${figure.label}. Strategic Assessment 2024/25, paragraph ${figure.paragraph}, line ${figure.source_line}:
+    “${figure.quote}”</p></details>`;
 }
 
 function hotspotSection(hotspots) {
@@ -159,9 +179,11 @@ export const Legend = L.Control.extend({
     setHtml(this.container, html`
       <h2 class="legend-title">${data.legend.title}</h2>
       <p class="legend-sub">${subtitle(data)}</p>
+      ${data.legend.estimated ? estimatedLine(data) : ''}
       ${empty || classesTable(data, signed, opacity)}
       <p class="legend-method">${methodLine(data)}</p>
       ${hotspots?.outlines ? OUTLINE_ITEM : ''}
+      ${hotspots?.annotations ? ANNOTATION_ITEMS : ''}
       ${hotspotSection(hotspots)}
       <details class="legend-about"${this.aboutOpen ? html` open` : ''}><summary>Source, date and boundaries</summary>
       ${aboutList(data)}</details>`);

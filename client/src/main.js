@@ -1,4 +1,5 @@
 // Entry point of / and /embed: builds the map from the state in the URL and keeps the two in step.
+import { Annotations } from './annotations.js';
 import { getJSON } from './api.js';
 import { basemapLayer, setBasemap } from './basemap.js';
 import { Choropleth } from './choropleth.js';
@@ -32,6 +33,7 @@ let map;
 let choropleth;
 let hotspots;
 let extras;
+let annotations;
 let capture = null;
 let legend;
 let controls = null;
@@ -75,6 +77,7 @@ function renderLegend() {
   const info = hotspots.legendInfo() || {};
   info.extra = extras.legendInfo();
   info.outlines = Boolean(clusterOutlineLayer());
+  info.annotations = annotations.shown;
   legend.render(choropleth.data, info, { title: notices.layer?.kind === 'error' ? notices.layer.text : null,
     opacity: choropleth.fillOpacity });
 }
@@ -138,6 +141,15 @@ async function loadOutlines() {
     } catch (error) {
       showStatus(`Could not load the cluster outlines: ${error.message}`, 'error');
     }
+  }
+  renderLegend();
+}
+
+async function loadAnnotations() {
+  try {
+    await annotations.sync(state.annotations);
+  } catch (error) {
+    showStatus(`Could not load the assessment's places of concern: ${error.message}`, 'error');
   }
   renderLegend();
 }
@@ -285,6 +297,7 @@ async function update(patch) {
   }
   if (changed(LAYER_KEYS)) tasks.push(loadLayer());
   if (changed(['set', 'clusters', 'outlines'])) tasks.push(loadOutlines());
+  if (changed(['annotations'])) tasks.push(loadAnnotations());
   if (changed(HOTSPOT_KEYS) && (state.heat || state.markers || before.heat || before.markers)) {
     tasks.push(loadHotspots());
   }
@@ -380,13 +393,14 @@ async function start() {
   hotspots = new Hotspots(map);
   hotspots.onChange = renderLegend;
   extras = new ExtraLayers(map);
+  annotations = new Annotations(map);
   if (!EMBED) {
     capture = new HotspotCapture(map, (text) => showStatus(text, 'info'), showSavedRecord);
     setupSignIn($('account'), session);
     session.subscribe(userChanged);
   }
   // for the browser tests and for anyone poking at the map from the console
-  window.cspAtlas = { map, hotspots, extras, patrols, session, state: () => state, layer: () => choropleth.data,
+  window.cspAtlas = { map, hotspots, extras, annotations, patrols, session, state: () => state, layer: () => choropleth.data,
     lastExport: null };
   map.on('moveend', () => {
     const c = map.getCenter();
@@ -433,7 +447,7 @@ async function start() {
   await update(result.state);
   notices.adjust = result.notes.length ? { text: `${result.notes.join('; ')}.`, kind: 'info' } : null;
   await Promise.all([corrected ? null : firstDraw, loadOutlines(),
-    state.heat || state.markers ? loadHotspots() : null]);
+    state.heat || state.markers ? loadHotspots() : null, state.annotations ? loadAnnotations() : null]);
   if (find) find.refresh();
   if (share) share.refresh();
   if (!EMBED && choropleth.data) renderTable($('values-table'), choropleth.data, focusArea);

@@ -69,10 +69,17 @@ function giBlock(spots) {
     ? html`<ul class="ps-gi">${spots.map((s) => html`<li>${s}</li>`)}</ul>` : html`<p>None.</p>`}`;
 }
 
+function annotationsBlock(items) {
+  if (!items.length) return '';
+  return html`<h4>The assessment's statements about places it covers</h4><ul class="ps-annotations">${items.map(
+    (a) => html`<li data-annotation="${a.id}">${a.title}${a.figure ? html`: <strong>${a.figure}</strong>` : ''}
+    <span class="small">(paragraph ${a.paragraph}, line ${a.source_line})</span></li>`)}</ul>`;
+}
+
 export function renderSummary(summary) {
   return html`<p class="ps-area" data-area-km2="${summary.area_km2}">Area <strong>${formatNumber(summary.area_km2)}
     km²</strong></p>${summary.crime ? crimeBlock(summary.crime) : ''}${hotspotBlock(summary.hotspot_points || [])}
-    ${giBlock(summary.gi_hot_spots || [])}<h4>Boundaries it touches</h4>${areasBlock(summary.areas || [])}`;
+    ${annotationsBlock(summary.annotations || [])}${giBlock(summary.gi_hot_spots || [])}<h4>Boundaries it touches</h4>${areasBlock(summary.areas || [])}`;
 }
 
 export class PatrolSummary {

@@ -63,6 +63,15 @@ export function describeChange(current, base, baseUnit) {
     formatNumber(base)} → ${formatNumber(current)}`;
 }
 
+// A re-estimated value's interval: ± the held-out error of the method in this area (a change spans both intervals).
+export function estimateInterval(p, state) {
+  const signed = state.measure.includes('change');
+  const error = p.estimate_error_pct !== null && p.estimate_error_pct !== undefined
+    ? ` (±${formatNumber(Math.round(p.estimate_error_pct * 10) / 10)}%)` : '';
+  return html`<span class="estimate-interval">${formatNumber(p.estimate_low, { signed })} – ${
+    formatNumber(p.estimate_high, { signed })}${error}</span>`;
+}
+
 // context: { state, data (the layer), metric (from /api/metrics) }
 export function popupContent(feature, context) {
   const { state, data, metric } = context;
@@ -80,7 +89,8 @@ export function popupContent(feature, context) {
     if (p.imd_decile) lines.push(row('IMD 2019', `decile ${p.imd_decile} (1 = most deprived)`));
   }
   const value = formatNumber(p.value, { signed: state.measure.includes('change') });
-  lines.push(row('Value', html`<strong>${value}</strong> ${unit}`));
+  lines.push(row('Value', html`<strong>${value}</strong> ${unit}${data.legend.estimated ? ' (estimated)' : ''}`));
+  if (p.estimate_low !== undefined && p.estimate_low !== null) lines.push(row('Interval', estimateInterval(p, state)));
   lines.push(row('Rank', p.rank ? html`<strong>${ordinal(p.rank)}</strong> of ${p.rank_of} (1st = highest)`
     : 'no data'));
   setHtml(element, html`<h2>${p.name}</h2><p class="popup-period">${periodLabel(data.metadata.period)}</p>
@@ -104,7 +114,9 @@ export function popupContent(feature, context) {
   changeFigures(state).then(({ byCode, base }) => {
     const figures = byCode.get(String(p.code));
     setHtml(change, html`Change on ${periodLabel(base || previous)}: ${
-      figures ? describeChange(figures.value_current, figures.value_base, baseUnit) : 'no data'}`);
+      figures ? describeChange(figures.value_current, figures.value_base, baseUnit) : 'no data'}${
+      figures?.estimate_low !== undefined && figures.estimate_low !== null ? html` <span class="estimate-interval">
+      (estimated; the change lies within ${estimateInterval(figures, { measure: 'change' })})</span>` : ''}`);
   }).catch((error) => {
     change.textContent = `Change on ${periodLabel(previous)}: not available (${error.message}).`;
   });

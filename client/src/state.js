@@ -1,5 +1,5 @@
 // The whole map state lives in the URL query, so a copied link reopens the same map.
-//   set, clusters, outlines, metric, period, measure, method, k, palette, view (zoom/lat/lon), basemap,
+//   set, clusters, outlines, annotations (the assessment's statements about places), metric, period, measure, method, k, palette, view (zoom/lat/lon), basemap,
 //   heat, radius (metres), markers, hmetric, hperiod (hotspot filters; empty = follow the map), extra
 //   (ids of extra hotspot layers, comma-separated).
 
@@ -7,6 +7,7 @@ export const DEFAULTS = Object.freeze({
   set: 'wards-2024',
   clusters: false,
   outlines: false,
+  annotations: false,
   metric: 'all-crime',
   period: '',
   measure: 'count',
@@ -23,8 +24,8 @@ export const DEFAULTS = Object.freeze({
   extra: [],
 });
 
-const BOOLEANS = ['clusters', 'outlines', 'heat', 'markers'];
-const ORDER = ['set', 'clusters', 'outlines', 'metric', 'period', 'measure', 'method', 'k', 'palette', 'basemap',
+const BOOLEANS = ['clusters', 'outlines', 'annotations', 'heat', 'markers'];
+const ORDER = ['set', 'clusters', 'outlines', 'annotations', 'metric', 'period', 'measure', 'method', 'k', 'palette', 'basemap',
   'heat', 'radius', 'markers', 'hmetric', 'hperiod', 'extra', 'view'];
 
 function parseView(text) {

@@ -121,8 +121,8 @@ def list_layers():
     check_args(())
     who = signed_in()
     with transaction(engine()) as db:
-        layers = records.visible_layers(db, who)
-    return jsonify({"hotspot_layers": [records.layer_json(layer, layer["access"]) for layer in layers]})
+        layers = records.readable_layers_json(db, records.visible_layers(db, who), who)
+    return jsonify({"hotspot_layers": layers})
 
 
 @bp.get("/hotspot-layers/<layer_id>")
@@ -131,8 +131,8 @@ def layer_detail(layer_id: str):
     who = signed_in()
     with domain_errors(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
-        access = records.layer_access(layer, who)
-    return jsonify(records.layer_json(layer, access))
+        (item,) = records.readable_layers_json(db, [layer], who)
+    return jsonify(item)
 
 
 @bp.get("/hotspot-layers/<layer_id>/points")

@@ -11,12 +11,13 @@ from server.api.caching import cached_response, job_progress
 from server.api.errors import ApiError
 from server.api.layers import build_layer_or_error, int_arg, layer_request
 from server.domain import exports, rendering
+from server.domain.annotations import annotations_collection, with_annotations
 from server.domain.figure_pack import build_figure_pack
 from server.store import boundaries as boundaries_store
 from server.store.db import transaction
 
 bp = Blueprint("maps", __name__, url_prefix="/api")
-MAP_PARAMS = ("width", "height", "dpi", "title", "labels")
+MAP_PARAMS = ("width", "height", "dpi", "title", "labels", "annotations")
 # Maps and exports of sets larger than this are queued as jobs (England's LSOAs take tens of seconds; a district's
 # wards well under one).
 LARGE_SET_AREAS = 2000
@@ -39,13 +40,27 @@ def _map_spec(fmt: str) -> rendering.MapSpec:
         raise ApiError(400, str(error)) from None
 
 
+def _annotations_asked() -> bool:
+    """annotations=true outlines the assessment's statements about places (GET /api/annotations) on the maps."""
+    asked = request.args.get("annotations", "false").lower()
+    if asked not in ("true", "false"):
+        raise ApiError(400, "annotations must be true or false")
+    return asked == "true"
+
+
+def _drawn_layer(db, layer, annotations: bool) -> dict:
+    built = build_layer_or_error(db, layer)
+    return with_annotations(built, annotations_collection(db)) if annotations else built
+
+
 def _static_map(set_id: str, fmt: str, clusters: bool):
     if fmt not in rendering.FORMATS:
         raise ApiError(404, f"no map format '.{fmt}'; use .png, .svg or .pdf")
     layer = layer_request(set_id, clusters, MAP_PARAMS)
     spec = _map_spec(fmt)
-    key = json.dumps(["map", layer.__dict__, spec.__dict__], sort_keys=True, default=str)
-    return cached_response(key, lambda db: rendering.render_layer(build_layer_or_error(db, layer), spec),
+    annotations = _annotations_asked()
+    key = json.dumps(["map", layer.__dict__, spec.__dict__, annotations], sort_keys=True, default=str)
+    return cached_response(key, lambda db: rendering.render_layer(_drawn_layer(db, layer, annotations), spec),
                            rendering.FORMATS[fmt], job_kind=_job_kind_for(set_id, "static-map"))
 
 
@@ -117,7 +132,12 @@ def figure_pack(year: int):
     """Maps (PNG, SVG, one PDF) and CSV tables for a year's strategic assessment, for both ward sets."""
     if not 2000 <= year <= 2100:
         raise ApiError(400, f"year must be a year like 2023, not {year}")
+    unknown = sorted(set(request.args) - {"annotations"})
+    if unknown:
+        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: annotations")
+    annotations = _annotations_asked()
     disposition = {"Content-Disposition": f'attachment; filename="csp-atlas-figures-{year}.zip"'}
-    return cached_response(f"figure-pack|{year}",
-                           lambda db: build_figure_pack(db, year, progress=job_progress).zip_bytes(),
+    return cached_response(f"figure-pack|{year}{'|annotations' if annotations else ''}",
+                           lambda db: build_figure_pack(db, year, progress=job_progress,
+                                                        annotations=annotations).zip_bytes(),
                            "application/zip", disposition, job_kind="figure-pack")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from server.api import openapi_annotations
 from server.api.openapi_admin import ADMIN_PATHS, ADMIN_SCHEMAS
 from server.api.openapi_hotspots import HOTSPOT_PATHS, HOTSPOT_SCHEMAS
 
@@ -322,6 +323,7 @@ PATHS.update(HOTSPOT_PATHS)
 SPEC["components"]["schemas"].update(HOTSPOT_SCHEMAS)
 PATHS.update(ADMIN_PATHS)
 SPEC["components"]["schemas"].update(ADMIN_SCHEMAS)
+openapi_annotations.merge(PATHS, SPEC["components"]["schemas"])
 
 SPEC["components"]["schemas"]["Job"] = {"type": "object", "properties": {
     "id": {"type": "string", "format": "uuid"}, "kind": {"type": "string"},

@@ -28,22 +28,31 @@ FORMATS = {
     "metadata.json": "application/json",
 }
 TABLE_COLUMNS = ["code", "name", "value", "class", "rank", "color"]
+# Re-estimated layers (figures published for other boundaries) add each value's interval.
+ESTIMATE_COLUMNS = ["estimate_low", "estimate_high", "estimate_error_pct"]
 
 
 def layer_metadata(layer: dict[str, Any]) -> dict[str, Any]:
     return {"legend": layer["legend"], "metadata": layer["metadata"]}
 
 
+def _columns(layer: dict[str, Any]) -> list[str]:
+    return TABLE_COLUMNS + (ESTIMATE_COLUMNS if layer.get("legend", {}).get("estimated") else [])
+
+
 def _frame(layer: dict[str, Any]) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame.from_features(layer["features"], crs=4326)
     frame["class"] = frame["class"].astype("Int64")
     frame["rank"] = frame["rank"].astype("Int64")
-    return frame[[*TABLE_COLUMNS, "geometry"]]
+    for column in _columns(layer):
+        if column not in frame:
+            frame[column] = None
+    return frame[[*_columns(layer), "geometry"]]
 
 
 def to_csv(layer: dict[str, Any]) -> bytes:
     """The table of the layer; names and codes that a spreadsheet would run as formulas are made plain text."""
-    return _frame(layer)[TABLE_COLUMNS].map(safe_cell).to_csv(index=False, lineterminator=LINE_END).encode()
+    return _frame(layer)[_columns(layer)].map(safe_cell).to_csv(index=False, lineterminator=LINE_END).encode()
 
 
 def to_geopackage(layer: dict[str, Any], layer_name: str) -> bytes:

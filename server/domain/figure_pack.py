@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.domain import exports, rendering
+from server.domain.annotations import annotations_collection, annotations_csv, with_annotations
 from server.domain.csv_cells import csv_bytes
 from server.domain.hotspot_analysis import AnalysisError, GiRequest, build_gi
 from server.domain.layers import LayerError, LayerRequest, build_layer
@@ -58,6 +59,7 @@ class FigurePack:
     produced: list[dict[str, Any]] = field(default_factory=list)
     not_produced: list[dict[str, str]] = field(default_factory=list)
     pages: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    annotations: dict[str, Any] | None = None  # outlined on every map when asked for
 
     def zip_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -73,9 +75,13 @@ Progress = Callable[[int, int, str], None]  # steps done, steps in all, what was
 
 
 def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | None = None,
-                      progress: Progress | None = None) -> FigurePack:
+                      progress: Progress | None = None, annotations: bool = False) -> FigurePack:
+    """annotations: outline the assessment's statements about places on every map and add their table."""
     spec = spec or rendering.MapSpec(width_px=1600, height_px=1200, dpi=200)
     pack = FigurePack(year)
+    if annotations:
+        pack.annotations = annotations_collection(session)
+        pack.files["partnership-annotations.csv"] = annotations_csv(pack.annotations)
     report = progress or (lambda _done, _total, _message: None)
     total = len(FIGURES) * len(WARD_SETS) + 3
     for index, (figure, set_id) in enumerate((f, s) for f in FIGURES for s in WARD_SETS):
@@ -105,6 +111,8 @@ def _add_figure(session: Session, pack: FigurePack, figure: FigureSpec, set_id: 
         except LayerError as error:
             reasons.append(f"{metric}: {error}")
             continue
+        if pack.annotations:
+            layer = with_annotations(layer, pack.annotations)
         stem = f"{figure.name}_{set_id}"
         title = f"{figure.title}, {pack.year} ({set_id})"
         for fmt in ("png", "svg"):
@@ -176,7 +184,8 @@ def _add_needle_finds_table(pack: FigurePack) -> None:
 
 def _readme(pack: FigurePack) -> str:
     lines = [f"CSP Atlas figure pack for {pack.year}", "",
-             "Each figure: PNG and SVG map, CSV table (code, name, value, class, rank, color); all maps in "
+             "Each figure: PNG and SVG map, CSV table (code, name, value, class, rank, color; re-estimated figures add "
+             "estimate_low, estimate_high, estimate_error_pct: the held-out interval); all maps in "
              "figure-pack.pdf.", "", "Produced:"]
     for item in pack.produced:
         extra = f" (re-estimated: {item['interpolation']})" if item["interpolation"] else ""

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from server.domain.accounts import role_at_least
 from server.domain.hotspot_input import ParsedImport, PointInput
+from server.store import annotations as annotation_store
 from server.store import hotspots as store
 
 READ, WRITE = "read", "write"
@@ -116,6 +117,18 @@ def require_layer(session: Session, layer_id: str, caller: Caller | None, need: 
         raise AccessDenied(403, f"you may read '{layer_id}' but not change it: that needs {how}",
                            audit_layer=layer_id if layer["sensitivity"] == "restricted" else None, action=action)
     return layer
+
+
+def readable_layers_json(session: Session, layers: list[Mapping[str, Any]], caller: Caller | None
+                         ) -> list[dict[str, Any]]:
+    """The layers the caller may read, each with its borough-level figures (e.g. the DCSM's 2023 counts).
+
+    The one way those figures leave the database: a layer the caller may not read is dropped here, figures and all.
+    """
+    readable = [(layer, layer_access(layer, caller)) for layer in layers]
+    readable = [(layer, access) for layer, access in readable if access]
+    figures = annotation_store.layer_statistics(session, [layer["id"] for layer, _access in readable])
+    return [dict(layer_json(layer, access), statistics=figures.get(layer["id"], [])) for layer, access in readable]
 
 
 def no_such_layer(layer_id: str) -> str:

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.domain import accuracy, interpolation
 from server.domain import classify as classification
-from server.domain import interpolation
 from server.domain.crime_provenance import month_provenance
 from server.domain.metrics import POLICE_SOURCE, Metric, catalogue
 from server.domain.periods import Period, PeriodError, parse_period, year_period
@@ -33,6 +33,9 @@ MEASURES = {
 }
 CHANGE_MEASURES = ("change", "pct_change")
 SEED_WARD_SET = "wards-2013"
+# Details (how the error was measured) are in the layer's metadata.estimate and in BENCHMARKS.md.
+ESTIMATE_NOTE = ("estimated for these boundaries (published for {source}): each area ± its held-out error, "
+                 "median ±{median:.0f}%, up to ±{worst:.0f}%")
 SEED_SOURCE = "Safer Maidstone Partnership, Strategic Assessment 2024/25, Appendix 2 (transcribed in geodata/seed/)"
 
 
@@ -69,6 +72,7 @@ class Values:
     interpolation: str | None = None
     notes: list[str] = field(default_factory=list)
     provenance: list[str] = field(default_factory=list)  # where each month's records came from
+    relative_error: dict[str, float] | None = None  # re-estimates: each key's held-out error (0.1 = ±10 %)
 
 
 @dataclass
@@ -211,6 +215,8 @@ def _seed_values(session: Session, metric: Metric, geography: Geography, period:
                          "(splitting ward figures into smaller areas would invent detail)")
     ward_values = raw if set_id == SEED_WARD_SET else _interpolated(session, metric, set_id, raw, values)
     if geography.members:
+        if values.relative_error is not None:
+            values.relative_error = _cluster_errors(ward_values, values.relative_error, geography.members)
         ward_values = _cluster_values(session, metric, set_id, ward_values, geography.members)
     values.by_key = ward_values
     return values
@@ -225,14 +231,44 @@ def _interpolated(session: Session, metric: Metric, set_id: str, raw: dict[str, 
     if metric.kind == "rate":
         population = _population(session, SEED_WARD_SET)
         extensive = {k: v * population[k] / 1000 for k, v in extensive.items() if k in population}
-    result = interpolation.point_weighted(source, target, extensive, frames.crime_points(session))
+    lsoas = frames.areas(session, accuracy.LSOA_SET) if boundary_store.get_boundary_set(
+        session, accuracy.LSOA_SET) else None
+    result = interpolation.interpolate(interpolation.BEST_METHOD, source, target, extensive,
+                                       frames.crime_points(session), lsoas)
+    values.relative_error = _held_out_relative_errors(session, set_id, list(result.values))
     values.interpolation = f"{result.description}, from {SEED_WARD_SET} to {set_id}"
+    errors = sorted(values.relative_error.values())
+    values.notes.append(ESTIMATE_NOTE.format(source=SEED_WARD_SET, median=errors[len(errors) // 2] * 100,
+                                             worst=errors[-1] * 100))
     if metric.kind != "rate":
         return dict(result.values)
     target_population = _population(session, set_id)
     values.notes.append("rate = interpolated crimes ÷ the population of each area × 1,000")
     return {k: (v / target_population[k] * 1000 if target_population.get(k) else None)
             for k, v in result.values.items()}
+
+
+def _held_out_relative_errors(session: Session, set_id: str, codes: list[str]) -> dict[str, float]:
+    """Each area's held-out error of the method (the larger of both directions); an area never counted in either
+    direction gets the worst error of any area, so no re-estimate goes without an interval."""
+    errors = accuracy.held_out_errors(session, interpolation.BEST_METHOD, SEED_WARD_SET, set_id)
+    if not errors:
+        raise LayerError(f"no police.uk records are loaded, so figures for {SEED_WARD_SET} cannot be re-estimated "
+                         f"for '{set_id}' with an interval")
+    worst = max(errors.values())
+    return {code: errors.get(code, worst) / 100 for code in codes}
+
+
+def _cluster_errors(ward_values: dict[str, float | None], errors: dict[str, float],
+                    members: dict[str, list[str]]) -> dict[str, float]:
+    """A cluster's relative error: its members' errors weighted by their values (the sum of their intervals)."""
+    result = {}
+    for key, codes in members.items():
+        present = [(ward_values.get(c) or 0.0, errors.get(c, 0.0)) for c in codes]
+        total = sum(value for value, _error in present)
+        result[key] = sum(value * error for value, error in present) / total if total else max(
+            (error for _value, error in present), default=0.0)
+    return result
 
 
 def _cluster_values(session: Session, metric: Metric, set_id: str, ward_values: dict[str, float | None],
@@ -278,10 +314,18 @@ def _measure(session: Session, request: LayerRequest, metric: Metric, geography:
         return {k: (v / geography.area_km2[k] if v is not None and geography.area_km2.get(k) else None)
                 for k, v in current.by_key.items()}
     population = _population(session, geography.set_info["id"])
+    _note_derived_population(session, geography.set_info["id"], current)
     if geography.members:
         population = {key: sum(population.get(c, 0) for c in codes) for key, codes in geography.members.items()}
     return {k: (v / population[k] * 1000 if v is not None and population.get(k) else None)
             for k, v in current.by_key.items()}
+
+
+def _note_derived_population(session: Session, set_id: str, current: Values) -> None:
+    """A rate over an estimated population is itself an estimate: say so."""
+    found = statistics_store.populations(session, set_id)
+    if found is not None and found.derived:
+        current.notes.append(f"rates use an estimated population, not a count: {found.source}")
 
 
 def _change(current: dict[str, float | None], base: dict[str, float | None], percent: bool) -> dict[str, float | None]:
@@ -364,6 +408,7 @@ def _collection(request: LayerRequest, metric: Metric, geography: Geography, val
     result = _classify(request, [values.get(key) for key in keys])
     palette_name, colors = class_colors(request, result)
     ranks = _ranks({key: values.get(key) for key in keys})
+    intervals = _intervals(request, values, current, base)
     features = []
     for feature, key, klass in zip(geography.features, keys, result.assignments, strict=True):
         properties = {**feature["properties"], "value": _rounded(values.get(key)), "class": klass,
@@ -372,11 +417,44 @@ def _collection(request: LayerRequest, metric: Metric, geography: Geography, val
         if base is not None:
             properties["value_current"] = _rounded(current.by_key.get(key))
             properties["value_base"] = _rounded(base.by_key.get(key))
+        if key in intervals:
+            low, high, error = intervals[key]
+            properties.update(estimate_low=_rounded(low), estimate_high=_rounded(high),
+                              estimate_error_pct=_rounded(error * 100) if error is not None else None)
         features.append({**feature, "properties": properties})
     legend = _rounded_legend(result.as_legend(colors))
-    legend.update(palette=palette_name, title=metric.title, unit=_unit(metric, request.measure))
+    legend.update(palette=palette_name, title=metric.title, unit=_unit(metric, request.measure),
+                  estimated=_estimate_metadata(current, base) is not None)
     return {"type": "FeatureCollection", "features": features, "legend": legend,
             "metadata": _metadata(request, metric, geography, current, base, placement)}
+
+
+def _intervals(request: LayerRequest, values: dict[str, float | None], current: Values, base: Values | None
+               ) -> dict[str, tuple[float, float, float | None]]:
+    """(low, high, relative error) of each re-estimated value; a change spans the extremes of both intervals."""
+    if current.relative_error is None and (base is None or base.relative_error is None):
+        return {}
+    now_error = current.relative_error or {}
+    result: dict[str, tuple[float, float, float | None]] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        if request.measure not in CHANGE_MEASURES:
+            error = now_error.get(key, 0.0)
+            result[key] = (max(0.0, value * (1 - error)), value * (1 + error), error)
+            continue
+        assert base is not None
+        now, before = current.by_key.get(key), base.by_key.get(key)
+        if now is None or before is None:
+            continue
+        base_error = (base.relative_error or {}).get(key, 0.0)
+        now_low, now_high = max(0.0, now * (1 - now_error.get(key, 0.0))), now * (1 + now_error.get(key, 0.0))
+        before_low, before_high = max(0.0, before * (1 - base_error)), before * (1 + base_error)
+        if request.measure == "change":
+            result[key] = (now_low - before_high, now_high - before_low, None)
+        elif before_low > 0:
+            result[key] = ((now_low / before_high - 1) * 100, (now_high / before_low - 1) * 100, None)
+    return result
 
 
 def _rounded_legend(legend: dict[str, Any]) -> dict[str, Any]:
@@ -401,6 +479,22 @@ def _unit(metric: Metric, measure: str) -> str:
     return f"{metric.unit} {MEASURES[measure]}"
 
 
+def _estimate_metadata(current: Values, base: Values | None) -> dict[str, Any] | None:
+    errors = current.relative_error or (base.relative_error if base else None)
+    if not errors:
+        return None
+    ordered = sorted(errors.values())
+    return {"method": interpolation.BEST_METHOD, "description": interpolation.METHODS[interpolation.BEST_METHOD],
+            "interval": ("± the held-out absolute % error of the method in this area: police.uk counts "
+                         f"re-estimated from {SEED_WARD_SET} and compared with direct counts, each half of the "
+                         "loaded months counted with the other half as weights; the larger of the two errors. "
+                         "A change (or % change) spans both periods' intervals at their opposite ends: an outer "
+                         "bound, since both periods are re-estimated with the same weights"),
+            "median_error_pct": round(ordered[len(ordered) // 2] * 100, 1),
+            "worst_error_pct": round(ordered[-1] * 100, 1),
+            "columns": ["estimate_low", "estimate_high", "estimate_error_pct"]}
+
+
 def _metadata(request: LayerRequest, metric: Metric, geography: Geography, current: Values, base: Values | None,
               placement: dict[str, Any] | None) -> dict[str, Any]:
     info = geography.set_info
@@ -418,6 +512,7 @@ def _metadata(request: LayerRequest, metric: Metric, geography: Geography, curre
         "source": current.source,
         "data_date": current.data_date,
         "interpolation": current.interpolation,
+        "estimate": _estimate_metadata(current, base),
         "notes": current.notes + (base.notes if base else []),
         "provenance": list(dict.fromkeys(current.provenance + (base.provenance if base else []))),
     }

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from server.domain import hotspot_records
 from server.domain.hotspot_analysis import AnalysisError, GiRequest, build_gi
 from server.domain.periods import Period, PeriodError, add_months, parse_period
+from server.store import annotations as annotation_store
 from server.store import crime as crime_store
 from server.store import hotspots as hotspot_store
 from server.store import patrols as store
@@ -40,7 +41,8 @@ def summarise(session: Session, geometry: dict[str, Any], area_km2: float, perio
     return {"area_km2": round(area_km2, 4), "areas": _areas(session, geometry),
             "crime": _crime(session, geometry, area_km2, period),
             "hotspot_points": _hotspot_points(session, geometry, period, caller),
-            "gi_hot_spots": _gi_hot_spots(session, geometry, period)}
+            "gi_hot_spots": _gi_hot_spots(session, geometry, period),
+            "annotations": annotation_store.annotations_touching(session, json.dumps(geometry))}
 
 
 def _hotspot_points(session: Session, geometry: dict[str, Any], period: Period,

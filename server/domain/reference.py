@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from server.config import ROOT
 from server.domain import interpolation
+from server.domain.annotations import load_annotations, load_layer_statistics
 from server.domain.boundary_files import file_checksum, read_boundary_file
 from server.domain.hotspot_seed import seed_hotspots
 from server.domain.police_import import PoliceFile, import_police_files
@@ -94,6 +95,8 @@ def load_reference_data(engine: Engine, geodata_dir: Path, log: Callable[[str], 
     _load_imd_if_changed(engine, geodata_dir / "maidstone_imd2019.csv", log)
     load_seed_statistics(engine, log)
     seed_hotspots(engine, geodata_dir, log)
+    load_annotations(engine, log)
+    load_layer_statistics(engine, log)
     _derive_populations_if_missing(engine, log)
     _import_new_crime_files(engine, sorted((geodata_dir / "crime").glob("*.csv")), log)
     return True

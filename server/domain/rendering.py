@@ -82,6 +82,7 @@ def _map_figure(layer: dict[str, Any], spec: MapSpec):
     figure = plt.figure(figsize=(spec.width_px / spec.dpi, spec.height_px / spec.dpi), dpi=spec.dpi)
     map_axes = figure.add_axes((0.02, 0.12, 0.66, 0.74))
     _draw_areas(map_axes, frame)
+    _draw_annotations(map_axes, layer)
     if spec.labels:
         _draw_labels(map_axes, frame, figure)
     _draw_scale_bar(map_axes)
@@ -108,6 +109,24 @@ def _draw_areas(axes, frame: gpd.GeoDataFrame) -> None:
     gpd.GeoSeries([frame.union_all()], crs=BNG).boundary.plot(ax=axes, color="#252525", linewidth=1.2)
     axes.set_aspect("equal")
     axes.set_axis_off()
+
+
+ANNOTATION_COLOURS = {"lsoa-of-concern": "#7a0177", "district-priority": "#08519c"}
+
+
+def _draw_annotations(axes, layer: dict[str, Any]) -> None:
+    """The partnership's annotations when the request asked for them: outlines numbered as in the notes."""
+    features = (layer.get("annotations") or {}).get("features") or []
+    if not features:
+        return
+    outlines = gpd.GeoDataFrame.from_features(features, crs=4326).to_crs(BNG)
+    for number, (_, row) in enumerate(outlines.iterrows(), start=1):
+        colour = ANNOTATION_COLOURS.get(row["kind"], "#333333")
+        gpd.GeoSeries([row.geometry], crs=BNG).boundary.plot(
+            ax=axes, color=colour, linewidth=1.3, linestyle="--" if row["kind"] == "district-priority" else "-")
+        point = row.geometry.representative_point()
+        axes.text(point.x, point.y, str(number), fontsize=4.5, color="white", ha="center", va="center", zorder=5,
+                  bbox={"boxstyle": "circle,pad=0.25", "fc": colour, "ec": "white", "lw": 0.4})
 
 
 def _draw_labels(axes, frame: gpd.GeoDataFrame, figure) -> None:
@@ -198,7 +217,8 @@ def _draw_legend(figure, layer: dict[str, Any]) -> None:
         handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#737373", hatch="///", linewidth=0.4,
                              label=f"no data  ({legend['no_data_count']})"))
     method = legend["method"].replace("_", " ")
-    heading = legend.get("heading") or f"{legend['unit']}\n{method}, {legend['k']} classes (areas)"
+    unit = f"{legend['unit']}, estimated (± per area in the CSV)" if legend.get("estimated") else legend["unit"]
+    heading = legend.get("heading") or f"{unit}\n{method}, {legend['k']} classes (areas)"
     figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.70, 0.84), frameon=False, fontsize=7,
                   title=heading, title_fontsize=7, alignment="left")
     notes = list(legend.get("notes", [])) + list(layer["metadata"].get("notes", []))

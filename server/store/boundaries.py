@@ -325,3 +325,8 @@ def area_codes(session: Session, set_id: str) -> set[str]:
 
 def area_count(session: Session, set_id: str) -> int:
     return session.execute(text("SELECT count(*) FROM areas WHERE set_id = :id"), {"id": set_id}).scalar_one()
+
+
+def area_names(session: Session, set_id: str) -> dict[str, str]:
+    rows = session.execute(text("SELECT code, name FROM areas WHERE set_id = :s"), {"s": set_id})
+    return dict(rows.all())

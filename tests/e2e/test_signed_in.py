@@ -132,6 +132,7 @@ def shown_summary(page) -> dict:
           hotspots: Object.fromEntries([...s.querySelectorAll('.ps-hotspots li')].map(
             (li) => [li.dataset.layer, Number(li.dataset.records)])),
           gi: s.querySelectorAll('.ps-gi li').length,
+          annotations: [...s.querySelectorAll('.ps-annotations li')].map((li) => li.dataset.annotation),
         };
     }""")
 
@@ -147,7 +148,7 @@ def api_summary(client, token: str, value: dict) -> dict:
             "by_type": {r["slug"]: [r["count"], r["change"]] for r in crime["by_type"]},
             "wards_2024": codes["wards-2024"], "wards_2013": codes["wards-2013"], "lsoas": codes["lsoa-2011"],
             "hotspots": {h["layer"]: h["records"] for h in summary["hotspot_points"]},
-            "gi": len(summary["gi_hot_spots"])}
+            "gi": len(summary["gi_hot_spots"]), "annotations": [a["id"] for a in summary["annotations"]]}
 
 
 def list_names(page) -> list[str]:
@@ -238,6 +239,7 @@ def test_hotspot_layers_follow_the_role_and_restricted_ones_stay_out_of_urls(bro
         officer.wait_for_function("document.querySelector('#legend .legend-extra')?.innerText.includes('2022')")
         assert any("needle-finds/points?from=2022&to=2022" in url for url in requested)
         assert not any("dcsm" in url for url in requested)
+        assert "young people" not in officer.content()  # nor the DCSM's borough figures
         assert officer.console_errors == []
     finally:
         officer.context.close()
@@ -260,6 +262,13 @@ def test_hotspot_layers_follow_the_role_and_restricted_ones_stay_out_of_urls(bro
         assert member.locator("path.hotspot-dcsm-locations").count() == len(
             {tuple(f["geometry"]["coordinates"]) for f in dcsm["features"]}) >= 1
         assert "RESTRICTED" in member.locator('#legend .legend-extra[data-layer="dcsm-locations"]').inner_text().upper()
+        # the DCSM's borough figures (no locations) come with its legend, with where they were printed
+        figure = member.locator('#legend .legend-extra[data-layer="dcsm-locations"] .legend-statistics'
+                                '[data-key="young-people-2023"]')
+        assert figure.inner_text().startswith("41 young people, 2023")
+        figure.locator("summary").click()
+        assert "paragraph 76, line 726" in figure.inner_text() and "41 young people were identified" in (
+            figure.inner_text())
         assert "dcsm" not in member.url and "dcsm" not in member.locator("#share-link").input_value()
         assert "dcsm" not in member.locator("#share-embed").input_value()
         assert "extra=" not in member.locator("#share-embed").input_value()
@@ -321,6 +330,7 @@ def test_patrol_area_drawn_by_mouse_with_live_summary_saved_edited_archived_and_
     assert shown == api_summary(client, token, value)
     assert shown["total"] > 0 and shown["wards_2024"] and shown["wards_2013"] and shown["lsoas"]
     assert "E05015603" in shown["wards_2024"]  # High Street
+    assert "lsoa-e01033090-serious-violence" in shown["annotations"]  # the assessment's first LSOA of concern
     bar = page.locator("#patrol-bar").inner_text()
     assert "km²" in bar and f"{shown['total']:,}" in bar
 

@@ -1,6 +1,6 @@
 """police.uk API fetches: provenance per month, and the pieces of a fetch under way (so that it can resume)
 
-Revision ID: 0010_police_api
+Revision ID: 0011_police_api
 Revises: 0009
 Create Date: 2026-11-30 17:45:00.000000
 """
@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0010_police_api'
-down_revision: str | None = '0009'
+revision: str = '0011_police_api'
+down_revision: str | None = '0010_partnership_annotations'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -38,6 +38,7 @@ class Settings:
     session_max_hours: float = 24.0
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
     embed_ancestors: tuple[str, ...] = ("'self'",)  # origins whose pages may frame /embed (CSP frame-ancestors)
+    record_buffer_metres: float = 2000.0  # records may lie this far outside the partnership's wards
 
 
 # A report host allowed to frame /embed: 'self', or an origin like https://reports.example.org[:8443] (a leading *.
@@ -64,6 +65,17 @@ def _jobs_mode(text: str) -> str:
     return text
 
 
+def _non_negative(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise RuntimeError(f"{name}: '{raw}' is not a number of metres") from None
+    if not 0 <= value <= 100_000:
+        raise RuntimeError(f"{name}: {raw} must be from 0 to 100000 metres")
+    return value
+
+
 def load_settings() -> Settings:
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -88,4 +100,5 @@ def load_settings() -> Settings:
         session_max_hours=float(os.environ.get("CSP_ATLAS_SESSION_MAX_HOURS", 24)),
         trusted_proxies=int(os.environ.get("CSP_ATLAS_TRUSTED_PROXIES", 0)),
         embed_ancestors=parse_embed_ancestors(os.environ.get("CSP_ATLAS_EMBED_ANCESTORS", "")),
+        record_buffer_metres=_non_negative("CSP_ATLAS_RECORD_BUFFER_METRES", 2000.0),
     )

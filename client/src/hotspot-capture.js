@@ -3,6 +3,7 @@
 // count, category and notes; the API's message is shown when it refuses.
 import { sendJSON } from './api.js';
 import { html, htmlText } from './html.js';
+import { popupOptions } from './viewport.js';
 
 const ROUTE = '/api/hotspot-layers';
 
@@ -79,7 +80,7 @@ export class HotspotCapture {
 
   openForm(latlng) {
     this.disarm();
-    const popup = L.popup({ maxWidth: 280, className: 'capture-popup' }).setLatLng(latlng)
+    const popup = L.popup({ ...popupOptions({ width: 280 }), className: 'capture-popup' }).setLatLng(latlng)
       .setContent(htmlText(formHtml(this.layers, latlng))).openOn(this.map);
     const form = popup.getElement().querySelector('form');
     form.querySelector('select').focus();

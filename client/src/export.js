@@ -167,6 +167,11 @@ function drawMarkers(ctx, map, hotspots) {
 }
 
 // Draw the legend column; returns the height used.
+// With the heat map on the areas are outlines (fill opacity 0): the legend still shows the classes' colours.
+function swatchOpacity(choropleth) {
+  return choropleth.fillOpacity || 1;
+}
+
 function drawLegend(ctx, data, hotspotInfo, x, y, width, opacity) {
   let cy = y;
   const line = (text, size = 11, weight = 400, color = INK, gap = 4) => {
@@ -303,7 +308,8 @@ export async function renderPng({ map, choropleth, outlines, hotspots, basemapOn
   const footer = footerLines(scratch, data, hotspotInfo, basemapNote, width - 2 * PAD);
   const footerHeight = PAD + footer.length * 13 + PAD / 2;
   // The legend may be taller than the map: measure it first on the scratch context.
-  const legendHeight = drawLegend(scratch, data, hotspotInfo, 0, 0, LEGEND_WIDTH - 2 * PAD, choropleth.fillOpacity);
+  const legendHeight = drawLegend(scratch, data, hotspotInfo, 0, 0, LEGEND_WIDTH - 2 * PAD,
+    swatchOpacity(choropleth));
   const bodyHeight = Math.max(size.y, legendHeight + PAD);
   const height = HEADER + bodyHeight + footerHeight;
 
@@ -371,7 +377,7 @@ export async function renderPng({ map, choropleth, outlines, hotspots, basemapOn
   ctx.lineWidth = 1;
   ctx.strokeRect(0.5, HEADER + 0.5, size.x - 1, size.y - 1);
 
-  drawLegend(ctx, data, hotspotInfo, size.x + PAD, HEADER, LEGEND_WIDTH - 2 * PAD, choropleth.fillOpacity);
+  drawLegend(ctx, data, hotspotInfo, size.x + PAD, HEADER, LEGEND_WIDTH - 2 * PAD, swatchOpacity(choropleth));
 
   // footer
   ctx.fillStyle = MUTED;

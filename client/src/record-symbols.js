@@ -3,7 +3,7 @@
 // one of the two rings contrasts with it, and the shape tells the layers apart without relying on colour.
 export const SHAPES = { 'needle-finds': 'diamond', 'dcsm-locations': 'square' };
 const SPARE_SHAPES = ['triangle', 'circle'];
-export const HALO_COLOR = '#111111';
+export const HALO_COLOR = '#000000';
 export const RING_COLOR = '#ffffff';
 
 export function shapeFor(layerId, index = 0) {

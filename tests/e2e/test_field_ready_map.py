@@ -349,3 +349,35 @@ def test_no_data_areas_are_hatched_and_counted_and_class_labels_come_from_the_ap
     assert ranges and ranges == [f"class label {i + 1}" for i in range(len(ranges))]
     page.locator("#map").screenshot(path=str(artifacts / "field-no-data.png"))
     assert page.console_errors == []
+
+
+# --- recording: the form's count, and a click far outside the partnership -------------------------------------
+
+def test_the_record_form_refuses_a_count_of_zero_and_shows_why_a_far_point_is_refused(page, live_server, officer):
+    posted = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" and "/points" in r.url else None)
+    open_map(page, live_server)
+    sign_in(page, officer)
+    page.wait_for_selector(".capture-button")
+    page.locator(".capture-button").click()
+    x, y = interior_point(page, "E05015603")  # High Street
+    page.mouse.click(x, y)
+    form = page.locator(".capture-form")
+    count = form.get_by_label("Count")
+    assert count.get_attribute("min") == "1"
+    count.fill("0")
+    form.get_by_role("button", name="Save record").click()
+    assert "at least 1" in form.locator(".capture-error").inner_text()
+    assert count.get_attribute("aria-invalid") == "true" and posted == []
+    form.get_by_role("button", name="Cancel").click()
+
+    # 90 km west of the borough: the API refuses it and the form says how far outside the partnership area it is
+    page.evaluate("window.cspAtlas.map.setView([51.27, -0.75], 12, {animate: false})")
+    page.locator(".capture-button").click()
+    map_box = box(page, "#map")
+    page.mouse.click(map_box["x"] + map_box["width"] / 2, map_box["y"] + map_box["height"] / 2)
+    form.get_by_role("button", name="Save record").click()
+    page.wait_for_function("document.querySelector('.capture-error')?.textContent.includes('outside')")
+    message = form.locator(".capture-error").inner_text()
+    assert "km outside the partnership area" in message and len(posted) == 1
+    assert all("400" in error for error in page.console_errors)  # only the refused request itself

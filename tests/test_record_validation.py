@@ -5,6 +5,7 @@ way round are recognised and the 400 says what to send instead. Nothing refused 
 from __future__ import annotations
 
 import io
+import uuid
 
 import pytest
 from sqlalchemy import Engine, text
@@ -135,3 +136,17 @@ def test_an_import_with_one_point_outside_is_refused_whole_naming_the_row(client
     assert "send lon=0.5301, lat=51.2702" in problems[0]["reason"]
     assert "outside the partnership area" in problems[1]["reason"]
     assert stored(engine, layer) == 0
+
+
+def test_a_named_place_is_placed_only_inside_the_area(client, tokens):
+    name = f"Validation corner {uuid.uuid4().hex[:6]}"
+    officer = bearer(tokens["officer"])
+    refused(client.post("/api/gazetteer", headers=officer, json={"name": name, **LIVERPOOL}),
+            "outside the partnership area")
+    created = client.post("/api/gazetteer", headers=officer, json={"name": name})
+    assert created.status_code == 201, created.get_json()
+    url = f"/api/gazetteer/{created.get_json()['id']}/location"
+    refused(client.put(url, headers=officer, json={"easting": 155670, "northing": 576030}),
+            "easting and northing look swapped", "send easting=576030, northing=155670")
+    placed = client.put(url, headers=officer, json={"easting": 576030, "northing": 155670})
+    assert placed.status_code == 200 and placed.get_json()["placed"], placed.get_json()

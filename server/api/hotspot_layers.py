@@ -331,9 +331,12 @@ def create_place():
     if not name or len(name) > 200:
         raise ApiError(400, "name is required (at most 200 characters)")
     with domain_errors(who):
-        lon, lat = parse_location(body) if body else (None, None)
+        location = parse_location(body) if body else None
         with transaction(engine()) as db:
-            place = records.create_place(db, who, name, lon, lat, note, layer_id)
+            if location is not None:
+                records.require_in_area(db, location, settings().record_buffer_metres)
+            place = records.create_place(db, who, name, location.lon if location else None,
+                                         location.lat if location else None, note, layer_id)
     return jsonify(place), 201
 
 
@@ -343,9 +346,10 @@ def place_place(place_id: int):
     body = json_body()
     source = str(body.pop("source", "") or "").strip()
     with domain_errors(who):
-        lon, lat = parse_location(body)
+        location = parse_location(body)
         with transaction(engine()) as db:
-            place = records.place_place(db, who, place_id, lon, lat, source)
+            records.require_in_area(db, location, settings().record_buffer_metres)
+            place = records.place_place(db, who, place_id, location.lon, location.lat, source)
     return jsonify(place)
 
 

@@ -245,12 +245,12 @@ def _place(fields: dict[str, Any], point: PointInput, given: set[str], problems:
     point.place = name
 
 
-def parse_location(data: Mapping[str, Any]) -> tuple[float, float]:
+def parse_location(data: Mapping[str, Any]) -> PointInput:
     """Just a location (lon/lat or easting/northing), e.g. to put a named place on the map."""
     point = parse_point(data, partial=True)
     if not point.has_location:
         raise PointInputError(["give lon and lat (degrees) or easting and northing (British National Grid metres)"])
-    return point.lon, point.lat
+    return point
 
 
 def parse_date(text: str, name: str) -> date:

@@ -416,7 +416,8 @@ def insert_record(session: Session, layer: Mapping[str, Any], values: dict[str, 
     return row
 
 
-def _require_in_area(session: Session, point: PointInput, buffer_metres: float) -> None:
+def require_in_area(session: Session, point: PointInput, buffer_metres: float = DEFAULT_BUFFER_METRES) -> None:
+    """PointInputError when the point's location lies outside the partnership area (saying so, or what to swap)."""
     problem = check_location(session, point.given_location, buffer_metres)
     if problem:
         raise PointInputError([problem])
@@ -424,7 +425,7 @@ def _require_in_area(session: Session, point: PointInput, buffer_metres: float) 
 
 def create_point(session: Session, layer: Mapping[str, Any], caller: Caller, point: PointInput,
                  buffer_metres: float = DEFAULT_BUFFER_METRES) -> dict[str, Any]:
-    _require_in_area(session, point, buffer_metres)
+    require_in_area(session, point, buffer_metres)
     resolver = PlaceResolver(session, layer, caller.username)
     row = insert_record(session, layer, _new_values(point, resolver), caller.username, "captured in CSP Atlas")
     audit_write(session, layer["id"], caller, "create", 1, {"point_id": row["id"], "new_places": resolver.created})
@@ -434,7 +435,7 @@ def create_point(session: Session, layer: Mapping[str, Any], caller: Caller, poi
 def update_point(session: Session, layer: Mapping[str, Any], caller: Caller, point_id: int,
                  change: PointInput, buffer_metres: float = DEFAULT_BUFFER_METRES) -> dict[str, Any]:
     row = live_point(session, layer, caller, point_id)
-    _require_in_area(session, change, buffer_metres)
+    require_in_area(session, change, buffer_metres)
     if row["deleted_at"] is not None:
         raise Conflict(f"point {point_id} is deleted; restore it before editing")
     if not change.given:

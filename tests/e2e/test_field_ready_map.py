@@ -80,6 +80,9 @@ def rgb_hex(css: str) -> str:
 def test_default_measure_is_the_rate_or_density_and_count_is_one_click_away(page, live_server, client, artifacts):
     open_map(page, live_server)
     assert layer_measure(page) == "rate"  # the 2024 wards have a population
+    # the list of sets that decides it is asked for once, by the page's preload, not again by the script
+    assert page.evaluate("""performance.getEntriesByType('resource')
+        .filter((e) => e.name.endsWith('/api/boundary-sets')).map((e) => e.initiatorType)""") == ["link"]
     assert "measure" not in parse_qs(urlparse(page.url).query)  # chosen by the map, not written into links
     assert page.locator("#measure").input_value() == "rate"
     assert "per 1,000 residents" in page.locator("#legend .legend-sub").inner_text()

@@ -9,6 +9,7 @@ import json
 import uuid
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pytest
 
 from server.domain import accounts
@@ -16,7 +17,15 @@ from server.domain.classify import PALETTES
 from server.store.db import transaction
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import _watched_page
-from tests.e2e.test_map_client import api_layer, assert_matches_api, interior_point, open_map, wait_for_layer
+from tests.e2e.test_map_client import (
+    api_layer,
+    assert_matches_api,
+    blend,
+    export_png,
+    interior_point,
+    open_map,
+    wait_for_layer,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -351,6 +360,12 @@ def test_no_data_areas_are_hatched_and_counted_and_class_labels_come_from_the_ap
     ranges = page.locator("#legend tr.legend-class:not(.no-data) td.range").all_inner_texts()
     assert ranges and ranges == [f"class label {i + 1}" for i in range(len(ranges))]
     page.locator("#map").screenshot(path=str(artifacts / "field-no-data.png"))
+    # the PNG export hatches them the same way: both colours of the hatching, as drawn at the map's fill opacity
+    image, _ = export_png(page, artifacts / "field-no-data-export.png")
+    rgb = image[:3].reshape(3, -1).T.astype(int)
+    for colour in ("#ececec", "#8c8c8c"):
+        target = blend(colour, 0.85, (0xF5, 0xF5, 0xF3))
+        assert (np.abs(rgb - target).max(axis=1) <= 3).sum() > 500, colour
     assert page.console_errors == []
 
 

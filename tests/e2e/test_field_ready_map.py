@@ -57,6 +57,10 @@ def sign_in(page, username: str) -> None:
     page.wait_for_selector(f'#account[data-user="{username}"]')
 
 
+def next_frames(page) -> None:
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 def box(page, selector: str) -> dict:
     return page.locator(selector).bounding_box()
 
@@ -180,6 +184,7 @@ def test_phone_popup_fits_the_screen_and_the_tapped_area_stays_visible(phone, li
     page = phone
     open_map(page, live_server)
     page.locator("#legend .legend-toggle").tap()  # opened: the popup closes it again for room
+    page.wait_for_timeout(600)  # so that the next tap is not taken with this one for a double tap (a zoom)
     # the ward at the right edge of the borough: before, its popup was cut off on the right
     code = page.evaluate("""() => {
         const map = window.cspAtlas.map;
@@ -187,10 +192,13 @@ def test_phone_popup_fits_the_screen_and_the_tapped_area_stays_visible(phone, li
         return window.cspAtlas.layer().features.reduce((a, b) => (east(a) > east(b) ? a : b)).properties.code;
     }""")
     x, y = interior_point(page, code)
+    zoom = page.evaluate("window.cspAtlas.map.getZoom()")
     page.touchscreen.tap(x, y)
     popup = page.locator(".leaflet-popup")
     popup.wait_for()
-    page.wait_for_timeout(400)  # the pan that makes room for the popup
+    page.wait_for_function("!window.cspAtlas.map._panAnim?._inProgress")  # the pan that makes room for the popup
+    next_frames(page)
+    assert page.evaluate("window.cspAtlas.map.getZoom()") == zoom
     frame = box(page, ".leaflet-popup-content-wrapper")
     map_box = box(page, "#map")
     assert frame["x"] >= map_box["x"] and frame["x"] + frame["width"] <= map_box["x"] + map_box["width"]
@@ -266,7 +274,7 @@ def test_heat_map_shows_areas_as_outlines_and_does_not_saturate_zoomed_in(page, 
 
     page.evaluate("window.cspAtlas.map.setView([51.2725, 0.522], 15, {animate: false})")
     page.wait_for_function(f"window.cspAtlas.hotspots.heat.options.max > {max_12}")
-    page.wait_for_timeout(300)  # leaflet.heat redraws on the next frame
+    next_frames(page)  # leaflet.heat redraws on the next animation frame
     max_15 = page.evaluate("window.cspAtlas.hotspots.heat.options.max")
     densest = page.evaluate("Math.round(window.cspAtlas.hotspots.densities.at(-1))")
     assert max_15 == max(2, densest)  # at zoom 15 the ramp reaches to the densest place
@@ -278,7 +286,7 @@ def test_heat_map_shows_areas_as_outlines_and_does_not_saturate_zoomed_in(page, 
 
     # the zoom-12 ramp kept at zoom 15 (as before) saturates the town centre: what the per-zoom max prevents
     page.evaluate(f"window.cspAtlas.hotspots.heat.setOptions({{max: {max_12}}})")
-    page.wait_for_timeout(300)
+    next_frames(page)
     assert saturated_share(page) > 5 * max(share, 0.002)
     page.get_by_label("Heat map of crimes").uncheck()
     page.wait_for_function("document.querySelector('path.area').getAttribute('fill-opacity') !== '0'")

@@ -652,7 +652,8 @@ def hotspots_import(layer: str, file: Path, username: str) -> None:
         with transaction(_engine()) as session:
             caller = hotspot_records.caller_for(session, _hotspot_user(session, username))
             target = hotspot_records.require_layer(session, layer, caller, hotspot_records.WRITE, "import")
-            summary = hotspot_records.import_points(session, target, caller, parsed)
+            summary = hotspot_records.import_points(session, target, caller, parsed,
+                                                    load_settings().record_buffer_metres)
     except hotspot_input.ImportFileError as error:
         _refuse(f"not imported: {error.file} (nothing was kept)",
                 [f"row {problem['row']}: {problem['reason']}" for problem in error.problems], error.more)

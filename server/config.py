@@ -40,6 +40,7 @@ class Settings:
     embed_ancestors: tuple[str, ...] = ("'self'",)  # origins whose pages may frame /embed (CSP frame-ancestors)
     police_api: str = "https://data.police.uk/api"  # the police.uk API that `crime fetch` and its jobs ask
     police_force: str = "Kent Police"  # "Reported by" of the force's records fetched from it (the API omits it)
+    record_buffer_metres: float = 2000.0  # records may lie this far outside the partnership's wards
 
 
 # A report host allowed to frame /embed: 'self', or an origin like https://reports.example.org[:8443] (a leading *.
@@ -70,6 +71,15 @@ def _http_url(name: str, text: str) -> str:
     if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", text):
         raise RuntimeError(f"{name} must be an http(s) URL such as https://data.police.uk/api, not '{text}'")
     return text.rstrip("/")
+def _non_negative(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise RuntimeError(f"{name}: '{raw}' is not a number of metres") from None
+    if not 0 <= value <= 100_000:
+        raise RuntimeError(f"{name}: {raw} must be from 0 to 100000 metres")
+    return value
 
 
 def load_settings() -> Settings:
@@ -98,4 +108,5 @@ def load_settings() -> Settings:
         embed_ancestors=parse_embed_ancestors(os.environ.get("CSP_ATLAS_EMBED_ANCESTORS", "")),
         police_api=_http_url("CSP_ATLAS_POLICE_API", os.environ.get("CSP_ATLAS_POLICE_API", "https://data.police.uk/api")),
         police_force=os.environ.get("CSP_ATLAS_POLICE_FORCE", "Kent Police").strip() or "Kent Police",
+        record_buffer_metres=_non_negative("CSP_ATLAS_RECORD_BUFFER_METRES", 2000.0),
     )

@@ -3,8 +3,11 @@ import { getJSON } from './api.js';
 import { formatNumber } from './format.js';
 import { html, htmlText } from './html.js';
 import { layerUrl } from './state.js';
+import { popupOptions } from './viewport.js';
 
 export const NO_DATA_COLOR = '#d9d9d9';
+export const NO_DATA_PATTERN = 'csp-no-data-hatch';
+const SVG = 'http://www.w3.org/2000/svg';
 const EDGE = { ward: 0.9, lsoa: 0.5, cluster: 1.4 };
 
 export function codeClass(code) {
@@ -13,6 +16,23 @@ export function codeClass(code) {
 
 export function featureKey(feature) {
   return String(feature.properties.code);
+}
+
+// The SVG pattern of "No data" areas, defined once in the overlay's SVG (built with the DOM: no markup strings).
+function addHatchPattern(map) {
+  const svg = map.getRenderer(L.polyline([[0, 0]]))._container;
+  if (!svg || svg.querySelector(`#${NO_DATA_PATTERN}`)) return;
+  const make = (name, attributes) => {
+    const element = document.createElementNS(SVG, name);
+    for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
+    return element;
+  };
+  const defs = svg.querySelector('defs') || svg.insertBefore(make('defs', {}), svg.firstChild);
+  const pattern = make('pattern', { id: NO_DATA_PATTERN, patternUnits: 'userSpaceOnUse', width: 7, height: 7,
+    patternTransform: 'rotate(45)' });
+  pattern.append(make('rect', { width: 7, height: 7, fill: '#ececec' }),
+    make('line', { x1: 0, y1: 0, x2: 0, y2: 7, stroke: '#8c8c8c', 'stroke-width': 2.2 }));
+  defs.append(pattern);
 }
 
 export class Choropleth {
@@ -45,7 +65,8 @@ export class Choropleth {
     const unit = data.legend.unit;
     this.layer = L.geoJSON(data, {
       style: (feature) => ({
-        className: `area ${codeClass(featureKey(feature))}`,
+        // "No data" areas are hatched grey (CSS fills them with the pattern), never a colour of the classes
+        className: `area ${codeClass(featureKey(feature))}${feature.properties.color ? '' : ' no-data'}`,
         color: '#3a3a3a', weight, opacity: 0.9,
         fillColor: feature.properties.color || NO_DATA_COLOR, fillOpacity: this.fillOpacity,
       }),
@@ -60,10 +81,11 @@ export class Choropleth {
           layer.on('mouseover', () => { layer.setStyle({ weight: weight + 2 }); layer.bringToFront(); });
           layer.on('mouseout', () => layer.setStyle({ weight }));
         }
-        layer.bindPopup(() => this.popup(feature, layer), { maxWidth: 300, minWidth: 220, autoPanPadding: [20, 20] });
+        layer.bindPopup(() => this.popup(feature, layer), popupOptions({ width: 300, minWidth: 220 }));
         layer.on('popupopen', () => layer.closeTooltip());
       },
     }).addTo(this.map);
+    addHatchPattern(this.map);
     return this.layer;
   }
 

@@ -3,6 +3,7 @@
 import { BASEMAPS } from './basemap.js';
 import { monthLabel, monthRange, periodLabel } from './format.js';
 import { html, setHtml } from './html.js';
+import { defaultMeasure } from './state.js';
 import { HEAT_RADII, MEASURES, METHODS, PALETTES } from './options.js';
 
 const RANGE = '__range';
@@ -71,6 +72,7 @@ export function reconcile(state, meta) {
       notes.push(`${metric.title} is published for wards, so the map shows the 2013 wards`);
     }
   }
+  if (next.measureAuto) next.measure = defaultMeasure(current, metric);
   if (!metric.measures.includes(next.measure)) next.measure = metric.measures[0];
   if (next.period) {
     const years = metric.periods.years;
@@ -158,7 +160,7 @@ export class Controls {
     });
     $('outlines').addEventListener('change', (e) => emit({ outlines: e.target.checked }));
     $('annotations').addEventListener('change', (e) => emit({ annotations: e.target.checked }));
-    $('measure').addEventListener('change', (e) => emit({ measure: e.target.value }));
+    $('measure').addEventListener('change', (e) => emit({ measure: e.target.value, measureAuto: false }));
     $('method').addEventListener('change', (e) => emit({ method: e.target.value }));
     $('k').addEventListener('change', (e) => emit({ k: Number(e.target.value) }));
     $('palette').addEventListener('change', (e) => emit({ palette: e.target.value }));

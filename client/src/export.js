@@ -166,8 +166,26 @@ function drawMarkers(ctx, map, hotspots) {
   }
 }
 
-// Draw the legend column; returns the height used.
+// "No data" as on screen: grey hatching (choropleth.js draws the same pattern in the map's SVG).
+function noDataPattern(ctx) {
+  const tile = document.createElement('canvas');
+  tile.width = 8;
+  tile.height = 8;
+  const t = tile.getContext('2d');
+  t.fillStyle = '#ececec';
+  t.fillRect(0, 0, 8, 8);
+  t.strokeStyle = '#8c8c8c';
+  t.lineWidth = 2;
+  t.beginPath();
+  for (const offset of [-8, 0, 8]) { t.moveTo(offset - 1, 9); t.lineTo(offset + 9, -1); }
+  t.stroke();
+  return ctx.createPattern(tile, 'repeat');
+}
+
+// Draw the legend column; returns the height used. With the heat map on, the areas are outlines (fill opacity 0): the
+// legend still shows the classes' colours, and says so.
 function drawLegend(ctx, data, hotspotInfo, x, y, width, opacity) {
+  const outlinesOnly = opacity === 0;
   let cy = y;
   const line = (text, size = 11, weight = 400, color = INK, gap = 4) => {
     ctx.font = font(size, weight);
@@ -184,7 +202,9 @@ function drawLegend(ctx, data, hotspotInfo, x, y, width, opacity) {
     const signed = data.metadata.measure.includes('change');
     const ranges = classRanges(data, signed);
     const rows = data.legend.classes.map((c, i) => ({ color: c.color, label: ranges[i], count: c.count }));
-    if (data.legend.no_data_count) rows.push({ color: NO_DATA_COLOR, label: 'No data', count: data.legend.no_data_count });
+    if (data.legend.no_data_count) {
+      rows.push({ color: NO_DATA_COLOR, label: 'No data', count: data.legend.no_data_count, noData: true });
+    }
     ctx.font = font(10);
     ctx.fillStyle = MUTED;
     ctx.textAlign = 'right';
@@ -193,7 +213,7 @@ function drawLegend(ctx, data, hotspotInfo, x, y, width, opacity) {
     ctx.textAlign = 'left';
     cy += 14;
     for (const row of rows) {
-      ctx.fillStyle = blended(row.color, opacity);
+      ctx.fillStyle = row.noData ? noDataPattern(ctx) : blended(row.color, outlinesOnly ? 1 : opacity);
       ctx.fillRect(x, cy, 26, 16);
       ctx.strokeStyle = '#3a3a3a';
       ctx.lineWidth = 0.8;
@@ -208,6 +228,7 @@ function drawLegend(ctx, data, hotspotInfo, x, y, width, opacity) {
     }
     cy += 4;
     line(methodLine(data), 10, 400, MUTED, 10);
+    if (outlinesOnly) line('Areas are drawn as outlines while the heat map is on.', 10, 400, MUTED, 10);
     if (hotspotInfo?.outlines) {
       ctx.strokeStyle = '#111';
       ctx.lineWidth = 2.6;
@@ -338,11 +359,12 @@ export async function renderPng({ map, choropleth, outlines, hotspots, basemapOn
   const project = (lat, lon) => map.latLngToContainerPoint([lat, lon]);
   if (data) {
     const weight = data.metadata.geography === 'clusters' ? 1.4 : data.metadata.boundary_set.kind === 'lsoa' ? 0.5 : 0.9;
+    const hatch = noDataPattern(ctx);
     for (const feature of data.features) {
       ctx.beginPath();
       tracePolygons(ctx, feature.geometry, project);
       ctx.globalAlpha = choropleth.fillOpacity;
-      ctx.fillStyle = feature.properties.color || NO_DATA_COLOR;
+      ctx.fillStyle = feature.properties.color || hatch;
       ctx.fill('evenodd');
       ctx.globalAlpha = 0.9;
       ctx.strokeStyle = '#3a3a3a';

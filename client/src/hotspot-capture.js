@@ -3,6 +3,7 @@
 // count, category and notes; the API's message is shown when it refuses.
 import { sendJSON } from './api.js';
 import { html, htmlText } from './html.js';
+import { popupOptions } from './viewport.js';
 
 const ROUTE = '/api/hotspot-layers';
 
@@ -17,7 +18,7 @@ function formHtml(layers, latlng) {
     <p class="small">at ${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}</p>
     <label>Layer <select name="layer">${options}</select></label>
     <label>Observed <input name="observed" type="date" value="${today()}" required></label>
-    <label>Count <input name="count" type="number" min="1" step="1" value="1"></label>
+    <label>Count <input name="count" type="number" min="1" max="1000000" step="1" value="1" required></label>
     <label>Category <input name="category" maxlength="120"></label>
     <label>Notes <textarea name="notes" rows="2" maxlength="2000"></textarea></label>
     <p class="capture-error" role="alert"></p>
@@ -79,7 +80,7 @@ export class HotspotCapture {
 
   openForm(latlng) {
     this.disarm();
-    const popup = L.popup({ maxWidth: 280, className: 'capture-popup' }).setLatLng(latlng)
+    const popup = L.popup({ ...popupOptions({ width: 280 }), className: 'capture-popup' }).setLatLng(latlng)
       .setContent(htmlText(formHtml(this.layers, latlng))).openOn(this.map);
     const form = popup.getElement().querySelector('form');
     form.querySelector('select').focus();
@@ -91,9 +92,17 @@ export class HotspotCapture {
   }
 
   async save(form, latlng, popup) {
+    const count = form.elements.count;
+    if (!count.checkValidity()) { // the API refuses it too; say so before sending
+      form.querySelector('.capture-error').textContent = 'Count must be a whole number of at least 1.';
+      count.setAttribute('aria-invalid', 'true');
+      count.focus();
+      return;
+    }
+    count.removeAttribute('aria-invalid');
     const layer = form.elements.layer.value;
     const body = { lon: Number(latlng.lng.toFixed(6)), lat: Number(latlng.lat.toFixed(6)),
-      observed: form.elements.observed.value, count: Number(form.elements.count.value || 1),
+      observed: form.elements.observed.value, count: Number(count.value),
       category: form.elements.category.value, notes: form.elements.notes.value };
     form.querySelector('button[type=submit]').disabled = true;
     try {

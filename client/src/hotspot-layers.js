@@ -8,6 +8,8 @@
 import { getJSON } from './api.js';
 import { formatNumber, isoDate, periodLabel } from './format.js';
 import { html, htmlText } from './html.js';
+import { recordSymbol, shapeFor } from './record-symbols.js';
+import { popupOptions } from './viewport.js';
 
 const ROUTE = '/api/hotspot-layers';
 const COLORS = { 'needle-finds': '#b35806', 'dcsm-locations': '#542788' };
@@ -19,6 +21,7 @@ export async function listHotspotLayers() {
     ...layer,
     url: `${ROUTE}/${encodeURIComponent(layer.id)}/points`,
     color: COLORS[layer.id] || SPARE_COLORS[index % SPARE_COLORS.length],
+    shape: shapeFor(layer.id, index),
   }));
 }
 
@@ -134,11 +137,14 @@ export class ExtraLayers {
         const collection = await getJSON(`${info.url}${periodQuery(period)}`);
         if (mine !== this.seq) return; // signed out, switched off or period changed meanwhile
         const groups = byLocation(collection);
-        const layer = L.layerGroup(groups.map((group) => L.circleMarker(group.latlng, {
-          pane: 'hotspot-records', className: `hotspot-record hotspot-${info.id}`,
-          radius: symbolRadius(group.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0)),
-          color: '#fff', weight: 1.5, fillColor: info.color, fillOpacity: 0.85,
-        }).bindPopup(htmlText(popup(info, group.features)), { maxWidth: 300, maxHeight: 320 }))).addTo(this.map);
+        const layer = L.layerGroup(groups.map((group) => {
+          const { group: drawn, symbol } = recordSymbol(group.latlng, {
+            pane: 'hotspot-records', className: `hotspot-record hotspot-${info.id}`, shape: info.shape,
+            radius: symbolRadius(group.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0)),
+            color: info.color });
+          symbol.bindPopup(htmlText(popup(info, group.features)), popupOptions({ width: 300, height: 320 }));
+          return drawn;
+        })).addTo(this.map);
         this.shown.set(info.id, { layer, collection, period, locations: groups.length });
       } catch (error) {
         errors.push(`${info.title}: ${error.message}`);
@@ -161,7 +167,7 @@ export class ExtraLayers {
     return this.available.filter((l) => this.shown.has(l.id)).map((l) => {
       const { collection, period, locations } = this.shown.get(l.id);
       const total = collection.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0);
-      return { id: l.id, title: l.title, color: l.color, sensitivity: l.sensitivity, unit: l.count_unit,
+      return { id: l.id, title: l.title, color: l.color, shape: l.shape, sensitivity: l.sensitivity, unit: l.count_unit,
         period: period ? periodLabel(period) : 'all dates', points: collection.features.length, locations, total,
         unplaced: collection.summary?.unplaced || 0, areaLevel: collection.summary?.area_level || 0,
         statistics: l.statistics || [] };

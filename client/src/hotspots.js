@@ -5,6 +5,7 @@ import { getJSON } from './api.js';
 import { periodLabel } from './format.js';
 import { html, htmlText } from './html.js';
 import { loadScript, loadStyle } from './vendor.js';
+import { popupOptions } from './viewport.js';
 
 export const MARKER_MIN_ZOOM = 14;
 // viridis (reversed: dark = dense), perceptually uniform and colour-blind safe
@@ -22,10 +23,10 @@ export const MAX_PIXEL_RADIUS = 320; // beyond this the kernel is larger than th
 
 const quartic = (u) => (u < 1 ? (1 - u * u) ** 2 : 0);
 
-// The kernel-weighted number of crimes within `radius` metres (quartic kernel, 1 at the centre), at each occupied
-// cell of radius/2 metres; the 95th percentile is where the heat map reaches its darkest colour.
-export function saturation(latlngs, radius) {
-  if (!latlngs.length) return 1;
+// The kernel-weighted number of crimes within `radius` metres (quartic kernel, 1 at the centre) at each occupied cell
+// of radius/2 metres, sorted: the heat map's darkest colour is a quantile of these (saturationAt).
+export function kernelDensities(latlngs, radius) {
+  if (!latlngs.length) return [];
   const cell = radius / 2;
   const lat0 = latlngs[0][0] * Math.PI / 180;
   const cells = new Map();
@@ -51,8 +52,24 @@ export function saturation(latlngs, radius) {
     }
     densities.push(density);
   }
-  densities.sort((a, b) => a - b);
-  return Math.max(2, Math.round(densities[Math.floor((densities.length - 1) * 0.95)]));
+  return densities.sort((a, b) => a - b);
+}
+
+// Which share of the places is drawn in the darkest colour, by zoom: at the borough's zoom the top 5 % stand out;
+// zoomed into a town centre, where the densest places lie together, the ramp stretches to the densest place (the
+// view would otherwise be one saturated blob).
+export function saturationQuantile(zoom) {
+  const low = 12;
+  const high = 15;
+  const t = Math.min(1, Math.max(0, (zoom - low) / (high - low)));
+  return 0.95 + 0.05 * t;
+}
+
+// The kernel density that gets the darkest colour at this zoom (at least 2 crimes, so one crime is never "hot").
+export function saturationAt(densities, zoom) {
+  if (!densities.length) return 1;
+  const index = Math.round((densities.length - 1) * saturationQuantile(zoom));
+  return Math.max(2, Math.round(densities[index]));
 }
 
 // simpleheat (inside leaflet.heat) blurs a disc with a canvas shadow offset by a fixed 200 px, which breaks for
@@ -168,9 +185,11 @@ export class Hotspots {
   showHeat(radius) {
     if (this.heat && this.radius === radius) return;
     this.radius = radius;
-    this.max = saturation(this.latlngs, radius);
+    this.densities = kernelDensities(this.latlngs, radius);
+    this.max = saturationAt(this.densities, this.map.getZoom());
     const px = this.pixelRadius();
-    // maxZoom 0 keeps leaflet.heat from scaling intensity by zoom: a crime weighs the same at every zoom.
+    // maxZoom 0 keeps leaflet.heat's own zoom scaling off: a crime weighs the same at every zoom, and `max` (the
+    // darkest colour) follows the zoom through saturationAt instead.
     const options = { radius: px * 0.6, blur: px * 0.4, max: this.max, maxZoom: 0, minOpacity: 0.001,
       gradient: HEAT_GRADIENT };
     if (this.heat) {
@@ -221,7 +240,7 @@ export class Hotspots {
       const marker = L.marker([lat, lon], { icon, keyboard: false, title: names[p.crime_type] || p.crime_type });
       marker.bindPopup(() => htmlText(html`<div class="crime-popup"><h2>${names[p.crime_type] || p.crime_type}</h2>
         <p>${periodLabel(p.month)}<br>${p.location}</p>
-        <p class="small">police.uk anonymised location</p></div>`));
+        <p class="small">police.uk anonymised location</p></div>`), popupOptions({ width: 260 }));
       return marker;
     });
     this.markers.addLayers(markers);
@@ -246,8 +265,10 @@ export class Hotspots {
   onZoom() {
     if (this.heat) {
       const px = this.pixelRadius();
-      if (Math.abs(this.heat.options.radius + this.heat.options.blur - px) > 1e-9) {
-        this.heat.setOptions({ radius: px * 0.6, blur: px * 0.4 });
+      const max = saturationAt(this.densities, this.map.getZoom());
+      if (Math.abs(this.heat.options.radius + this.heat.options.blur - px) > 1e-9 || max !== this.max) {
+        this.max = max;
+        this.heat.setOptions({ radius: px * 0.6, blur: px * 0.4, max });
       }
       this.syncHeat();
     }

@@ -5,6 +5,8 @@ import { formatNumber, periodLabel, validity } from './format.js';
 import { cssColour, html, setHtml } from './html.js';
 import { NO_DATA_COLOR } from './choropleth.js';
 import { METHODS, areaNoun } from './options.js';
+import { HALO_COLOR, RING_COLOR, shapePath } from './record-symbols.js';
+import { isNarrow } from './viewport.js';
 
 const isInteger = (v) => v === null || Number.isInteger(v);
 const OUTLINE_ITEM = html`<p class="legend-outline"><span class="outline-sample"></span> Ward cluster boundary</p>`;
@@ -23,6 +25,7 @@ export function classRanges(data, signed) {
   const legend = data.legend;
   const integers = wholeNumbers(data);
   return legend.classes.map((c, index) => {
+    if (c.label) return c.label; // the API's formatter, shared with the static maps
     const lower = index > 0 && integers ? c.lower + 1 : c.lower;
     if (lower >= c.upper) return formatNumber(c.upper, { signed });
     return `${formatNumber(lower, { signed })} – ${formatNumber(c.upper, { signed })}`;
@@ -74,7 +77,7 @@ function classesTable(data, signed, opacity) {
       <td class="range">${ranges[index]}</td><td class="count">${c.count}</td></tr>`);
   if (legend.no_data_count) {
     rows.push(html`<tr class="legend-class no-data" data-color="${NO_DATA_COLOR}" data-count="${legend.no_data_count}">
-      <td><span class="swatch" data-fill="${blended(NO_DATA_COLOR, opacity)}"></span></td>
+      <td><span class="swatch swatch-no-data"></span></td>
       <td class="range">No data</td><td class="count">${legend.no_data_count}</td></tr>`);
   }
   const noun = areaNoun(data);
@@ -124,16 +127,23 @@ function markersSection(m) {
     Police.uk locations are anonymised snap points.</p></div>`;
 }
 
+function symbolSample(extra) {
+  const d = shapePath(extra.shape || 'circle', 0, 0, 5);
+  return html`<svg class="legend-symbol" viewBox="-10 -10 20 20" width="18" height="18" aria-hidden="true">
+    <path d="${d}" fill="none" stroke="${HALO_COLOR}" stroke-width="4.5" stroke-opacity="0.9"></path>
+    <path d="${d}" fill="${cssColour(extra.color)}" stroke="${RING_COLOR}" stroke-width="1.8"></path></svg>`;
+}
+
 function extraSection(extra) {
   const off = [];
   if (extra.unplaced) off.push(`${formatNumber(extra.unplaced)} at places not yet placed`);
   if (extra.areaLevel) off.push(`${formatNumber(extra.areaLevel)} borough-level`);
   return html`<div class="legend-extra" data-layer="${extra.id}" data-points="${extra.points}"
-    data-unplaced="${extra.unplaced}"><h3><span class="marker-dot" data-fill="${cssColour(extra.color)}"></span>
+    data-unplaced="${extra.unplaced}"><h3>${symbolSample(extra)}
     ${extra.title} <span class="badge badge-${extra.sensitivity}">${extra.sensitivity}</span></h3>
     <p>${formatNumber(extra.points)} ${extra.points === 1 ? 'record' : 'records'} at ${formatNumber(extra.locations)}
     ${extra.locations === 1 ? 'place' : 'places'} (total ${formatNumber(extra.total)} ${extra.unit || ''}),
-    ${extra.period}; circle size shows the count.${off.length ? ` Not on the map: ${off.join(', ')}
+    ${extra.period}; symbol size shows the count.${off.length ? ` Not on the map: ${off.join(', ')}
     records.` : ''}</p>${(extra.statistics || []).map(statisticLine)}</div>`;
 }
 
@@ -152,6 +162,21 @@ function hotspotSection(hotspots) {
     : ''}${(hotspots.extra || []).map(extraSection)}`;
 }
 
+// One click to the other measures of the same map: counts, and back to the rate or density.
+function measureSwitch(data, choices) {
+  const others = (choices || []).filter((c) => c.measure !== data.metadata.measure);
+  if (!others.length) return '';
+  return html`<p class="legend-measures">Show: ${others.map((c, i) => html`${i ? ' · ' : ''}<button type="button"
+    class="link legend-measure" data-measure="${c.measure}">${c.label}</button>`)}</p>`;
+}
+
+// The classes' colours in one line: what a collapsed legend on a phone still shows.
+function ramp(data) {
+  const swatches = data.legend.classes.map((c) => html`<span data-fill="${cssColour(c.color, NO_DATA_COLOR)}"></span>`);
+  if (data.legend.no_data_count) swatches.push(html`<span class="swatch-no-data"></span>`);
+  return html`<span class="legend-ramp" aria-hidden="true">${swatches}</span>`;
+}
+
 export const Legend = L.Control.extend({
   options: { position: 'bottomright' },
 
@@ -163,29 +188,57 @@ export const Legend = L.Control.extend({
     L.DomEvent.disableScrollPropagation(container);
     this.container = container;
     this.aboutOpen = window.innerWidth > 700;
+    this.collapsed = isNarrow(); // on a phone the legend starts as one line; a tap opens it
+    container.classList.toggle('collapsed', this.collapsed);
+    container.addEventListener('click', (event) => {
+      const toggle = event.target.closest('.legend-toggle');
+      if (toggle) this.setCollapsed(!this.collapsed);
+      const measure = event.target.closest('.legend-measure');
+      if (measure && this.onMeasure) this.onMeasure(measure.dataset.measure);
+    });
     setHtml(container, html`<p class="legend-empty">Loading…</p>`);
     return container;
   },
 
-  render(data, hotspots, { title, opacity = 1 } = {}) {
+  setCollapsed(collapsed) {
+    this.collapsed = collapsed;
+    this.container.classList.toggle('collapsed', collapsed);
+    const toggle = this.container.querySelector('.legend-toggle');
+    if (toggle) toggle.setAttribute('aria-expanded', String(!collapsed));
+  },
+
+  // options: title (an error to show instead), opacity (of the areas' fill), measures ([{measure, label}] offered
+  // one click away), outlinesOnly (the heat map is on: the areas are drawn as outlines, their colours are not shown)
+  render(data, hotspots, { title, opacity = 1, measures = [], outlinesOnly = false } = {}) {
     const about = this.container.querySelector('details.legend-about');
     if (about) this.aboutOpen = about.open;
+    const expanded = String(!this.collapsed);
     if (!data) {
-      setHtml(this.container, html`<p class="legend-empty">${title || 'No layer'}</p>${hotspotSection(hotspots)}`);
+      setHtml(this.container, html`<button type="button" class="legend-toggle" aria-expanded="${expanded}"
+        aria-controls="legend-body">Legend</button><div class="legend-body" id="legend-body">
+        <p class="legend-empty">${title || 'No layer'}</p>${hotspotSection(hotspots)}</div>`);
       return;
     }
     const signed = data.metadata.measure.includes('change');
     const empty = data.legend.k === 0 ? html`<p class="legend-empty">${title || 'No data for this filter'}</p>` : '';
+    const outlines = outlinesOnly ? html`<p class="legend-note legend-outlines-only">Areas are drawn as outlines while
+      the heat map is on; switch it off to see their colours.</p>` : '';
     setHtml(this.container, html`
+      <button type="button" class="legend-toggle" aria-expanded="${expanded}" aria-controls="legend-body"><span
+        class="legend-toggle-text">Legend<span class="visually-hidden">: ${data.legend.title}</span></span>${
+        empty ? '' : ramp(data)}</button>
+      <div class="legend-body" id="legend-body">
       <h2 class="legend-title">${data.legend.title}</h2>
       <p class="legend-sub">${subtitle(data)}</p>
       ${data.legend.estimated ? estimatedLine(data) : ''}
-      ${empty || classesTable(data, signed, opacity)}
+      ${empty || classesTable(data, signed, outlinesOnly ? 1 : opacity)}
+      ${outlines}
+      ${measureSwitch(data, measures)}
       <p class="legend-method">${methodLine(data)}</p>
       ${hotspots?.outlines ? OUTLINE_ITEM : ''}
       ${hotspots?.annotations ? ANNOTATION_ITEMS : ''}
       ${hotspotSection(hotspots)}
       <details class="legend-about"${this.aboutOpen ? html` open` : ''}><summary>Source, date and boundaries</summary>
-      ${aboutList(data)}</details>`);
+      ${aboutList(data)}</details></div>`);
   },
 });

@@ -16,9 +16,11 @@ import { popupContent } from './popup.js';
 import { Session, roleAtLeast, setupSignIn } from './session.js';
 import { setupShare } from './share.js';
 import { clearStatus, showStatus, whileLoading } from './status.js';
-import { layerUrl, readState, writeState } from './state.js';
+import { defaultMeasure, layerUrl, readState, writeState } from './state.js';
 import { renderTable } from './table.js';
 import { html, htmlText } from './html.js';
+import { MEASURES } from './options.js';
+import { isNarrow } from './viewport.js';
 
 const EMBED = document.body.dataset.mode === 'embed';
 const ATTRIBUTION = html`Contains OS data &copy; Crown copyright and database right; Office for National Statistics
@@ -47,8 +49,22 @@ let fitted = Boolean(state.view);
 const session = new Session();
 const notices = { adjust: null, layer: null, hotspots: null, extras: null, basemap: null };
 
+const NOTICE_SECONDS = 12; // the basemap notice hides itself after this; any notice can be dismissed at once
+
 function basemapUnreachable(text) {
-  notices.basemap = { text, kind: 'info' };
+  const notice = { text, kind: 'info' };
+  notices.basemap = notice;
+  renderStatus();
+  setTimeout(() => {
+    if (notices.basemap !== notice) return;
+    notices.basemap = null;
+    renderStatus();
+  }, NOTICE_SECONDS * 1000);
+}
+
+// Dismissing clears the notices shown (not errors, which stay until what failed works again).
+function dismissNotices() {
+  for (const [key, notice] of Object.entries(notices)) if (notice?.kind === 'info') notices[key] = null;
   renderStatus();
 }
 
@@ -65,12 +81,26 @@ function renderStatus() {
   const errors = Object.values(notices).filter((n) => n && n.kind === 'error');
   const shown = errors.length ? errors : Object.values(notices).filter(Boolean);
   if (!shown.length) clearStatus();
-  else showStatus(shown.map((n) => n.text).join(' '), errors.length ? 'error' : 'info');
+  else {
+    showStatus(shown.map((n) => n.text).join(' '), errors.length ? 'error' : 'info',
+      { onDismiss: errors.length ? null : dismissNotices });
+  }
 }
 
+// With the heat map on, the areas are outlines only: one colour ramp at a time.
 function fillOpacity() {
-  if (state.heat) return 0.2; // the heat map carries the message; the areas stay as a faint reference
+  if (state.heat) return 0;
   return state.basemap === 'none' ? 0.85 : 0.7;
+}
+
+// The measures offered one click away in the legend: count, density and (where the set has a population) rate.
+function measureChoices() {
+  const metric = meta?.metrics.get(state.metric);
+  const set = meta?.sets.find((s) => s.id === state.set);
+  if (!metric) return [];
+  return ['rate', 'density', 'count'].filter((m) => metric.measures.includes(m)
+    && (m !== 'rate' || set?.population || metric.kind === 'rate'))
+    .map((measure) => ({ measure, label: MEASURES[measure] }));
 }
 
 function renderLegend() {
@@ -79,7 +109,8 @@ function renderLegend() {
   info.outlines = Boolean(clusterOutlineLayer());
   info.annotations = annotations.shown;
   legend.render(choropleth.data, info, { title: notices.layer?.kind === 'error' ? notices.layer.text : null,
-    opacity: choropleth.fillOpacity });
+    opacity: choropleth.fillOpacity, measures: EMBED ? [] : measureChoices(),
+    outlinesOnly: Boolean(state.heat && choropleth.data) });
 }
 
 // Keep the borough clear of the legend when the window is wide enough to put them side by side.
@@ -384,6 +415,8 @@ async function start() {
   setBasemap(map, state.basemap, basemapUnreachable);
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
   legend = new Legend().addTo(map);
+  legend.onMeasure = (measure) => update({ measure, measureAuto: false });
+  map.on('popupopen', () => { if (isNarrow()) legend.setCollapsed(true); }); // the popup needs the room
   if (EMBED) embedLink();
   choropleth = new Choropleth(map, {
     popup: (feature) => popupContent(feature, {
@@ -411,12 +444,17 @@ async function start() {
 
   // The layer is requested and drawn at once; the catalogue (metrics, boundary sets) arrives alongside and builds the
   // controls. A state the catalogue corrects (e.g. a table mapped on the wrong boundaries) is drawn again.
-  const firstDraw = loadLayer();
+  const setsRequest = getJSON('/api/boundary-sets');
+  // A measure the map picks depends on the set's population: the first draw waits for the (small) list of sets.
+  const firstDraw = state.measureAuto ? setsRequest.then((answer) => {
+    state = { ...state, measure: defaultMeasure(answer.boundary_sets.find((s) => s.id === state.set)) };
+    return loadLayer();
+  }, () => null) : loadLayer();
   let metrics;
   let sets;
   try {
     [metrics, sets] = await whileLoading('Loading the map…', () => Promise.all([
-      getJSON('/api/metrics'), getJSON('/api/boundary-sets')]));
+      getJSON('/api/metrics'), setsRequest]));
   } catch (error) {
     showStatus(`Could not load the map: ${error.message}`, 'error');
     return;

@@ -120,8 +120,8 @@ export function setupSignIn(container, session) {
     toggle.hidden = Boolean(user);
     if (user) form.hidden = true;
     userBox.hidden = !user;
-    setHtml(userBox.querySelector('.account-name'), user ? html`<span class="visually-hidden">Signed in as </span>${
-      user.username} <span class="role">${user.role}</span>` : html``);
+    setHtml(userBox.querySelector('.account-name'), user ? html`<span class="visually-hidden">Signed in as </span><span
+      class="account-username">${user.username}</span> <span class="role">${user.role}</span>` : html``);
     userBox.querySelector('.account-signout').title = user ? `Sign out ${user.username} (${user.role})` : '';
   };
   session.subscribe(render);

@@ -2,6 +2,8 @@
 //   set, clusters, outlines, annotations (the assessment's statements about places), metric, period, measure, method, k, palette, view (zoom/lat/lon), basemap,
 //   heat, radius (metres), markers, hmetric, hperiod (hotspot filters; empty = follow the map), extra
 //   (ids of extra hotspot layers, comma-separated).
+// Without a measure in the URL the map picks one (measureAuto): the rate per 1,000 residents where the boundary set
+// has a population, else density per km² (counts favour large areas). A link that names a measure keeps it.
 
 export const DEFAULTS = Object.freeze({
   set: 'wards-2024',
@@ -10,7 +12,8 @@ export const DEFAULTS = Object.freeze({
   annotations: false,
   metric: 'all-crime',
   period: '',
-  measure: 'count',
+  measure: '',
+  measureAuto: true,
   method: 'natural_breaks',
   k: 5,
   palette: '',
@@ -42,6 +45,7 @@ export function readState(search) {
   for (const key of ['set', 'metric', 'period', 'measure', 'method', 'palette', 'basemap', 'hmetric', 'hperiod']) {
     if (params.get(key)) state[key] = params.get(key).trim();
   }
+  state.measureAuto = !state.measure;
   if (!params.get('set') && params.get('wards')) state.set = params.get('wards'); // links from before the client
   for (const key of BOOLEANS) {
     if (params.has(key)) state[key] = ['1', 'true', 'yes', 'on'].includes(params.get(key).toLowerCase());
@@ -59,6 +63,7 @@ export function stateQuery(state) {
   const params = new URLSearchParams();
   for (const key of ORDER) {
     const value = state[key];
+    if (key === 'measure' && state.measureAuto) continue; // chosen by the map: a shared link chooses again
     if (key === 'view') {
       if (value) params.set('view', `${value.zoom}/${value.lat.toFixed(5)}/${value.lon.toFixed(5)}`);
     } else if (BOOLEANS.includes(key)) {
@@ -70,6 +75,14 @@ export function stateQuery(state) {
     }
   }
   return params.toString().replace(/%2F/g, '/').replace(/%2C/g, ',');
+}
+
+// The measure the map picks for a boundary set (from /api/boundary-sets) and metric (from /api/metrics; null before
+// the catalogue has arrived, when every measure is assumed possible).
+export function defaultMeasure(set, metric = null) {
+  const measures = metric?.measures || ['count', 'density', 'rate'];
+  if (measures.includes('rate') && (set?.population || metric?.kind === 'rate')) return 'rate';
+  return measures.includes('density') ? 'density' : measures[0];
 }
 
 export function writeState(state) {

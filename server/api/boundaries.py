@@ -43,7 +43,10 @@ def list_sets():
     return jsonify({"boundary_sets": [{
         "id": s["id"], "kind": s["kind"], "title": s["title"], "valid_from": _iso(s["valid_from"]),
         "valid_to": _iso(s["valid_to"]), "feature_count": s["feature_count"], "source": s["source"],
-        "licence": s["licence"], "loaded_at": s["loaded_at"].isoformat()} for s in sets]})
+        "licence": s["licence"], "loaded_at": s["loaded_at"].isoformat(),
+        # rates per 1,000 residents need it: the map's default measure is the rate where it is loaded
+        "population": {"areas": s["population_areas"], "year": s["population_year"]} if s["population_areas"]
+        else None} for s in sets]})
 
 
 def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:

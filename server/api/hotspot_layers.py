@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from server.api import engine
+from server.api import engine, settings
 from server.api.auth import current_user
 from server.api.boundaries import parse_bbox
 from server.api.errors import ApiError
@@ -162,7 +162,7 @@ def create_point(layer_id: str):
         point = parse_point(json_body())
         with transaction(engine()) as db:
             layer = records.require_layer(db, layer_id, who, WRITE, "create")
-            feature = records.create_point(db, layer, who, point)
+            feature = records.create_point(db, layer, who, point, settings().record_buffer_metres)
     return jsonify(feature), 201
 
 
@@ -185,7 +185,8 @@ def update_point(layer_id: str, point_id: int):
         change = parse_point(json_body(), partial=True)
         with transaction(engine()) as db:
             layer = records.require_layer(db, layer_id, who, WRITE, "update")
-            feature = records.update_point(db, layer, who, point_id, change)
+            feature = records.update_point(db, layer, who, point_id, change,
+                                           settings().record_buffer_metres)
     return jsonify(feature)
 
 
@@ -250,12 +251,12 @@ def import_points(layer_id: str):
         name = PurePath(upload.filename.replace("\\", "/")).name
         try:
             parsed = read_import_file(name, upload.read())
+            with transaction(engine()) as db:
+                layer = records.require_layer(db, layer_id, who, WRITE, "import")
+                summary = records.import_points(db, layer, who, parsed, settings().record_buffer_metres)
         except ImportFileError as error:
             raise ApiError(400, error.message, file=error.file, problems=error.problems,
                            more_problems=error.more) from None
-        with transaction(engine()) as db:
-            layer = records.require_layer(db, layer_id, who, WRITE, "import")
-            summary = records.import_points(db, layer, who, parsed)
     return jsonify(summary), 201
 
 
@@ -330,9 +331,12 @@ def create_place():
     if not name or len(name) > 200:
         raise ApiError(400, "name is required (at most 200 characters)")
     with domain_errors(who):
-        lon, lat = parse_location(body) if body else (None, None)
+        location = parse_location(body) if body else None
         with transaction(engine()) as db:
-            place = records.create_place(db, who, name, lon, lat, note, layer_id)
+            if location is not None:
+                records.require_in_area(db, location, settings().record_buffer_metres)
+            place = records.create_place(db, who, name, location.lon if location else None,
+                                         location.lat if location else None, note, layer_id)
     return jsonify(place), 201
 
 
@@ -342,9 +346,10 @@ def place_place(place_id: int):
     body = json_body()
     source = str(body.pop("source", "") or "").strip()
     with domain_errors(who):
-        lon, lat = parse_location(body)
+        location = parse_location(body)
         with transaction(engine()) as db:
-            place = records.place_place(db, who, place_id, lon, lat, source)
+            records.require_in_area(db, location, settings().record_buffer_metres)
+            place = records.place_place(db, who, place_id, location.lon, location.lat, source)
     return jsonify(place)
 
 

@@ -296,7 +296,10 @@ SPEC: dict[str, Any] = {
                 "id": {"type": "string"}, "kind": {"type": "string"}, "title": {"type": "string"},
                 "valid_from": {"type": "string", "format": "date", "nullable": True},
                 "valid_to": {"type": "string", "format": "date", "nullable": True},
-                "feature_count": {"type": "integer"}, "source": {"type": "string"}}},
+                "feature_count": {"type": "integer"}, "source": {"type": "string"},
+                "population": {"type": "object", "nullable": True, "description": "loaded population (rates need "
+                               "it): number of areas and year; null when none is loaded",
+                               "properties": {"areas": {"type": "integer"}, "year": {"type": "integer"}}}}},
             "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {
                 "type": {"type": "string", "enum": ["FeatureCollection"]},
                 "features": {"type": "array", "items": {"type": "object"}}}},

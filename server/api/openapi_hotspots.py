@@ -134,7 +134,10 @@ HOTSPOT_PATHS: dict[str, Any] = {
                    "optional source.",
         "security": SECURED, "parameters": [PLACE],
         "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-            "lon": {"type": "number"}, "lat": {"type": "number"}, "easting": {"type": "number"},
+            "lon": {"type": "number", "description": "the location must lie in the partnership area (the current wards "
+                "plus CSP_ATLAS_RECORD_BUFFER_METRES); lon/lat or easting/northing the wrong way round are refused "
+                "with what to send"},
+        "lat": {"type": "number"}, "easting": {"type": "number"},
             "northing": {"type": "number"}, "source": {"type": "string"}}}}}},
         "responses": {"200": _json("the place, with records_placed"), "400": ERROR, **ACCESS_ERRORS}}},
     "/api/hotspot-audit": {"get": {
@@ -197,13 +200,17 @@ HOTSPOT_SCHEMAS: dict[str, Any] = {
     "HotspotPointInput": {"type": "object", "description": "a location (lon/lat or easting/northing) and/or a place "
                                                            "name; observed or observed_from[/observed_to]",
                           "properties": {
-        "lon": {"type": "number"}, "lat": {"type": "number"}, "easting": {"type": "number"},
+        "lon": {"type": "number", "description": "the location must lie in the partnership area (the current wards "
+                "plus CSP_ATLAS_RECORD_BUFFER_METRES); lon/lat or easting/northing the wrong way round are refused "
+                "with what to send"},
+        "lat": {"type": "number"}, "easting": {"type": "number"},
         "northing": {"type": "number"}, "place": {"type": "string", "nullable": True},
         "location": {"type": "object", "nullable": True,
                      "description": "PATCH only: null removes the point's own location"},
         "observed": {"type": "string", "example": "2023-05"},
         "observed_from": {"type": "string", "format": "date"}, "observed_to": {"type": "string", "format": "date"},
-        "count": {"type": "integer", "nullable": True, "description": "default 1; null = not known"},
+        "count": {"type": "integer", "nullable": True, "minimum": 1, "maximum": 1000000,
+                  "description": "default 1; null = not known"},
         "category": {"type": "string"}, "notes": {"type": "string"}}},
     "HotspotPoint": {"type": "object", "properties": {
         "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "integer"},

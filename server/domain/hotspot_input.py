@@ -39,6 +39,41 @@ YEAR = re.compile(r"^(\d{4})$")
 _FROM_BNG = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 
 
+@dataclass(frozen=True)
+class GivenLocation:
+    """A location as it was sent (lon/lat degrees or British National Grid metres), kept so that a check of where it
+    lies can say which numbers to swap."""
+
+    system: str  # "lon/lat" or "easting/northing"
+    first: float
+    second: float
+
+    @property
+    def names(self) -> tuple[str, str]:
+        return ("lon", "lat") if self.system == "lon/lat" else ("easting", "northing")
+
+    def lon_lat(self) -> tuple[float, float] | None:
+        """In degrees; None for grid metres outside the British National Grid."""
+        if self.system == "lon/lat":
+            return self.first, self.second
+        if not (BNG_LIMITS[0] <= self.first <= BNG_LIMITS[2] and BNG_LIMITS[1] <= self.second <= BNG_LIMITS[3]):
+            return None
+        return _FROM_BNG.transform(self.first, self.second)
+
+    def swapped(self) -> GivenLocation:
+        return GivenLocation(self.system, self.second, self.first)
+
+    def text(self, sep: str = " ") -> str:
+        """'lon 0.52, lat 51.27' (sep '=' gives what to send: 'lon=0.52, lat=51.27')."""
+        return ", ".join(f"{name}{sep}{value:g}" for name, value in zip(self.names, (self.first, self.second),
+                                                                         strict=True))
+
+
+def in_england(lon_lat: tuple[float, float] | None) -> bool:
+    west, south, east, north = ENGLAND_BOUNDS
+    return lon_lat is not None and west <= lon_lat[0] <= east and south <= lon_lat[1] <= north
+
+
 class PointInputError(ValueError):
     """A point that cannot be stored; `problems` lists every reason."""
 
@@ -79,6 +114,7 @@ class PointInput:
     notes: str = ""
     given: frozenset[str] = field(default_factory=frozenset)  # what the sender set: location, place, observed, …
     clear_location: bool = False
+    given_location: GivenLocation | None = None  # the numbers as sent, for the check against the partnership area
 
     @property
     def has_location(self) -> bool:
@@ -179,17 +215,21 @@ def _location(fields: dict[str, Any], point: PointInput, given: set[str], proble
     x, y = _number(fields[first], first, problems), _number(fields[second], second, problems)
     if x is None or y is None:
         return
-    if present[0] == "easting/northing":
-        if not (BNG_LIMITS[0] <= x <= BNG_LIMITS[2] and BNG_LIMITS[1] <= y <= BNG_LIMITS[3]):
-            problems.append(f"easting {x:g}, northing {y:g} is outside the British National Grid")
-            return
-        x, y = _FROM_BNG.transform(x, y)
-    west, south, east, north = ENGLAND_BOUNDS
-    if not (west <= x <= east and south <= y <= north):
-        problems.append(f"the location ({x:.5f}, {y:.5f}) is not in England; coordinates are lon/lat in degrees "
+    given_location = GivenLocation(present[0], x, y)
+    lon_lat = given_location.lon_lat()
+    if lon_lat is None and given_location.swapped().lon_lat() is None:
+        problems.append(f"easting {x:g}, northing {y:g} is outside the British National Grid")
+        return
+    # Swapped numbers are left to the check against the partnership area, which says which way round they belong.
+    if not in_england(lon_lat) and not in_england(given_location.swapped().lon_lat()):
+        where = f"({lon_lat[0]:.5f}, {lon_lat[1]:.5f})" if lon_lat else f"({given_location.text()})"
+        problems.append(f"the location {where} is not in England; coordinates are lon/lat in degrees "
                         "(longitude first) or British National Grid metres")
         return
-    point.lon, point.lat = round(x, 7), round(y, 7)
+    if lon_lat is None:
+        lon_lat = (math.nan, math.nan)  # outside the grid as given, inside it swapped: refused by the area check
+    point.lon, point.lat = round(lon_lat[0], 7), round(lon_lat[1], 7)
+    point.given_location = given_location
     given.add("location")
 
 
@@ -205,12 +245,12 @@ def _place(fields: dict[str, Any], point: PointInput, given: set[str], problems:
     point.place = name
 
 
-def parse_location(data: Mapping[str, Any]) -> tuple[float, float]:
+def parse_location(data: Mapping[str, Any]) -> PointInput:
     """Just a location (lon/lat or easting/northing), e.g. to put a named place on the map."""
     point = parse_point(data, partial=True)
     if not point.has_location:
         raise PointInputError(["give lon and lat (degrees) or easting and northing (British National Grid metres)"])
-    return point.lon, point.lat
+    return point
 
 
 def parse_date(text: str, name: str) -> date:
@@ -281,8 +321,8 @@ def _count(fields: dict[str, Any], point: PointInput, given: set[str], problems:
     except ValueError:
         problems.append(f"count must be a whole number, not '{value}'")
         return
-    if not 0 <= count <= MAX_COUNT:
-        problems.append(f"count must be from 0 to {MAX_COUNT:,}, not {count}")
+    if not 1 <= count <= MAX_COUNT:
+        problems.append(f"count must be from 1 to {MAX_COUNT:,}, not {count} (leave it empty when not known)")
         return
     point.count = count
 

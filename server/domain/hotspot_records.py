@@ -29,7 +29,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.domain.accounts import role_at_least
-from server.domain.hotspot_input import ParsedImport, PointInput
+from server.domain.hotspot_input import (
+    MAX_REPORTED_PROBLEMS,
+    ImportFileError,
+    ParsedImport,
+    PointInput,
+    PointInputError,
+)
+from server.domain.partnership_area import DEFAULT_BUFFER_METRES, check_location, location_problems
 from server.store import annotations as annotation_store
 from server.store import hotspots as store
 
@@ -422,7 +429,16 @@ def insert_record(session: Session, layer: Mapping[str, Any], values: dict[str, 
     return row
 
 
-def create_point(session: Session, layer: Mapping[str, Any], caller: Caller, point: PointInput) -> dict[str, Any]:
+def require_in_area(session: Session, point: PointInput, buffer_metres: float = DEFAULT_BUFFER_METRES) -> None:
+    """PointInputError when the point's location lies outside the partnership area (saying so, or what to swap)."""
+    problem = check_location(session, point.given_location, buffer_metres)
+    if problem:
+        raise PointInputError([problem])
+
+
+def create_point(session: Session, layer: Mapping[str, Any], caller: Caller, point: PointInput,
+                 buffer_metres: float = DEFAULT_BUFFER_METRES) -> dict[str, Any]:
+    require_in_area(session, point, buffer_metres)
     resolver = PlaceResolver(session, layer, caller.username)
     row = insert_record(session, layer, _new_values(point, resolver), caller.username, "captured in CSP Atlas")
     audit_write(session, layer["id"], caller, "create", 1, {"point_id": row["id"], "new_places": resolver.created})
@@ -430,8 +446,9 @@ def create_point(session: Session, layer: Mapping[str, Any], caller: Caller, poi
 
 
 def update_point(session: Session, layer: Mapping[str, Any], caller: Caller, point_id: int,
-                 change: PointInput) -> dict[str, Any]:
+                 change: PointInput, buffer_metres: float = DEFAULT_BUFFER_METRES) -> dict[str, Any]:
     row = live_point(session, layer, caller, point_id)
+    require_in_area(session, change, buffer_metres)
     if row["deleted_at"] is not None:
         raise Conflict(f"point {point_id} is deleted; restore it before editing")
     if not change.given:
@@ -501,8 +518,17 @@ def restore_point(session: Session, layer: Mapping[str, Any], caller: Caller, po
     return point_feature(store.get_point(session, layer["id"], point_id))
 
 
-def import_points(session: Session, layer: Mapping[str, Any], caller: Caller, parsed: ParsedImport) -> dict[str, Any]:
-    """Store every row of a checked file in the caller's transaction (all or nothing)."""
+def import_points(session: Session, layer: Mapping[str, Any], caller: Caller, parsed: ParsedImport,
+                  buffer_metres: float = DEFAULT_BUFFER_METRES) -> dict[str, Any]:
+    """Store every row of a checked file in the caller's transaction (all or nothing): ImportFileError naming every
+    row whose location lies outside the partnership area."""
+    located = [(number, point.given_location) for number, point in parsed.rows if point.given_location]
+    reasons = location_problems(session, [loc for _, loc in located], buffer_metres)
+    problems = [{"file": parsed.file, "row": number, "reason": reason}
+                for (number, _), reason in zip(located, reasons, strict=True) if reason]
+    if problems:
+        raise ImportFileError(parsed.file, problems[:MAX_REPORTED_PROBLEMS],
+                              max(0, len(problems) - MAX_REPORTED_PROBLEMS))
     resolver = PlaceResolver(session, layer, caller.username)
     located = 0
     for row_number, point in parsed.rows:

@@ -336,3 +336,30 @@ def points_inside(session: Session, layer_id: str, geometry_geojson: str, date_f
         FROM hotspot_points p LEFT JOIN gazetteer_places pl ON pl.id = p.place_id
         WHERE {' AND '.join(clauses)}"""), {**params, "geom": geometry_geojson}).mappings().one()
     return dict(row)
+
+
+# --- the partnership area: where records may lie --------------------------------------------------------------------
+
+
+def partnership_distances(session: Session, points: list[tuple[float, float]],
+                          buffer_metres: float) -> tuple[str, list[float]] | None:
+    """The current ward set and how far (metres) each lon/lat point lies beyond the union of its wards grown by
+    buffer_metres (0 when within); None when no ward set is loaded. One query whatever the number of points, measured
+    on the British National Grid."""
+    found = session.execute(text("""
+        WITH ward_set AS (
+            SELECT s.id FROM boundary_sets s
+            WHERE s.kind = 'ward' AND EXISTS (SELECT 1 FROM areas a WHERE a.set_id = s.id)
+            ORDER BY s.valid_to IS NULL DESC, s.valid_from DESC NULLS LAST, s.id LIMIT 1),
+        area AS (SELECT ST_Transform(ST_Union(a.geom), 27700) AS geom FROM areas a
+                 WHERE a.set_id = (SELECT id FROM ward_set))
+        SELECT (SELECT id FROM ward_set) AS set_id,
+               ARRAY(SELECT greatest(0, ST_Distance(area.geom, ST_Transform(ST_SetSRID(ST_MakePoint(p.lon, p.lat),
+                                                                                       4326), 27700)) - :buffer)
+                     FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[])) WITH ORDINALITY AS p(lon, lat, i)
+                     ORDER BY p.i) AS beyond
+        FROM area"""), {"lons": [p[0] for p in points], "lats": [p[1] for p in points],
+                         "buffer": buffer_metres}).mappings().first()
+    if found is None or found["set_id"] is None:
+        return None
+    return found["set_id"], [float(d) for d in found["beyond"]]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -22,18 +20,6 @@ from server.store.models import User
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
 USER_FIELDS = ("role", "active")
 MAX_AUDIT_LIMIT = 1000
-
-
-@contextmanager
-def account_errors() -> Iterator[None]:
-    try:
-        yield
-    except accounts.UnknownAccount as error:
-        raise ApiError(404, str(error)) from None
-    except accounts.AccountConflict as error:
-        raise ApiError(409, str(error)) from None
-    except accounts.AccountError as error:
-        raise ApiError(400, str(error)) from None
 
 
 def _admin() -> accounts.Actor:
@@ -75,7 +61,7 @@ def _user_changes() -> dict[str, Any]:
 def change_user(username: str):
     """Change role and/or active; either ends the user's sessions (deactivation also revokes their tokens)."""
     changes = _user_changes()
-    with account_errors(), transaction(engine()) as db:
+    with transaction(engine()) as db:
         user = accounts.require_user(db, username)
         if "role" in changes:
             user = accounts.set_role(db, username, changes["role"], _admin())
@@ -87,7 +73,7 @@ def change_user(username: str):
 @bp.delete("/users/<username>/sessions")
 @require_role("admin")
 def revoke_sessions(username: str):
-    with account_errors(), transaction(engine()) as db:
+    with transaction(engine()) as db:
         ended = accounts.revoke_sessions(db, username, _admin())
     return jsonify({"username": username, "revoked": ended})
 
@@ -95,7 +81,7 @@ def revoke_sessions(username: str):
 @bp.get("/users/<username>/tokens")
 @require_role("admin")
 def list_tokens(username: str):
-    with account_errors(), transaction(engine()) as db:
+    with transaction(engine()) as db:
         tokens = accounts.list_tokens(db, username)
     return jsonify({"username": username, "tokens": [_iso(t) for t in tokens]})
 
@@ -103,7 +89,7 @@ def list_tokens(username: str):
 @bp.delete("/users/<username>/tokens/<int:token_id>")
 @require_role("admin")
 def revoke_token(username: str, token_id: int):
-    with account_errors(), transaction(engine()) as db:
+    with transaction(engine()) as db:
         token = accounts.revoke_token(db, token_id, _admin(), username=username)
     return jsonify({"token": _iso(token)})
 

@@ -15,7 +15,7 @@ from server.api import engine
 from server.api.auth import require_role
 from server.api.caching import cached_response
 from server.api.errors import ApiError
-from server.domain.boundary_files import BoundaryFileError, read_boundary_file
+from server.domain.boundary_files import read_boundary_file
 from server.store import boundaries as store
 from server.store.db import transaction
 from server.store.models import BOUNDARY_KINDS
@@ -154,12 +154,9 @@ def upload():
     with tempfile.TemporaryDirectory(prefix="csp-atlas-") as scratch:
         path = Path(scratch) / filename
         upload.save(path)
-        try:
-            data = read_boundary_file(path, code_field=meta.code_field, name_field=meta.name_field,
-                                      crs=request.form.get("crs") or None, display_name=filename,
-                                      layer=request.form.get("layer") or None)
-            with transaction(engine()) as db:
-                report = store.replace_boundary_set(db, meta, data)
-        except BoundaryFileError as error:
-            raise ApiError(400, error.message, **error.as_dict()) from None
+        data = read_boundary_file(path, code_field=meta.code_field, name_field=meta.name_field,
+                                  crs=request.form.get("crs") or None, display_name=filename,
+                                  layer=request.form.get("layer") or None)
+        with transaction(engine()) as db:
+            report = store.replace_boundary_set(db, meta, data)
     return jsonify(report.as_dict()), 200 if report.replaced else 201

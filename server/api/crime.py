@@ -19,7 +19,7 @@ from server.api.errors import ApiError
 from server.domain import police_import
 from server.domain.accounts import role_at_least
 from server.domain.metrics import POLICE_SOURCE, catalogue
-from server.domain.periods import Period, PeriodError, parse_period
+from server.domain.periods import Period, parse_period
 from server.store import crime as store
 from server.store.db import transaction
 
@@ -51,12 +51,8 @@ def create_import():
     uploads = _uploaded_files()
     user = current_user()
     with tempfile.TemporaryDirectory(prefix="csp-atlas-crime-") as scratch:
-        try:
-            files = police_import.open_police_files(_save_uploads(uploads, Path(scratch)))
-            summary = police_import.import_police_files(engine(), files, user.username if user else None)
-        except police_import.CrimeFileError as error:
-            details = {key: value for key, value in error.as_dict().items() if key != "message"}
-            raise ApiError(400, error.message, **details) from None
+        files = police_import.open_police_files(_save_uploads(uploads, Path(scratch)))
+        summary = police_import.import_police_files(engine(), files, user.username if user else None)
     return jsonify(summary.as_dict()), 201
 
 
@@ -87,10 +83,7 @@ def _points_period(text: str | None, months: list) -> Period:
         raise ApiError(400, "no police.uk crime records are loaded yet")
     if not text:
         return Period(months[0], months[-1])
-    try:
-        period = parse_period(text)
-    except PeriodError as error:
-        raise ApiError(400, str(error)) from None
+    period = parse_period(text)
     if not any(period.contains(m) for m in months):
         raise ApiError(400, f"no police.uk records for {period.label}; loaded months: "
                             f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}")

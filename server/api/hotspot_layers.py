@@ -21,7 +21,6 @@ from server.api.boundaries import parse_bbox
 from server.api.errors import ApiError
 from server.domain import hotspot_records as records
 from server.domain.hotspot_input import (
-    ImportFileError,
     PointInputError,
     feature_record,
     parse_location,
@@ -54,23 +53,15 @@ def signed_in() -> records.Caller:
 
 
 @contextmanager
-def domain_errors(who: records.Caller | None = None) -> Iterator[None]:
-    """Map domain errors to HTTP; a denied access to a restricted layer is written to the audit log."""
+def audited(who: records.Caller | None = None) -> Iterator[None]:
+    """A denied access to a restricted layer is written to the audit log (in its own transaction) on its way out."""
     try:
         yield
     except records.AccessDenied as denied:
         if denied.audit_layer:
             with transaction(engine()) as db:
                 records.audit_denied(db, who, denied, {"method": request.method, "path": request.path})
-        raise ApiError(denied.status, denied.message) from None
-    except records.NotFound as error:
-        raise ApiError(404, str(error)) from None
-    except records.Conflict as error:
-        raise ApiError(409, str(error)) from None
-    except records.RecordError as error:
-        raise ApiError(400, str(error)) from None
-    except PointInputError as error:
-        raise ApiError(400, "; ".join(error.problems), problems=error.problems) from None
+        raise
 
 
 def date_arg(name: str, last: bool) -> date | None:
@@ -105,12 +96,7 @@ def json_body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "send a JSON object (Content-Type: application/json)")
-    if body.get("type") == "Feature":
-        try:
-            return feature_record(body)
-        except PointInputError as error:
-            raise ApiError(400, "; ".join(error.problems), problems=error.problems) from None
-    return body
+    return feature_record(body) if body.get("type") == "Feature" else body
 
 
 # --- layers -------------------------------------------------------------------------------------------------------
@@ -129,7 +115,7 @@ def list_layers():
 def layer_detail(layer_id: str):
     check_args(())
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         (item,) = records.readable_layers_json(db, [layer], who)
     return jsonify(item)
@@ -144,7 +130,7 @@ def list_points(layer_id: str):
     deleted = request.args.get("deleted", "exclude")
     if deleted not in records.DELETED_VIEWS:
         raise ApiError(400, f"deleted must be one of {', '.join(records.DELETED_VIEWS)}")
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         body = records.points_collection(db, layer, who, date_from, date_to, bbox, deleted)
     response = jsonify(body)
@@ -156,7 +142,7 @@ def list_points(layer_id: str):
 @bp.post("/hotspot-layers/<layer_id>/points")
 def create_point(layer_id: str):
     who = signed_in()
-    with domain_errors(who):
+    with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "create")
         point = parse_point(json_body())
@@ -169,7 +155,7 @@ def create_point(layer_id: str):
 @bp.get("/hotspot-layers/<layer_id>/points/<int:point_id>")
 def get_point(layer_id: str, point_id: int):
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         row = records.live_point(db, layer, who, point_id)
         records.audit_read(db, layer, who, "read-point", 1, {"point_id": point_id})
@@ -179,7 +165,7 @@ def get_point(layer_id: str, point_id: int):
 @bp.patch("/hotspot-layers/<layer_id>/points/<int:point_id>")
 def update_point(layer_id: str, point_id: int):
     who = signed_in()
-    with domain_errors(who):
+    with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "update")
         change = parse_point(json_body(), partial=True)
@@ -193,7 +179,7 @@ def update_point(layer_id: str, point_id: int):
 @bp.delete("/hotspot-layers/<layer_id>/points/<int:point_id>")
 def delete_point(layer_id: str, point_id: int):
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, WRITE, "delete")
         feature = records.delete_point(db, layer, who, point_id)
     return jsonify(feature)
@@ -202,7 +188,7 @@ def delete_point(layer_id: str, point_id: int):
 @bp.post("/hotspot-layers/<layer_id>/points/<int:point_id>/restore")
 def restore_point(layer_id: str, point_id: int):
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ, "restore")
         feature = records.restore_point(db, layer, who, point_id)
     return jsonify(feature)
@@ -211,7 +197,7 @@ def restore_point(layer_id: str, point_id: int):
 @bp.get("/hotspot-layers/<layer_id>/points/<int:point_id>/history")
 def point_history(layer_id: str, point_id: int):
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         body = records.history(db, layer, who, point_id)
     return jsonify(body)
@@ -222,7 +208,7 @@ def unplaced(layer_id: str):
     check_args(("from", "to"))
     who = signed_in()
     date_from, date_to = date_range()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         items = records.unlocated_records(db, layer, who, False, date_from, date_to)
     return jsonify({"layer": layer_id, "records": items, "places": sorted({i["place"] for i in items})})
@@ -233,7 +219,7 @@ def area_series(layer_id: str):
     check_args(("from", "to"))
     who = signed_in()
     date_from, date_to = date_range()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         items = records.unlocated_records(db, layer, who, True, date_from, date_to)
     return jsonify({"layer": layer_id, "records": items})
@@ -243,20 +229,16 @@ def area_series(layer_id: str):
 def import_points(layer_id: str):
     who = signed_in()
     upload = request.files.get("file")
-    with domain_errors(who):
+    with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "import")
         if upload is None or not upload.filename:
             raise ApiError(400, "attach a .csv or .geojson file as the multipart field 'file'")
         name = PurePath(upload.filename.replace("\\", "/")).name
-        try:
-            parsed = read_import_file(name, upload.read())
-            with transaction(engine()) as db:
-                layer = records.require_layer(db, layer_id, who, WRITE, "import")
-                summary = records.import_points(db, layer, who, parsed, settings().record_buffer_metres)
-        except ImportFileError as error:
-            raise ApiError(400, error.message, file=error.file, problems=error.problems,
-                           more_problems=error.more) from None
+        parsed = read_import_file(name, upload.read())
+        with transaction(engine()) as db:
+            layer = records.require_layer(db, layer_id, who, WRITE, "import")
+            summary = records.import_points(db, layer, who, parsed, settings().record_buffer_metres)
     return jsonify(summary), 201
 
 
@@ -273,7 +255,7 @@ def _user_or_404(db: Any, username: str) -> Any:
 @bp.get("/hotspot-layers/<layer_id>/grants")
 def list_grants(layer_id: str):
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         records.require_admin(who, "see grants")
         layer = records.require_layer(db, layer_id, who, READ)
         grants = hotspot_store.layer_grants(db, layer["id"])
@@ -289,7 +271,7 @@ def put_grant(layer_id: str, username: str):
     access = body.get("access")
     if access not in (READ, WRITE):
         raise ApiError(400, "send {\"access\": \"read\"} or {\"access\": \"write\"}: a grant is never implied")
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         records.require_admin(who, "grant access to layers")
         result = records.grant(db, who, layer_id, _user_or_404(db, username), access)
     return jsonify(result)
@@ -298,7 +280,7 @@ def put_grant(layer_id: str, username: str):
 @bp.delete("/hotspot-layers/<layer_id>/grants/<username>")
 def delete_grant(layer_id: str, username: str):
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         records.require_admin(who, "revoke access to layers")
         removed = records.revoke(db, who, layer_id, _user_or_404(db, username))
     if not removed:
@@ -316,7 +298,7 @@ def list_places():
     unplaced_only = request.args.get("unplaced", "false").lower()
     if unplaced_only not in ("true", "false"):
         raise ApiError(400, "unplaced must be true or false")
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         places = records.list_places(db, who, unplaced_only == "true")
     return jsonify({"places": places})
 
@@ -330,7 +312,7 @@ def create_place():
     layer_id = body.pop("layer", None) or None
     if not name or len(name) > 200:
         raise ApiError(400, "name is required (at most 200 characters)")
-    with domain_errors(who):
+    with audited(who):
         location = parse_location(body) if body else None
         with transaction(engine()) as db:
             if location is not None:
@@ -345,7 +327,7 @@ def place_place(place_id: int):
     who = signed_in()
     body = json_body()
     source = str(body.pop("source", "") or "").strip()
-    with domain_errors(who):
+    with audited(who):
         location = parse_location(body)
         with transaction(engine()) as db:
             records.require_in_area(db, location, settings().record_buffer_metres)
@@ -375,7 +357,7 @@ def audit_log():
     who = signed_in()
     limit = _int_arg("limit", 100, 1, MAX_AUDIT_LIMIT)
     before = _int_arg("before", None, 1, 2**62)
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         records.require_admin(who, "read the audit log")
         entries = hotspot_store.audit_entries(db, layer_id=request.args.get("layer") or None,
                                               username=request.args.get("user") or None,

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, request
 from server.api import engine
 from server.api.caching import cached_response
 from server.api.errors import ApiError
-from server.api.hotspot_layers import caller, date_range, domain_errors
+from server.api.hotspot_layers import audited, caller, date_range
 from server.domain import hotspot_analysis as analysis
 from server.domain import hotspot_records as records
 from server.store import hotspots as hotspot_store
@@ -78,13 +78,7 @@ def point_source() -> analysis.PointSource:
 
 
 def _geojson(build: Callable[[], dict[str, Any]]) -> bytes:
-    try:
-        body = build()
-    except analysis.AnalysisNotFound as error:
-        raise ApiError(404, str(error)) from None
-    except analysis.AnalysisError as error:
-        raise ApiError(400, str(error)) from None
-    return json.dumps(body, separators=(",", ":")).encode()
+    return json.dumps(build(), separators=(",", ":")).encode()
 
 
 def point_analysis(kind: str, key_request: Any, build: Callable[[Any, analysis.PointData], dict[str, Any]]) -> Response:
@@ -95,7 +89,7 @@ def point_analysis(kind: str, key_request: Any, build: Callable[[Any, analysis.P
         return cached_response(key, lambda db: _geojson(lambda: build(db, analysis.crime_points(
             db, source.metric, source.period))), GEOJSON)
     who = caller()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = _source_layer(db, who, source.source)
         used = len(hotspot_store.layer_coordinates(db, layer["id"], source.date_from, source.date_to))
         records.audit_read(db, layer, who, f"read-{kind}", used,
@@ -122,11 +116,8 @@ ANONYMOUS_MIN_HEX_CELL_M = 300.0
 
 
 def _within_anonymous_caps(gi: analysis.GiRequest) -> None:
-    try:  # values outside the general ranges get the general message
-        analysis.check_range("permutations", gi.permutations)
-        analysis.check_range("cell", gi.cell)
-    except analysis.AnalysisError as error:
-        raise ApiError(400, str(error)) from None
+    analysis.check_range("permutations", gi.permutations)  # values outside the general ranges: the general message
+    analysis.check_range("cell", gi.cell)
     if gi.permutations > ANONYMOUS_MAX_PERMUTATIONS:
         raise ApiError(400, f"permutations above {ANONYMOUS_MAX_PERMUTATIONS} need a sign-in")
     if gi.geography == "hex" and gi.cell < ANONYMOUS_MIN_HEX_CELL_M:

@@ -58,18 +58,9 @@ def _layer(set_id: str, clusters: bool) -> Response:
     key = json.dumps(layer.__dict__, sort_keys=True, default=str)
 
     def build(db) -> bytes:
-        return json.dumps(build_layer_or_error(db, layer), separators=(",", ":")).encode()
+        return json.dumps(layers.build_layer(db, layer), separators=(",", ":")).encode()
 
     return cached_response(key, build, "application/geo+json")
-
-
-def build_layer_or_error(db, layer: layers.LayerRequest) -> dict:
-    try:
-        return layers.build_layer(db, layer)
-    except layers.LayerNotFound as error:
-        raise ApiError(404, str(error)) from None
-    except layers.LayerError as error:
-        raise ApiError(400, str(error)) from None
 
 
 @bp.get("/layers/<set_id>")

@@ -9,8 +9,8 @@ from flask import Blueprint, request
 from server.api import engine
 from server.api.caching import cached_response, job_progress
 from server.api.errors import ApiError
-from server.api.layers import build_layer_or_error, int_arg, layer_request
-from server.domain import exports, rendering
+from server.api.layers import int_arg, layer_request
+from server.domain import exports, layers, rendering
 from server.domain.annotations import annotations_collection, with_annotations
 from server.domain.figure_pack import build_figure_pack
 from server.store import boundaries as boundaries_store
@@ -34,10 +34,7 @@ def _map_spec(fmt: str) -> rendering.MapSpec:
         raise ApiError(400, "labels must be true or false")
     spec = rendering.MapSpec(format=fmt, width_px=int_arg("width", 1600), height_px=int_arg("height", 1200),
                              dpi=int_arg("dpi", 200), title=request.args.get("title") or None, labels=labels == "true")
-    try:
-        return spec.validate()
-    except rendering.RenderError as error:
-        raise ApiError(400, str(error)) from None
+    return spec.validate()
 
 
 def _annotations_asked() -> bool:
@@ -49,7 +46,7 @@ def _annotations_asked() -> bool:
 
 
 def _drawn_layer(db, layer, annotations: bool) -> dict:
-    built = build_layer_or_error(db, layer)
+    built = layers.build_layer(db, layer)
     return with_annotations(built, annotations_collection(db)) if annotations else built
 
 
@@ -97,7 +94,7 @@ def _export(set_id: str, fmt: str, clusters: bool):
     stem = f"{set_id}{'-clusters' if clusters else ''}_{layer.metric}_{(layer.period or 'latest').replace('/', '_')}"
 
     def build(db) -> bytes:
-        collection = build_layer_or_error(db, layer)
+        collection = layers.build_layer(db, layer)
         if fmt == "geojson":
             return json.dumps(collection).encode()
         if fmt == "metadata.json":

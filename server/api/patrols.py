@@ -14,8 +14,8 @@ from server.api.errors import ApiError
 from server.api.hotspots import number_arg, point_analysis, point_source
 from server.domain import hotspot_analysis as analysis
 from server.domain import hotspot_records, patrols
-from server.domain.patrol_suggest import SuggestError, SuggestRequest, suggest_areas
-from server.domain.patrol_summary import SummaryError, summarise, summary_period
+from server.domain.patrol_suggest import SuggestRequest, suggest_areas
+from server.domain.patrol_summary import summarise, summary_period
 from server.domain.periods import parse_period
 from server.store import frames
 from server.store import patrols as store
@@ -172,10 +172,7 @@ def area_history(patrol_id: int):
 
 
 def _summary(db, geometry: dict[str, Any]) -> dict[str, Any]:
-    try:
-        period = summary_period(db, request.args.get("period"))
-    except SummaryError as error:
-        raise ApiError(400, str(error)) from None
+    period = summary_period(db, request.args.get("period"))
     area = patrols.parse_patrol_geometry(geometry).area
     caller = hotspot_records.caller_for(db, current_user())
     return summarise(db, geometry, patrols.area_km2(area), period, caller)
@@ -192,10 +189,7 @@ def suggest():
                                        number_arg("min_points", analysis.DEFAULTS["min_points"], whole=True))
     wanted = SuggestRequest(clusters, int(number_arg("n", 5, whole=True)), number_arg("min_km2", 0.05),
                             number_arg("max_km2", 2.0))
-    try:
-        wanted.validate()
-    except SuggestError as error:
-        raise ApiError(400, str(error)) from None
+    wanted.validate()
     return point_analysis("suggest", wanted, lambda _db, data: suggest_areas(wanted, data))
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request
 from server.api import engine
 from server.api.auth import require_role
 from server.api.errors import ApiError
-from server.domain.population import PopulationFileError, read_population_csv
+from server.domain.population import read_population_csv
 from server.store import boundaries as boundary_store
 from server.store import statistics as statistics_store
 from server.store.db import transaction
@@ -36,10 +36,7 @@ def load_population(set_id: str):
     with transaction(engine()) as db:
         if boundary_store.get_boundary_set(db, set_id) is None:
             raise ApiError(404, f"no boundary set '{set_id}'")
-        try:
-            table = read_population_csv(upload.read(), upload.filename, boundary_store.area_codes(db, set_id))
-        except PopulationFileError as error:
-            raise ApiError(400, error.message, **error.as_dict()) from None
+        table = read_population_csv(upload.read(), upload.filename, boundary_store.area_codes(db, set_id))
         count = statistics_store.replace_populations(db, set_id, table.values, table.year, table.source,
                                                      derived=False)
     return jsonify({"set": set_id, "areas": count, "year": table.year, "source": table.source}), 201

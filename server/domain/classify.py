@@ -21,6 +21,8 @@ from types import ModuleType
 import kmeans1d
 import numpy as np
 
+from server.domain.errors import DomainError
+
 METHODS = (
     "natural_breaks",
     "quantiles",
@@ -46,7 +48,7 @@ CLASS_COUNT_REASONS = {
 }
 
 
-class ClassificationError(ValueError):
+class ClassificationError(DomainError, ValueError):
     """A classification that cannot be made as asked; the message says what is valid."""
 
 

@@ -20,6 +20,7 @@ from shapely.geometry import mapping
 
 from server.domain import classify as classification
 from server.domain import hotspots as stats
+from server.domain.errors import DomainError, NotFoundError
 from server.domain.metrics import POLICE_SOURCE, Metric, catalogue
 from server.domain.periods import Period, PeriodError, parse_period
 from server.store import boundaries as boundary_store
@@ -50,11 +51,11 @@ DEFAULTS = {"cell": 500.0, "tolerance": 10.0, "permutations": 999, "seed": 12345
             "eps": 100.0, "min_points": 10}
 
 
-class AnalysisError(ValueError):
+class AnalysisError(DomainError, ValueError):
     """Parameters that cannot be answered (HTTP 400)."""
 
 
-class AnalysisNotFound(LookupError):
+class AnalysisNotFound(NotFoundError, LookupError):
     """No such boundary set (HTTP 404)."""
 
 

@@ -32,12 +32,14 @@ import numpy as np
 from shapely import MultiPoint, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from server.domain.errors import DomainError
+
 BNG = "EPSG:27700"
 CONFIDENCE_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))  # Gi_Bin level and its two-sided alpha
 GI_INFERENCE = ("z_sim", "pseudo", "analytical")
 
 
-class HotspotError(ValueError):
+class HotspotError(DomainError, ValueError):
     """Inputs a statistic cannot use (HTTP 400); the message says what would work."""
 
 

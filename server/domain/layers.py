@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from server.domain import accuracy, interpolation
 from server.domain import classify as classification
 from server.domain.crime_provenance import month_provenance
+from server.domain.errors import DomainError, NotFoundError
 from server.domain.metrics import POLICE_SOURCE, Metric, catalogue
 from server.domain.periods import Period, PeriodError, parse_period, year_period
 from server.domain.seed_tables import CLUSTER_GEOGRAPHY, WARD_GEOGRAPHY
@@ -39,11 +40,11 @@ ESTIMATE_NOTE = ("estimated for these boundaries (published for {source}): each 
 SEED_SOURCE = "Safer Maidstone Partnership, Strategic Assessment 2024/25, Appendix 2 (transcribed in geodata/seed/)"
 
 
-class LayerError(ValueError):
+class LayerError(DomainError, ValueError):
     """A request that cannot be answered as asked (HTTP 400); the message lists what is valid."""
 
 
-class LayerNotFound(LookupError):
+class LayerNotFound(NotFoundError, LookupError):
     """No such boundary set (HTTP 404)."""
 
 

@@ -10,6 +10,7 @@ from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
 from server.domain import hotspot_records
+from server.domain.errors import DomainError
 from server.domain.hotspot_analysis import AnalysisError, GiRequest, build_gi
 from server.domain.periods import Period, PeriodError, add_months, parse_period
 from server.store import annotations as annotation_store
@@ -20,7 +21,7 @@ from server.store import patrols as store
 DEFAULT_MONTHS = 3
 
 
-class SummaryError(ValueError):
+class SummaryError(DomainError, ValueError):
     pass
 
 

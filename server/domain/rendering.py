@@ -19,6 +19,8 @@ import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 
+from server.domain.errors import DomainError
+
 BNG = 27700
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 NO_DATA_COLOR = "#d9d9d9"
@@ -34,7 +36,7 @@ plt.rcParams.update({"svg.hashsalt": "csp-atlas", "font.family": "DejaVu Sans", 
                      "text.parse_math": False, "text.usetex": False})
 
 
-class RenderError(ValueError):
+class RenderError(DomainError, ValueError):
     pass
 
 

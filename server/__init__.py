@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         auth,
         boundaries,
         compression,
+        contract,
         crime,
         errors,
         health,
@@ -48,16 +49,23 @@ def create_app(settings: Settings | None = None) -> Flask:
         partnership_annotations,
         patrols,
         populations,
+        registries,
         security_headers,
     )
+    from server.api.schemas import SCHEMAS
 
-    errors.register(app)
+    api = contract.make_api(app, SCHEMAS)
+    errors.register(app)  # after the Api, whose own HTTPException handler it replaces
     limits.register(app)
     compression.register(app)
     security_headers.register(app)
-    blueprints = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp,
-                  hotspot_layers.bp, hotspots.bp, jobs.bp, patrols.bp, admin.bp, openapi.bp, pages.bp,
-                  partnership_annotations.bp)
-    for blueprint in blueprints:
+    documented = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp,
+                  hotspot_layers.bp, hotspots.bp, jobs.bp, patrols.bp, admin.bp, partnership_annotations.bp,
+                  registries.bp)
+    for blueprint in documented:
+        api.register_blueprint(blueprint)
+    for blueprint in (openapi.bp, pages.bp):
         app.register_blueprint(blueprint)
+    contract.complete_document(api, app, limits.EXPENSIVE_ENDPOINTS)
+    app.extensions["csp_openapi"] = api.spec.to_dict()
     return app

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.api import engine
 from server.api.auth import current_user
+from server.api.contract import Blueprint, responds
 from server.domain.accounts import role_at_least
 from server.store import meta
 
-bp = Blueprint("health", __name__, url_prefix="/api")
+bp = Blueprint("health", __name__, url_prefix="/api", description="Service health")
 
 
 def _is_admin() -> bool:
@@ -22,7 +23,10 @@ def _is_admin() -> bool:
 
 
 @bp.get("/health")
+@responds(bp, 200, "healthy (admins also get the PostgreSQL and PostGIS versions)", schema="Health")
+@bp.alt_response(503, description="the database is unreachable", schema="Health")
 def health():
+    """Service and database health"""
     try:
         versions = meta.database_versions(engine())
     except SQLAlchemyError as error:

@@ -13,68 +13,85 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
 from server.api import engine
 from server.api.caching import cached_response
+from server.api.contract import (
+    GEOJSON,
+    SLUG,
+    Blueprint,
+    Query,
+    choice,
+    flag,
+    number,
+    period_param,
+    responds,
+    text,
+    whole,
+)
 from server.api.errors import ApiError
-from server.api.hotspot_layers import audited, caller, date_range
+from server.api.hotspot_layers import ObservedRange, audited, caller
 from server.domain import hotspot_analysis as analysis
 from server.domain import hotspot_records as records
+from server.domain.hotspots import GI_INFERENCE
 from server.store import hotspots as hotspot_store
 from server.store.db import transaction
 
-bp = Blueprint("hotspots", __name__, url_prefix="/api/hotspots")
-GEOJSON = "application/geo+json"
-GI_PARAMS = ("metric", "period", "geography", "cell", "tolerance", "permutations", "seed", "inference", "fdr")
-SOURCE_PARAMS = ("source", "metric", "period", "from", "to")
-KDE_PARAMS = (*SOURCE_PARAMS, "bandwidth", "cell")
-CLUSTER_PARAMS = (*SOURCE_PARAMS, "eps", "min_points")
+bp = Blueprint("hotspots", __name__, url_prefix="/api/hotspots",
+               description="Spatial statistics of points: Gi* hot spots, kernel density, DBSCAN clusters")
+LIMITS, DEFAULTS = analysis.LIMITS, analysis.DEFAULTS
+METRIC = "all-crime (default), asb, vbc, cas or a police.uk crime type"
 
 
-def _check_args(allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(request.args) - set(allowed))
-    if unknown:
-        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(allowed)}")
+def _limited(name: str, description: str, integer: bool = False, limits: str | None = None, **kwargs: Any) -> Any:
+    """A parameter whose range is the analysis's own (hotspot_analysis.LIMITS)."""
+    low, high = LIMITS[limits or name]
+    return (whole if integer else number)(low, high, description, **kwargs)
 
 
-def number_arg(name: str, default: float | None, whole: bool = False) -> Any:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be a number, not '{raw}'") from None
-    if whole:
-        if not value.is_integer():
-            raise ApiError(400, f"{name} must be a whole number, not '{raw}'")
-        return int(value)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ApiError(400, f"{name} must be a finite number")
-    return value
+class PointSourceQuery(ObservedRange):
+    """Which points: police.uk crime (public) or a hotspot layer the caller may read."""
+
+    source = text("crime (default: police.uk records, public) or a hotspot layer id (needs read access)",
+                  pattern=SLUG, default=analysis.CRIME)
+    metric = text(f"for source=crime: {METRIC}", pattern=SLUG)
+    period = period_param("for source=crime: a month, a year or a range 2022-01/2022-11 (default: all loaded months)")
 
 
-def _bool(name: str, default: bool) -> bool:
-    raw = request.args.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw not in ("true", "false"):
-        raise ApiError(400, f"{name} must be true or false")
-    return raw == "true"
+class KdeQuery(PointSourceQuery):
+    bandwidth = _limited("bandwidth", "metres (default: Scott's rule on the points)")
+    cell = _limited("cell", "grid cell in metres", limits="kde_cell", default=DEFAULTS["kde_cell"])
 
 
-def point_source() -> analysis.PointSource:
-    source = request.args.get("source", "").strip() or analysis.CRIME
+class ClusterQuery(PointSourceQuery):
+    eps = _limited("eps", "DBSCAN neighbourhood in metres", default=DEFAULTS["eps"])
+    min_points = _limited("min_points", "records in a neighbourhood to start a cluster", integer=True,
+                          default=DEFAULTS["min_points"])
+
+
+class GiQuery(Query):
+    metric = text(METRIC, pattern=SLUG, default="all-crime")
+    period = period_param("a month, a year or a range 2022-01/2022-11 (default: all loaded months)")
+    geography = text(f"areas to test: {analysis.GEOGRAPHIES_HELP}", pattern=SLUG, default="lsoa")
+    cell = _limited("cell", f"hexagon width in metres for geography=hex (default {DEFAULTS['cell']:g})")
+    tolerance = _limited("tolerance", "metres a point may lie outside the areas", default=DEFAULTS["tolerance"])
+    permutations = _limited("permutations", "conditional permutations (signed in: above 999 and hexagons below "
+                            "300 m are queued as jobs)", integer=True, default=DEFAULTS["permutations"])
+    seed = _limited("seed", "random seed of the permutations", integer=True, default=DEFAULTS["seed"])
+    inference = choice(GI_INFERENCE, "how significance is judged", default="z_sim")
+    fdr = flag("false-discovery-rate correction", default=True)
+
+
+def point_source(query: dict[str, Any]) -> analysis.PointSource:
+    source = query["source"]
     if source == analysis.CRIME:
-        if request.args.get("from") or request.args.get("to"):
+        if query.get("date_from") or query.get("date_to"):
             raise ApiError(400, "from/to apply to hotspot layers; for source=crime use period (e.g. 2022-01/2022-11)")
-        return analysis.PointSource(analysis.CRIME, request.args.get("metric") or "all-crime",
-                                    request.args.get("period") or None)
-    if request.args.get("metric") or request.args.get("period"):
+        return analysis.PointSource(analysis.CRIME, query.get("metric") or "all-crime", query.get("period"))
+    if query.get("metric") or query.get("period"):
         raise ApiError(400, f"metric and period apply to source=crime; for '{source}' use from and to")
-    date_from, date_to = date_range()
-    return analysis.PointSource(source, None, None, date_from, date_to)
+    return analysis.PointSource(source, None, None, query.get("date_from"), query.get("date_to"))
 
 
 def _geojson(build: Callable[[], dict[str, Any]]) -> bytes:
@@ -124,19 +141,22 @@ def _within_anonymous_caps(gi: analysis.GiRequest) -> None:
         raise ApiError(400, f"hexagons smaller than {ANONYMOUS_MIN_HEX_CELL_M:g} m need a sign-in")
 
 
+ANALYSIS = "RFC 7946 GeoJSON FeatureCollection (lon/lat) with `legend` and `metadata` members"
+
+
 @bp.get("/gi")
-def gi_star():
-    _check_args(GI_PARAMS)
-    gi = analysis.GiRequest(
-        metric=request.args.get("metric") or "all-crime", period=request.args.get("period") or None,
-        geography=request.args.get("geography") or "lsoa",
-        cell=number_arg("cell", analysis.DEFAULTS["cell"]),
-        tolerance=number_arg("tolerance", analysis.DEFAULTS["tolerance"]),
-        permutations=number_arg("permutations", analysis.DEFAULTS["permutations"], whole=True),
-        seed=number_arg("seed", analysis.DEFAULTS["seed"], whole=True),
-        inference=request.args.get("inference") or "z_sim", fdr=_bool("fdr", True))
-    if gi.geography != "hex" and request.args.get("cell"):
+@responds(bp, 200, ANALYSIS, GEOJSON, "FeatureCollection", errors=(404,), queued=True)
+@bp.arguments(GiQuery, location="query")
+def gi_star(query: dict[str, Any]):
+    """Getis-Ord Gi* hot and cold spots of police.uk crime on LSOAs, a boundary set or hexagons
+
+    Anonymous requests stay within the map's defaults (at most 999 permutations, hexagons of 300 m or more)."""
+    if query["geography"] != "hex" and query.get("cell") is not None:
         raise ApiError(400, "cell applies to geography=hex only")
+    gi = analysis.GiRequest(
+        metric=query["metric"], period=query.get("period"), geography=query["geography"],
+        cell=query.get("cell") or DEFAULTS["cell"], tolerance=query["tolerance"], permutations=query["permutations"],
+        seed=query["seed"], inference=query["inference"], fdr=query["fdr"])
     if caller() is None:
         _within_anonymous_caps(gi)
     key = f"hotspots|gi|{json.dumps(asdict(gi), sort_keys=True)}"
@@ -147,16 +167,18 @@ def gi_star():
 
 
 @bp.get("/kde")
-def kernel_density():
-    _check_args(KDE_PARAMS)
-    kde = analysis.KdeRequest(point_source(), number_arg("bandwidth", None),
-                              number_arg("cell", analysis.DEFAULTS["kde_cell"]))
+@responds(bp, 200, ANALYSIS, GEOJSON, "FeatureCollection", errors=(401, 403, 404))
+@bp.arguments(KdeQuery, location="query")
+def kernel_density(query: dict[str, Any]):
+    """Kernel density of police.uk crime, or of a hotspot layer you may read, on a grid"""
+    kde = analysis.KdeRequest(point_source(query), query.get("bandwidth"), query["cell"])
     return point_analysis("kde", kde, lambda db, data: analysis.build_kde(db, kde, data))
 
 
 @bp.get("/clusters")
-def clusters():
-    _check_args(CLUSTER_PARAMS)
-    request_ = analysis.ClusterRequest(point_source(), number_arg("eps", analysis.DEFAULTS["eps"]),
-                                       number_arg("min_points", analysis.DEFAULTS["min_points"], whole=True))
+@responds(bp, 200, ANALYSIS, GEOJSON, "FeatureCollection", errors=(401, 403, 404))
+@bp.arguments(ClusterQuery, location="query")
+def clusters(query: dict[str, Any]):
+    """DBSCAN clusters of police.uk crime, or of a hotspot layer you may read, as convex hulls"""
+    request_ = analysis.ClusterRequest(point_source(query), query["eps"], query["min_points"])
     return point_analysis("clusters", request_, lambda _db, data: analysis.build_clusters(request_, data))

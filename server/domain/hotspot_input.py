@@ -36,8 +36,8 @@ MAX_TEXT = {"place": 200, "category": 80, "notes": 2000}
 MAX_IMPORT_ROWS = 20_000
 MAX_REPORTED_PROBLEMS = 50
 BNG_LIMITS = (0, 0, 700_000, 1_300_000)
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-YEAR = re.compile(r"^(\d{4})$")
+MONTH = re.compile(r"^([1-9][0-9]{3})-([0-9]{2})$")
+YEAR = re.compile(r"^([1-9][0-9]{3})$")
 _FROM_BNG = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 
 

@@ -25,7 +25,7 @@ MAX_AUDIT_LIMIT = 1000
 
 
 class UserChanges(Body):
-    role = choice(accounts.ROLE_ORDER, "the new role")
+    role = choice(accounts.ROLE_ORDER, "the new role", error="unknown role '{input}'; valid roles: {choices}")
     active = JsonBool(metadata={"description": "false deactivates (ends sessions, revokes tokens)"})
 
     @validates_schema

@@ -157,7 +157,7 @@ def _same_origin_if_browser(view: Callable) -> Callable:
             require_same_origin()  # a browser on another site (non-browser clients send neither header)
         return view(*args, **kwargs)
 
-    wrapped.csp_errors = (403,)
+    wrapped.csp_errors = (*getattr(view, "csp_errors", ()), 403)
     return wrapped
 
 

@@ -43,7 +43,11 @@ def describe(messages: Mapping[str, Any], schema: Schema, what: str = "parameter
     while isinstance(problem, Mapping):  # nested or list item errors: the innermost message
         problem = next(iter(problem.values()))
     text = problem[0] if isinstance(problem, list) else str(problem)
-    return text if name == "_schema" or name in text else f"{name} {text}"
+    if name == "_schema" or name in text:
+        return text
+    if what == "form field" and text.startswith("is required"):
+        return f"the form field '{name}' {text}"
+    return f"{name} {text}"
 
 
 class Parser(FlaskParser):
@@ -55,7 +59,7 @@ class Parser(FlaskParser):
     def handle_error(self, error: ValidationError, req: Any, schema: Schema, *, error_status_code: int | None,
                      error_headers: Any) -> None:
         (location, messages), = error.messages.items()
-        what = "parameter" if location in ("query", "querystring") else "field"
+        what = {"query": "parameter", "querystring": "parameter", "form": "form field"}.get(location, "field")
         raise ApiError(400, describe(messages, schema, what))
 
 

@@ -74,7 +74,7 @@ class PatrolBody(Body):
                          error_messages={"required": "is required (at most 120 characters)", "invalid": "must be text"})
     geometry = fields.Dict(required=True, metadata={"description": "GeoJSON Polygon or MultiPolygon, or a LineString "
                                                                    "route with buffer_m; lon/lat"},
-                           error_messages={"required": "is required: a GeoJSON Polygon, MultiPolygon or LineString",
+                           error_messages={"required": "send a GeoJSON geometry: Polygon, MultiPolygon, or LineString with buffer_m",
                                            "invalid": "must be a GeoJSON geometry object"})
     buffer_m = number(patrols.MIN_BUFFER_M, patrols.MAX_BUFFER_M, "route width each side in metres", allow_none=True)
     date_from = OptionalDate("first day of the patrol")

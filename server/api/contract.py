@@ -16,7 +16,7 @@ from typing import Any
 from flask import request
 from flask_smorest import Api
 from flask_smorest import Blueprint as _Blueprint
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, pre_load, validate
 from webargs.flaskparser import FlaskParser
 
 from server.api.errors import ApiError
@@ -55,6 +55,12 @@ class Parser(FlaskParser):
     # The schema's Meta decides: RAISE, so an unknown parameter is a 400 that lists the valid ones.
     DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {  # noqa: RUF012 (webargs reads the class attribute)
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None, "json": None, "form": None}
+
+    def _raw_load_json(self, req: Any) -> Any:
+        """Through Flask's JSON provider, which bounds the nesting depth (server.api.limits): a 400, never a 500."""
+        if not req.is_json:
+            return missing
+        return req.get_json()
 
     def handle_error(self, error: ValidationError, req: Any, schema: Schema, *, error_status_code: int | None,
                      error_headers: Any) -> None:
@@ -160,7 +166,7 @@ def text(description: str, pattern: str | None = None, max_length: int = 200, de
     length_error = "must have {min} to {max} characters" if min_length else "may be at most {max} characters"
     checks: list[Callable] = [validate.Length(min=min_length, max=max_length, error=length_error), plain_text]
     if pattern:
-        checks.insert(0, validate.Regexp(pattern, error=pattern_error or f"must match {pattern}"))
+        checks.insert(0, validate.Regexp(pattern, error=pattern_error or "must match {regex}"))
     metadata = {"description": description, **({"example": example} if example else {})}
     return fields.String(**_default(default), validate=checks, metadata=metadata,
                          error_messages={"invalid": "must be text", "required": "is required"}, **kwargs)
@@ -196,6 +202,8 @@ JOB_ACCEPTED = ("queued as a job (figure packs; maps and exports of sets over 2,
                 "or below 300 m hexagons): follow Location, GET /api/jobs/{job_id}, until done")
 SECURITY = [{"bearer": []}, {"session": []}]
 ERROR_REF = {"$ref": "#/components/responses/Error"}
+URI_TOO_LONG = {"description": "the request line is over 4094 bytes (answered by gunicorn, before the app)",
+                "content": {"text/html": {"schema": {"type": "string"}}}}
 
 
 def complete_document(api: Api, app: Any, expensive_endpoints: Iterable[str]) -> None:
@@ -226,9 +234,11 @@ def complete_document(api: Api, app: Any, expensive_endpoints: Iterable[str]) ->
                 codes |= {429, 503}
             if 401 in codes:
                 operation["security"] = SECURITY
+            if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                operation["responses"]["414"] = URI_TOO_LONG
             responses = operation.setdefault("responses", {})
-            for code in sorted(codes):
-                responses.setdefault(str(code), ERROR_REF)
+            for code in sorted(codes):  # replaces flask-smorest's own error bodies: ours is {error: {status, message}}
+                responses[str(code)] = ERROR_REF
 
 
 class DocumentedApi(Api):

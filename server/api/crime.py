@@ -50,7 +50,7 @@ def _save_uploads(uploads: list[FileStorage], scratch: Path) -> list[tuple[Path,
           "boundary set, per month", schema="CrimeImportSummary", errors=(400, 413))
 @bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"], "properties": {"file": {
-        "type": "array", "description": "one or more files", "items": {"type": "string", "format": "binary"}}}}}}})
+        "type": "string", "format": "binary", "description": "a file; repeat the field for more"}}}}}})
 @require_role("gis")
 def create_import():
     """Import data.police.uk street-level crime files (.csv or .csv.gz) in one transaction. Role gis or admin.

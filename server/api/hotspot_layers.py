@@ -121,7 +121,8 @@ class AuditQuery(Query):
 
 class GrantBody(Body):
     access = choice((READ, WRITE), "read or write: a grant is never implied", required=True,
-                    error="must be read or write: a grant is never implied")
+                    error="must be read or write: a grant is never implied",
+                    error_messages={"required": "is required (read or write): a grant is never implied"})
 
 
 POINT_BODY = {"required": True, "content": {"application/json": {"schema": {

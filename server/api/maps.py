@@ -142,13 +142,17 @@ def export_cluster_layer(query: dict, set_id: str, filename: str):
     return _export(set_id, _cluster_file(filename), True, query)
 
 
-@bp.get("/figure-packs/<int:year>.zip")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+@bp.get("/figure-packs/<int:year>.zip", parameters=[{"in": "path", "name": "year", "required": True, "schema": {
+    "type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}}])
 @responds(bp, 200, "zip: PNG and SVG maps, CSV tables, one PDF and a README listing what could not be produced and "
           "why", "application/zip", BINARY, errors=(404,), queued=True)
 @bp.arguments(FigurePackQuery, location="query")
 def figure_pack(query: dict, year: int):
     """A year's strategic-assessment figures for the wards before and after May 2024"""
-    if not 2000 <= year <= 2100:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
         raise ApiError(400, f"year must be a year like 2023, not {year}")
     annotations = query["annotations"]
     disposition = {"Content-Disposition": f'attachment; filename="csp-atlas-figures-{year}.zip"'}

@@ -74,7 +74,8 @@ class PatrolBody(Body):
                          error_messages={"required": "is required (at most 120 characters)", "invalid": "must be text"})
     geometry = fields.Dict(required=True, metadata={"description": "GeoJSON Polygon or MultiPolygon, or a LineString "
                                                                    "route with buffer_m; lon/lat"},
-                           error_messages={"required": "send a GeoJSON geometry: Polygon, MultiPolygon, or LineString with buffer_m",
+                           error_messages={"required": "send a GeoJSON geometry: Polygon, MultiPolygon, or LineString "
+                                                       "with buffer_m",
                                            "invalid": "must be a GeoJSON geometry object"})
     buffer_m = number(patrols.MIN_BUFFER_M, patrols.MAX_BUFFER_M, "route width each side in metres", allow_none=True)
     date_from = OptionalDate("first day of the patrol")
@@ -159,7 +160,9 @@ def list_areas(query: dict):
     with transaction(engine()) as db:
         team = None if _is_admin() else _team_of_user(db)
         items = store.list_patrols(db, team, include_archived) if (team or _is_admin()) else []
-    return jsonify({"type": "FeatureCollection", "features": [_feature(p) for p in items]})
+    response = jsonify({"type": "FeatureCollection", "features": [_feature(p) for p in items]})
+    response.mimetype = GEOJSON
+    return response
 
 
 def _feature(patrol: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ import { getJSON } from './api.js';
 import { basemapLayer, setBasemap } from './basemap.js';
 import { Choropleth } from './choropleth.js';
 import { Controls, reconcile } from './controls.js';
-import { embedDownloads } from './downloads.js';
+import { embedDownloads, useDownloadFormats } from './downloads.js';
 import { download, renderPng } from './export.js';
 import { setupFind } from './find.js';
 import { HotspotCapture } from './hotspot-capture.js';
@@ -19,7 +19,7 @@ import { clearStatus, showStatus, whileLoading } from './status.js';
 import { defaultMeasure, layerUrl, readState, writeState } from './state.js';
 import { renderTable } from './table.js';
 import { html, htmlText } from './html.js';
-import { MEASURES } from './options.js';
+import { MEASURES, useRegistries } from './options.js';
 import { isNarrow } from './viewport.js';
 
 const EMBED = document.body.dataset.mode === 'embed';
@@ -442,6 +442,15 @@ async function start() {
     if (share) share.refresh();
   });
 
+  // The option lists (methods, palettes, measures, formats) come from the server's registries, before anything draws.
+  try {
+    const registries = await getJSON('/api/registries');
+    useRegistries(registries);
+    useDownloadFormats(registries);
+  } catch (error) {
+    showStatus(`Could not load the map: ${error.message}`, 'error');
+    return;
+  }
   // The layer is requested and drawn at once; the catalogue (metrics, boundary sets) arrives alongside and builds the
   // controls. A state the catalogue corrects (e.g. a table mapped on the wrong boundaries) is drawn again.
   const setsRequest = getJSON('/api/boundary-sets');

@@ -83,11 +83,13 @@ def to_metadata_json(layer: dict[str, Any], _stem: str) -> bytes:
 
 @dataclass(frozen=True)
 class ExportFormat:
-    """A file format of the classified layer: its label, media type and writer (layer, file stem) -> bytes."""
+    """A file format of the classified layer: its label, media type, writer (layer, file stem) -> bytes and whether
+    the map offers it as a download."""
 
     title: str
     media_type: str
     write: Callable[[dict[str, Any], str], bytes]
+    offered: bool = True
 
 
 # The export formats, by file extension, in the order the map offers them. Adding one is adding its entry here.
@@ -96,5 +98,5 @@ FORMATS: dict[str, ExportFormat] = {
     "gpkg": ExportFormat("GeoPackage", "application/geopackage+sqlite3", to_geopackage),
     "shp.zip": ExportFormat("Shapefile (zip, British National Grid)", "application/zip", to_zipped_shapefile),
     "csv": ExportFormat("CSV table", "text/csv", lambda layer, _stem: to_csv(layer)),
-    "metadata.json": ExportFormat("Metadata (JSON)", "application/json", to_metadata_json),
+    "metadata.json": ExportFormat("Metadata (JSON)", "application/json", to_metadata_json, offered=False),
 }

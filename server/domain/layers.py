@@ -32,6 +32,14 @@ MEASURES = {
     "change": "change on the base period",
     "pct_change": "% change on the base period",
 }
+# What the map calls each measure (GET /api/registries); a new measure adds its unit above and its title here.
+MEASURE_TITLES = {
+    "count": "Count",
+    "density": "Density (per km²)",
+    "rate": "Rate per 1,000 residents",
+    "change": "Change on previous period",
+    "pct_change": "% change on previous period",
+}
 CHANGE_MEASURES = ("change", "pct_change")
 SEED_WARD_SET = "wards-2013"
 # Details (how the error was measured) are in the layer's metadata.estimate and in BENCHMARKS.md.

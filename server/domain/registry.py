@@ -16,6 +16,8 @@ PALETTES = tuple(classify.PALETTES)
 MEASURES = tuple(layers.MEASURES)
 EXPORT_FORMATS = tuple(exports.FORMATS)
 MAP_FORMATS = tuple(rendering.FORMATS)
+# The static map formats the map offers as downloads (rendering.FORMATS has them all), with their labels.
+OFFERED_MAP_FORMATS = {"png": "Map image (PNG)", "pdf": "Map for print (PDF)"}
 ANALYSES = {"gi": "Getis-Ord Gi* hot and cold spots (permutation inference, FDR)",
             "kde": "kernel density of points (quartic kernel)",
             "clusters": "DBSCAN clusters of points"}
@@ -29,9 +31,11 @@ def registries() -> dict[str, Any]:
         "classes": {"min": MIN_CLASSES, "max": MAX_CLASSES, "default": 5},
         "palettes": [{"id": name, "kind": classify.palette_kind(name), "colors": list(classify.PALETTES[name][5])}
                      for name in PALETTES],
-        "measures": [{"id": name, "unit": unit} for name, unit in layers.MEASURES.items()],
-        "export_formats": [{"id": name, "title": export.title, "media_type": export.media_type}
-                           for name, export in exports.FORMATS.items()],
-        "map_formats": [{"id": name, "media_type": media_type} for name, media_type in rendering.FORMATS.items()],
+        "measures": [{"id": name, "unit": unit, "title": layers.MEASURE_TITLES[name]}
+                     for name, unit in layers.MEASURES.items()],
+        "export_formats": [{"id": name, "title": export.title, "media_type": export.media_type,
+                            "offered": export.offered} for name, export in exports.FORMATS.items()],
+        "map_formats": [{"id": name, "media_type": media_type, "title": OFFERED_MAP_FORMATS.get(name, name),
+                         "offered": name in OFFERED_MAP_FORMATS} for name, media_type in rendering.FORMATS.items()],
         "analyses": [{"id": name, "title": title} for name, title in ANALYSES.items()],
     }

@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from server.config import ROOT
 from server.domain import accounts
 from server.store.db import transaction
 from tests.conftest import PASSWORD, UNLIMITED_RATES
-from tests.test_scale_out import free_port
+from tests.test_scale_out import free_port, gunicorn, wait_until_up
 
 CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
 EXAMPLES_PER_OPERATION = 3
@@ -35,17 +32,10 @@ def server(database_url: str, engine: Engine) -> Iterator[str]:
            "CSP_ATLAS_JOBS": "queue", "CSP_ATLAS_RATE_LIMITS": UNLIMITED_RATES}
     env.pop("CSP_ATLAS_OWNER_DATABASE_URL", None)
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                                "--worker-class", "gthread", "--threads", "4", "server:create_app()"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = gunicorn(port, env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=5).read()
-                break
-            except OSError:
-                time.sleep(0.5)
+        wait_until_up(base)
         yield base
     finally:
         process.terminate()

@@ -219,6 +219,7 @@ def create_point(layer_id: str):
 @bp.get("/hotspot-layers/<layer_id>/points/<int:point_id>")
 @responds(bp, 200, FEATURE, schema="HotspotPoint", errors=ACCESS)
 def get_point(layer_id: str, point_id: int):
+    """One point"""
     who = signed_in()
     with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
@@ -271,6 +272,7 @@ def restore_point(layer_id: str, point_id: int):
 @bp.get("/hotspot-layers/<layer_id>/points/<int:point_id>/history")
 @responds(bp, 200, "the point and every change of it: action, who, when, old and new values", errors=ACCESS)
 def point_history(layer_id: str, point_id: int):
+    """Every change of a point: action, who, when, old and new values"""
     who = signed_in()
     with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
@@ -342,6 +344,7 @@ def _user_or_404(db: Any, username: str) -> Any:
 @bp.get("/hotspot-layers/<layer_id>/grants")
 @responds(bp, 200, "grants", errors=ACCESS)
 def list_grants(layer_id: str):
+    """Who is granted the layer (admins)"""
     who = signed_in()
     with audited(who), transaction(engine()) as db:
         records.require_admin(who, "see grants")
@@ -368,6 +371,7 @@ def put_grant(body: dict, layer_id: str, username: str):
 @bp.delete("/hotspot-layers/<layer_id>/grants/<username>")
 @responds(bp, 200, "revoked", errors=ACCESS)
 def delete_grant(layer_id: str, username: str):
+    """Revoke a user's grant (admins)"""
     who = signed_in()
     with audited(who), transaction(engine()) as db:
         records.require_admin(who, "revoke access to layers")

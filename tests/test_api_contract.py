@@ -77,3 +77,16 @@ def test_admin_requests_keep_the_contract(server: str, admin_token: str, tmp_pat
     run = schemathesis(server, tmp_path, f"Authorization: Bearer {admin_token}")
     assert run.returncode == 0, _report(run)
     assert "Authentication failed" not in run.stdout  # the token opened the protected routes
+
+
+@pytest.mark.parametrize("url", [
+    "/api/layers/wards%00-2024", "/api/boundary-sets/a%00b/features", "/api/populations/%00",
+    "/api/layers/wards-2024?metric=%00", "/api/crime/points?metric=all-crime%00", "/api/maps/wards-2024.png?title=a%00",
+    "/api/hotspots/gi?geography=%00", "/api/layers/wards-2024?period=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%92",
+    "/api/layers/wards-2024?period=0000", "/api/hotspots/kde?period=2022-13",
+])
+def test_hostile_strings_are_a_400_naming_the_parameter(client, url):
+    response = client.get(url)
+    assert response.status_code == 400, response.get_data()[:300]
+    name = url.split("?")[1].split("=")[0] if "?" in url else "set_id"
+    assert response.get_json()["error"]["message"].startswith(name)

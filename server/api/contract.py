@@ -43,7 +43,7 @@ def describe(messages: Mapping[str, Any], schema: Schema, what: str = "parameter
     while isinstance(problem, Mapping):  # nested or list item errors: the innermost message
         problem = next(iter(problem.values()))
     text = problem[0] if isinstance(problem, list) else str(problem)
-    if name == "_schema" or name in text:
+    if name == "_schema" or text.startswith((name, "unknown ", "send ")):
         return text
     if what == "form field" and text.startswith("is required"):
         return f"the form field '{name}' {text}"
@@ -67,6 +67,14 @@ class Parser(FlaskParser):
         (location, messages), = error.messages.items()
         what = {"query": "parameter", "querystring": "parameter", "form": "form field"}.get(location, "field")
         raise ApiError(400, describe(messages, schema, what))
+
+
+def refuse_unsafe_path_values(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Path parameters get the check query parameters get (plain_text): no NUL, control characters or lone
+    surrogates reach the database or a file name."""
+    for name, value in (values or {}).items():
+        if isinstance(value, str) and _UNSAFE_CHARACTERS.search(value):
+            raise ApiError(400, f"{name} must be text without control characters")
 
 
 class Blueprint(_Blueprint):
@@ -252,6 +260,7 @@ def make_api(app: Any, schemas: Mapping[str, Any]) -> Api:
         "Boundaries, crime statistics and hotspot layers for Community Safety Partnerships. Geometries are RFC 7946 "
         "GeoJSON in lon/lat (EPSG:4326). Every error is JSON {error: {status, message}}; a 405 names the allowed "
         "methods in Allow; 429 and 503 give Retry-After.")}})
+    app.url_value_preprocessor(refuse_unsafe_path_values)
     components = api.spec.components
     components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "session",

@@ -42,6 +42,7 @@ bp = Blueprint("hotspots", __name__, url_prefix="/api/hotspots",
                description="Spatial statistics of points: Gi* hot spots, kernel density, DBSCAN clusters")
 LIMITS, DEFAULTS = analysis.LIMITS, analysis.DEFAULTS
 METRIC = "all-crime (default), asb, vbc, cas or a police.uk crime type"
+METRIC_ERROR = "must be a metric id such as all-crime or burglary (GET /api/metrics lists them)"
 
 
 def _limited(name: str, description: str, integer: bool = False, limits: str | None = None, **kwargs: Any) -> Any:
@@ -54,8 +55,8 @@ class PointSourceQuery(ObservedRange):
     """Which points: police.uk crime (public) or a hotspot layer the caller may read."""
 
     source = text("crime (default: police.uk records, public) or a hotspot layer id (needs read access)",
-                  pattern=SLUG, default=analysis.CRIME)
-    metric = text(f"for source=crime: {METRIC}", pattern=SLUG)
+                  pattern=SLUG, default=analysis.CRIME, pattern_error="must be crime or a hotspot layer id")
+    metric = text(f"for source=crime: {METRIC}", pattern=SLUG, pattern_error=METRIC_ERROR)
     period = period_param("for source=crime: a month, a year or a range 2022-01/2022-11 (default: all loaded months)")
 
 
@@ -71,9 +72,10 @@ class ClusterQuery(PointSourceQuery):
 
 
 class GiQuery(Query):
-    metric = text(METRIC, pattern=SLUG, default="all-crime")
+    metric = text(METRIC, pattern=SLUG, default="all-crime", pattern_error=METRIC_ERROR)
     period = period_param("a month, a year or a range 2022-01/2022-11 (default: all loaded months)")
-    geography = text(f"areas to test: {analysis.GEOGRAPHIES_HELP}", pattern=SLUG, default="lsoa")
+    geography = text(f"areas to test: {analysis.GEOGRAPHIES_HELP}", pattern=SLUG, default="lsoa",
+                     pattern_error=f"must be {analysis.GEOGRAPHIES_HELP}")
     cell = _limited("cell", f"hexagon width in metres for geography=hex (default {DEFAULTS['cell']:g})")
     tolerance = _limited("tolerance", "metres a point may lie outside the areas", default=DEFAULTS["tolerance"])
     permutations = _limited("permutations", "conditional permutations (signed in: above 999 and hexagons below "

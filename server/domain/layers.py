@@ -7,17 +7,28 @@ density, rate, change), the classification, and the FeatureCollection with its l
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from server.domain import classify as classification
 from server.domain import interpolation
+from server.domain.legend_labels import label_legend
 from server.domain.metrics import POLICE_SOURCE, Metric, catalogue
-from server.domain.periods import Period, PeriodError, parse_period, year_period
+from server.domain.periods import (
+    Period,
+    PeriodError,
+    covered_in_words,
+    months_in_words,
+    parse_period,
+    year_period,
+)
 from server.domain.seed_tables import CLUSTER_GEOGRAPHY, WARD_GEOGRAPHY
 from server.store import boundaries as boundary_store
+from server.store import coverage as coverage_store
 from server.store import crime as crime_store
 from server.store import frames
 from server.store import statistics as statistics_store
@@ -66,6 +77,7 @@ class Values:
     source: str
     interpolation: str | None = None
     notes: list[str] = field(default_factory=list)
+    months_with_data: list[date] | None = None  # police.uk months inside the period; None for yearly tables
 
 
 @dataclass
@@ -88,7 +100,8 @@ def build_layer(session: Session, request: LayerRequest) -> dict[str, Any]:
     if request.measure in CHANGE_MEASURES:
         base_period = _parse(request.base) if request.base else period.previous()
         base = metric_values(session, metric, geography, base_period)
-    values = _measure(session, request, metric, geography, current, base)
+    values = _estimates_rounded(request, metric, current, _measure(session, request, metric, geography, current,
+                                                                   base))
     return _collection(request, metric, geography, values, current, base, _placement_counts(session, metric, period))
 
 
@@ -180,9 +193,26 @@ def _police_values(session: Session, metric: Metric, geography: Geography, perio
     notes = list(metric.notes)
     if len(months) < period.months:
         notes.append(f"police.uk data covers {len(months)} of the {period.months} months of {period.label}")
-    by_key = _sum_members(counts, geography.members) if geography.members else dict(counts)
-    return Values({k: float(v) for k, v in by_key.items()}, period, f"{months[-1]:%Y-%m}", POLICE_SOURCE,
-                  notes=notes)
+    covered = coverage_store.covered_area_codes(session, geography.set_info["id"], period.start, period.end)
+    notes += _coverage_notes(session, period, len(counts) - len(covered))
+    known = {code: (float(count) if code in covered else None) for code, count in counts.items()}
+    by_key = _sum_members(known, geography.members) if geography.members else known
+    return Values(by_key, period, f"{months[-1]:%Y-%m}", POLICE_SOURCE, notes=notes,
+                  months_with_data=months)
+
+
+def _coverage_notes(session: Session, period: Period, uncovered: int) -> list[str]:
+    """Why areas show "No data": outside the districts the imported files cover, or covered for only part of
+    the period."""
+    if not uncovered:
+        return []
+    notes = [f"{uncovered} areas lie outside the police.uk data imported for {period.label}: No data, not 0"]
+    by_district = coverage_store.district_months(session, period.start, period.end)
+    loaded = max(by_district.values(), default=0)
+    partial = sorted(d for d, months in by_district.items() if months < loaded)
+    if partial:
+        notes.append(f"records for {', '.join(partial)} cover only some months of {period.label}: No data there")
+    return notes
 
 
 def _seed_values(session: Session, metric: Metric, geography: Geography, period: Period) -> Values:
@@ -248,7 +278,8 @@ def _sum_members(values: dict[str, float | None], members: dict[str, list[str]])
     sums: dict[str, float | None] = {}
     for key, codes in members.items():
         present = [values[c] for c in codes if values.get(c) is not None]
-        sums[key] = float(sum(present)) if present else None
+        # a sum over some members only would be a false, low number
+        sums[key] = float(sum(present)) if present and len(present) == len(codes) else None
     return sums
 
 
@@ -291,6 +322,21 @@ def _change(current: dict[str, float | None], base: dict[str, float | None], per
         else:
             result[key] = now - before
     return result
+
+
+def _estimates_rounded(request: LayerRequest, metric: Metric, current: Values,
+                       values: dict[str, float | None]) -> dict[str, float | None]:
+    """Re-estimated counts as whole numbers (their decimals would claim a precision they do not have), rounded by
+    largest remainder so that they still add up to the (rounded) total."""
+    if not current.interpolation or request.measure != "count" or metric.kind == "rate":
+        return values
+    known = {k: v for k, v in values.items() if v is not None}
+    floors = {k: math.floor(v) for k, v in known.items()}
+    short = round(sum(known.values())) - sum(floors.values())
+    by_remainder = sorted(known, key=lambda k: (floors[k] - known[k], k))
+    for key in by_remainder[:max(short, 0)]:
+        floors[key] += 1
+    return {k: (float(floors[k]) if k in floors else None) for k in values}
 
 
 # --- the response -------------------------------------------------------------------------------------
@@ -370,7 +416,9 @@ def _collection(request: LayerRequest, metric: Metric, geography: Geography, val
             properties["value_base"] = _rounded(base.by_key.get(key))
         features.append({**feature, "properties": properties})
     legend = _rounded_legend(result.as_legend(colors))
-    legend.update(palette=palette_name, title=metric.title, unit=_unit(metric, request.measure))
+    unit = _unit(metric, request.measure) + (" (estimates)" if current.interpolation else "")
+    legend.update(palette=palette_name, title=metric.title, unit=unit)
+    label_legend(legend, [f["properties"]["value"] for f in features], request.measure in CHANGE_MEASURES)
     return {"type": "FeatureCollection", "features": features, "legend": legend,
             "metadata": _metadata(request, metric, geography, current, base, placement)}
 
@@ -397,12 +445,20 @@ def _unit(metric: Metric, measure: str) -> str:
     return f"{metric.unit} {MEASURES[measure]}"
 
 
+def _period_text(values: Values) -> str:
+    if values.months_with_data is None:
+        return months_in_words(values.period.start, values.period.end)
+    return covered_in_words(values.period, values.months_with_data)
+
+
 def _metadata(request: LayerRequest, metric: Metric, geography: Geography, current: Values, base: Values | None,
               placement: dict[str, Any] | None) -> dict[str, Any]:
     info = geography.set_info
     metadata = {
         "metric": {"id": metric.id, "title": metric.title, "source": metric.source},
         "period": current.period.label,
+        "period_text": _period_text(current),
+        "estimate": current.interpolation is not None,
         "base_period": base.period.label if base else None,
         "measure": request.measure,
         "unit": _unit(metric, request.measure),

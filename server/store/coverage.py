@@ -6,7 +6,8 @@ covered in a month when the imports hold records of that district for that month
 data for a period when a district covered in every month of the period (that has any data) holds it:
 - its representative point lies in a loaded LSOA polygon of such a district (so an area with no crime at all
   still reads 0), or
-- a record of such a district, of any month, lies inside it (for districts whose LSOAs are not loaded).
+- for a district whose LSOAs are not loaded, a record of that district (of any month) lies inside it (police.uk
+  snap points near a border can fall just over it, so LSOA polygons, where loaded, are the better guide).
 Everything else has no data for the period: it is not 0.
 """
 
@@ -37,9 +38,12 @@ _FULL_DISTRICTS = f"""
         SELECT d.district FROM ({_DISTRICT_MONTHS}) d, months WHERE d.months = months.n)"""
 
 _COVERED_LSOAS = f"""
-    covered_lsoas AS (
-        SELECT l.geom FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
-        WHERE {DISTRICT.format(name="l.name")} IN (SELECT district FROM full_districts))"""
+    loaded_lsoas AS (
+        SELECT l.geom, {DISTRICT.format(name="l.name")} AS district
+        FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'),
+    covered_lsoas AS (SELECT geom FROM loaded_lsoas WHERE district IN (SELECT district FROM full_districts)),
+    unmapped_districts AS (
+        SELECT district FROM full_districts EXCEPT SELECT district FROM loaded_lsoas)"""
 
 
 @per_data_version
@@ -60,7 +64,7 @@ def covered_area_codes(session: Session, set_id: str, month_from: date, month_to
         UNION
         SELECT DISTINCT p.area_code FROM crime_placements p JOIN crime_records r ON r.id = p.record_id
         WHERE p.set_id = :set AND p.method = 'within'
-          AND {_RECORD_DISTRICT} IN (SELECT district FROM full_districts)"""),
+          AND {_RECORD_DISTRICT} IN (SELECT district FROM unmapped_districts)"""),
         {"set": set_id, "month_from": month_from, "month_to": month_to}).scalars()
     return frozenset(rows)
 
@@ -76,6 +80,6 @@ def geometry_covered(session: Session, geometry: dict[str, Any], month_from: dat
             OR EXISTS (SELECT 1 FROM crime_records r, drawn d
                        WHERE r.geom && ST_Expand(d.geom, 0.01)
                          AND ST_DWithin(r.geom::geography, d.geom::geography, :reach)
-                         AND {_RECORD_DISTRICT} IN (SELECT district FROM full_districts))"""),
+                         AND {_RECORD_DISTRICT} IN (SELECT district FROM unmapped_districts))"""),
         {"geom": json.dumps(geometry), "month_from": month_from, "month_to": month_to,
          "reach": reach_m}).scalar_one())

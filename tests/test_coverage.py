@@ -1,0 +1,99 @@
+"""Coverage, not zeros: a Kent-wide ward set with only Maidstone's police.uk records loaded shows the wards
+outside Maidstone as "No data" (null), drawn and counted apart, in layers, exports and static maps."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from server.domain.legend_labels import class_labels
+from server.store.db import transaction
+from tests.conftest import GEODATA, SHARED, bearer
+
+KENT_WARDS = SHARED / "bench-data" / "kent_wards_2013.geojson"
+KENT_SET = "kent-wards-2013-coverage"
+
+
+@pytest.fixture(scope="module")
+def kent(app, engine, tokens):
+    if not KENT_WARDS.exists():
+        pytest.skip(f"{KENT_WARDS} is not there")
+    form = {"file": (io.BytesIO(KENT_WARDS.read_bytes()), "kent_wards_2013.geojson"), "id": KENT_SET,
+            "kind": "ward", "code_field": "WD13CD", "name_field": "WD13NM", "valid_from": "2013-05-02",
+            "valid_to": "2024-05-02", "title": "Kent electoral wards (2013 to May 2024)"}
+    response = app.test_client().post("/api/boundary-sets", data=form, headers=bearer(tokens["gis"]))
+    assert response.status_code in (200, 201), response.get_json()
+    yield KENT_SET
+    with transaction(engine) as session:
+        session.execute(text("DELETE FROM boundary_sets WHERE id = :id"), {"id": KENT_SET})
+
+
+def maidstone_ward_codes() -> set[str]:
+    features = json.loads((GEODATA / "maidstone_wards_2013.geojson").read_text())["features"]
+    return {f["properties"]["WD13CD"] for f in features}
+
+
+def get(client, url: str):
+    response = client.get(url)
+    assert response.status_code == 200, response.get_json(silent=True)
+    return response
+
+
+def test_wards_outside_the_imported_data_are_no_data_not_zero(client, kent):
+    layer = get(client, f"/api/layers/{kent}?metric=all-crime&period=2022").get_json()
+    assert len(layer["features"]) == 305
+    with_data = {f["properties"]["code"] for f in layer["features"] if f["properties"]["value"] is not None}
+    assert with_data == maidstone_ward_codes()
+    outside = [f for f in layer["features"] if f["properties"]["value"] is None]
+    assert len(outside) == 305 - 26 == layer["legend"]["no_data_count"]
+    assert all(f["properties"]["class"] is None and f["properties"]["color"] is None for f in outside)
+    assert sum(c["count"] for c in layer["legend"]["classes"]) == 26
+    assert layer["legend"]["no_data_label"] == "No data"
+    assert any("279 areas lie outside the police.uk data" in n for n in layer["metadata"]["notes"])
+
+
+def test_covered_wards_have_the_same_counts_as_the_maidstone_set(client, kent):
+    """The same 2013 wards, loaded twice: the Kent set's Maidstone wards count exactly what wards-2013 counts."""
+    kent_layer = get(client, f"/api/layers/{kent}?metric=burglary&period=2022-03").get_json()
+    own = get(client, "/api/layers/wards-2013?metric=burglary&period=2022-03").get_json()
+    mine = {f["properties"]["code"]: f["properties"]["value"] for f in own["features"]}
+    theirs = {f["properties"]["code"]: f["properties"]["value"] for f in kent_layer["features"] if f["properties"]["code"] in mine}
+    assert theirs == mine
+    assert 0 in mine.values() or min(mine.values()) >= 0  # a covered ward with no burglary reads 0, not No data
+
+
+def test_legend_labels_are_served_and_match_the_shared_formatter(client):
+    layer = get(client, "/api/layers/wards-2024?metric=all-crime&period=2022").get_json()
+    values = [f["properties"]["value"] for f in layer["features"]]
+    labels = [c["label"] for c in layer["legend"]["classes"]]
+    assert labels == class_labels(layer["legend"]["classes"], values)
+    first, second = layer["legend"]["classes"][:2]
+    assert labels[1].startswith(f"{int(first['upper']) + 1:,} – "), "counts: the next class starts one above"
+
+
+def test_exports_carry_null_not_zero(client, kent):
+    rows = list(csv.DictReader(io.StringIO(get(client, f"/api/exports/{kent}.csv?metric=asb&period=2022").data
+                                           .decode())))
+    assert len(rows) == 305
+    assert sum(1 for r in rows if r["value"] == "") == 279
+    assert all(r["value"] != "" for r in rows if r["code"] in maidstone_ward_codes())
+
+
+def pdf_text(body: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "map.pdf"
+    path.write_bytes(body)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_static_map_counts_no_data_apart(client, kent, tmp_path, artifacts):
+    body = get(client, f"/api/maps/{kent}.pdf?metric=all-crime&period=2022&page=a3-landscape").data
+    (artifacts / "kent-wards-no-data-a3.pdf").write_bytes(body)
+    words = pdf_text(body, tmp_path)
+    assert "No data (279)" in " ".join(words.split())

@@ -47,7 +47,7 @@ def test_the_map_shows_the_layers_class_colours(client):
 def test_svg_and_pdf_carry_title_legend_scale_and_attribution(client, artifacts):
     svg = get(client, "/api/maps/wards-2013/clusters.svg?metric=vbc&period=2022&title=Victim-based%20crime").data
     text = svg.decode()
-    for expected in ("Victim-based crime", "natural breaks", "km", "Crown copyright", "Open Government Licence",
+    for expected in ("Victim-based crime", "Natural breaks", "km", "Crown copyright", "Open Government Licence",
                      "Data date: 2022-11"):
         assert expected in text
     pdf = get(client, "/api/maps/wards-2013.pdf?metric=asb&period=2022-06").data
@@ -145,3 +145,52 @@ def test_figure_pack_lists_what_it_made_and_why_it_could_not(engine):
 
 def test_figure_pack_endpoint_validates_the_year(client):
     assert client.get("/api/figure-packs/1066.zip").status_code == 400
+
+
+PAGE_POINTS = {"a4-portrait": (595.28, 841.89), "a4-landscape": (841.89, 595.28), "a3-landscape": (1190.55, 841.89)}
+
+
+def _pdf_words(body: bytes, tmp_path) -> tuple[str, str]:
+    import subprocess
+
+    path = tmp_path / "page.pdf"
+    path.write_bytes(body)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    words = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return info, " ".join(words.split())
+
+
+@pytest.mark.parametrize("page", list(PAGE_POINTS))
+def test_pages_are_true_size_and_every_ward_is_identified(client, tmp_path, artifacts, page):
+    layer = get(client, "/api/layers/wards-2024?metric=all-crime&period=2022").get_json()
+    body = get(client, f"/api/maps/wards-2024.pdf?metric=all-crime&period=2022&page={page}").data
+    (artifacts / f"static-map-wards-2024-{page}.pdf").write_bytes(body)
+    info, words = _pdf_words(body, tmp_path)
+    size = next(line for line in info.splitlines() if line.startswith("Page size"))
+    width, height = (float(v) for v in size.split(":")[1].split("pts")[0].split(" x "))
+    assert (width, height) == pytest.approx(PAGE_POINTS[page], abs=0.5)
+    assert "All recorded crime (excluding ASB), January–November 2022 (11 of 12 months)" in words
+    assert "wards-2024" not in words, "no internal ids on a committee map"
+    numbered = {}
+    if "Numbered areas" in words:
+        key = words.split("Numbered areas", 1)[1]
+        numbered = {f["properties"]["name"] for f in layer["features"] if f" {f['properties']['name']}" in key}
+    for feature in layer["features"]:
+        name = feature["properties"]["name"]
+        assert name in words.replace("\n", " ") or name in numbered or \
+            all(part in words for part in name.split()), f"{name} is neither labelled nor in the key"
+    top = max(layer["features"], key=lambda f: f["properties"]["value"])["properties"]["name"]
+    assert top not in numbered, f"the top class ({top}) is labelled on the map, not numbered"
+    for each in layer["legend"]["classes"]:
+        assert f"{each['label']} ({each['count']})" in words, "the static legend prints the served labels"
+
+
+def test_re_estimated_counts_are_whole_numbers_and_marked(client, tmp_path):
+    layer = get(client, "/api/layers/wards-2024?metric=seed-asb-by-ward&period=2022").get_json()
+    assert layer["metadata"]["estimate"] is True and "estimates" in layer["legend"]["unit"]
+    assert all(float(f["properties"]["value"]).is_integer() for f in layer["features"])
+    _info, words = _pdf_words(get(client, "/api/maps/wards-2024.pdf?metric=seed-asb-by-ward&period=2022"
+                                          "&page=a4-landscape").data, tmp_path)
+    assert "(estimates)" in words and "Estimates: re-estimated by" in words
+    for each in layer["legend"]["classes"]:
+        assert "." not in each["label"] and f"{each['label']} ({each['count']})" in words

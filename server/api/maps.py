@@ -16,7 +16,7 @@ from server.store import boundaries as boundaries_store
 from server.store.db import transaction
 
 bp = Blueprint("maps", __name__, url_prefix="/api")
-MAP_PARAMS = ("width", "height", "dpi", "title", "labels")
+MAP_PARAMS = ("width", "height", "dpi", "title", "labels", "page")
 # Maps and exports of sets larger than this are queued as jobs (England's LSOAs take tens of seconds; a district's
 # wards well under one).
 LARGE_SET_AREAS = 2000
@@ -32,7 +32,8 @@ def _map_spec(fmt: str) -> rendering.MapSpec:
     if labels not in ("true", "false"):
         raise ApiError(400, "labels must be true or false")
     spec = rendering.MapSpec(format=fmt, width_px=int_arg("width", 1600), height_px=int_arg("height", 1200),
-                             dpi=int_arg("dpi", 200), title=request.args.get("title") or None, labels=labels == "true")
+                             dpi=int_arg("dpi", 200), title=request.args.get("title") or None, labels=labels == "true",
+                             page=request.args.get("page") or None)
     try:
         return spec.validate()
     except rendering.RenderError as error:

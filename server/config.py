@@ -38,6 +38,9 @@ class Settings:
     session_max_hours: float = 24.0
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
     embed_ancestors: tuple[str, ...] = ("'self'",)  # origins whose pages may frame /embed (CSP frame-ancestors)
+    protective_marking: str = "OFFICIAL"  # printed on briefings; raised to OFFICIAL-SENSITIVE by partnership records
+    basemap_url: str = ""  # XYZ template for server-drawn maps (https://tiles.example.org/{z}/{x}/{y}.png); "": none
+    basemap_attribution: str = ""
 
 
 # A report host allowed to frame /embed: 'self', or an origin like https://reports.example.org[:8443] (a leading *.
@@ -88,4 +91,7 @@ def load_settings() -> Settings:
         session_max_hours=float(os.environ.get("CSP_ATLAS_SESSION_MAX_HOURS", 24)),
         trusted_proxies=int(os.environ.get("CSP_ATLAS_TRUSTED_PROXIES", 0)),
         embed_ancestors=parse_embed_ancestors(os.environ.get("CSP_ATLAS_EMBED_ANCESTORS", "")),
+        protective_marking=os.environ.get("CSP_ATLAS_PROTECTIVE_MARKING", "OFFICIAL").strip() or "OFFICIAL",
+        basemap_url=os.environ.get("CSP_ATLAS_BASEMAP_URL", "").strip(),
+        basemap_attribution=os.environ.get("CSP_ATLAS_BASEMAP_ATTRIBUTION", "").strip(),
     )

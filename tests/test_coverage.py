@@ -63,7 +63,8 @@ def test_covered_wards_have_the_same_counts_as_the_maidstone_set(client, kent):
     kent_layer = get(client, f"/api/layers/{kent}?metric=burglary&period=2022-03").get_json()
     own = get(client, "/api/layers/wards-2013?metric=burglary&period=2022-03").get_json()
     mine = {f["properties"]["code"]: f["properties"]["value"] for f in own["features"]}
-    theirs = {f["properties"]["code"]: f["properties"]["value"] for f in kent_layer["features"] if f["properties"]["code"] in mine}
+    theirs = {f["properties"]["code"]: f["properties"]["value"] for f in kent_layer["features"]
+              if f["properties"]["code"] in mine}
     assert theirs == mine
     assert 0 in mine.values() or min(mine.values()) >= 0  # a covered ward with no burglary reads 0, not No data
 

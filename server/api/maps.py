@@ -6,7 +6,7 @@ import json
 
 from flask import Blueprint, request
 
-from server.api import engine
+from server.api import engine, settings
 from server.api.caching import cached_response, job_progress
 from server.api.errors import ApiError
 from server.api.layers import build_layer_or_error, int_arg, layer_request
@@ -14,6 +14,7 @@ from server.domain import exports, rendering
 from server.domain.figure_pack import build_figure_pack
 from server.store import boundaries as boundaries_store
 from server.store.db import transaction
+from server.tiles import basemap_source
 
 bp = Blueprint("maps", __name__, url_prefix="/api")
 MAP_PARAMS = ("width", "height", "dpi", "title", "labels", "page")
@@ -45,8 +46,9 @@ def _static_map(set_id: str, fmt: str, clusters: bool):
         raise ApiError(404, f"no map format '.{fmt}'; use .png, .svg or .pdf")
     layer = layer_request(set_id, clusters, MAP_PARAMS)
     spec = _map_spec(fmt)
-    key = json.dumps(["map", layer.__dict__, spec.__dict__], sort_keys=True, default=str)
-    return cached_response(key, lambda db: rendering.render_layer(build_layer_or_error(db, layer), spec),
+    basemap = basemap_source(settings())
+    key = json.dumps(["map", layer.__dict__, spec.__dict__, settings().basemap_url], sort_keys=True, default=str)
+    return cached_response(key, lambda db: rendering.render_layer(build_layer_or_error(db, layer), spec, basemap),
                            rendering.FORMATS[fmt], job_kind=_job_kind_for(set_id, "static-map"))
 
 

@@ -129,14 +129,14 @@ def _map_figure(layer: dict[str, Any], spec: MapSpec, basemap_source: BasemapSou
     figure = plt.figure(figsize=(width_in, height_in), dpi=spec.dpi)
     layout = _layout(width_in, height_in)
     map_axes = figure.add_axes(layout.map_box)
-    _set_extent(map_axes, frame)
+    set_extent(map_axes, frame)
     drawn_basemap = _basemap(map_axes, figure, basemap_source)
     _draw_areas(map_axes, frame, with_basemap=drawn_basemap is not None and drawn_basemap.image is not None)
     key: list[tuple[int, str]] = []
     if spec.labels:
         key = _draw_labels(map_axes, frame, figure, _top_class(layer))
-    _draw_scale_bar(map_axes)
-    _draw_north_arrow(map_axes)
+    draw_scale_bar(map_axes)
+    draw_north_arrow(map_axes)
     _draw_titles(figure, layer, spec.title, height_in)
     bottom = _draw_legend(figure, layer, layout, height_in, len(frame) if not spec.labels else None)
     _draw_key(figure, key, layout, bottom, height_in)
@@ -178,7 +178,7 @@ def _draw_areas(axes, frame: gpd.GeoDataFrame, with_basemap: bool = False) -> No
                                                               zorder=3, aspect=None)
 
 
-def _set_extent(axes, frame: gpd.GeoDataFrame) -> None:
+def set_extent(axes, frame: gpd.GeoDataFrame) -> None:
     """Limits that show every area at equal scale and fill the map box (no empty band beside the map)."""
     minx, miny, maxx, maxy = frame.total_bounds
     pad = max(maxx - minx, maxy - miny) * 0.02
@@ -220,7 +220,7 @@ def _draw_labels(axes, frame: gpd.GeoDataFrame, figure, top_class: int | None) -
         point = row.geometry.representative_point()
         label = axes.text(point.x, point.y, str(number), fontsize=5.5, fontweight="bold", ha="center", va="center",
                           color="#111111", zorder=6)
-        _add_halo(axes, label)
+        add_halo(axes, label)
         placed.append(label.get_window_extent(renderer))
         key.append((number, str(row["name"])))
     return key
@@ -245,7 +245,7 @@ def _name_inside(axes, renderer, row, placed: list[Bbox]) -> bool:
             (x0, y0), (x1, y1) = axes.transData.inverted().transform([[box.x0, box.y0], [box.x1, box.y1]])
             if inside.contains(shapely_box(x0, y0, x1, y1)) and not _overlaps(box, placed):
                 placed.append(box.expanded(1.05, 1.1))
-                _add_halo(axes, label)
+                add_halo(axes, label)
                 return True
             label.remove()
     return False
@@ -266,13 +266,13 @@ def _name_beside(axes, renderer, row, placed: list[Bbox]) -> bool:
             if axes.bbox.contains(box.x0, box.y0) and axes.bbox.contains(box.x1, box.y1) \
                     and not _overlaps(box, placed):
                 placed.append(box.expanded(1.05, 1.1))
-                _add_halo(axes, label)
+                add_halo(axes, label)
                 return True
             label.remove()
     return False
 
 
-def _add_halo(axes, label) -> None:
+def add_halo(axes, label) -> None:
     x, y = label.get_position()
     axes.text(x, y, label.get_text(), fontsize=label.get_fontsize(), fontweight=label.get_fontweight(),
               ha=label.get_ha(), va=label.get_va(), linespacing=label.get_linespacing(), color="white",
@@ -288,7 +288,7 @@ def _nice_scale_km(width_m: float) -> float:
     return max((n for n in NICE_SCALE_KM if n <= target), default=NICE_SCALE_KM[0])
 
 
-def _draw_scale_bar(axes) -> None:
+def draw_scale_bar(axes) -> None:
     (x0, x1), (y0, y1) = axes.get_xlim(), axes.get_ylim()
     km = _nice_scale_km(x1 - x0)
     length = km * 1000
@@ -301,7 +301,7 @@ def _draw_scale_bar(axes) -> None:
         axes.text(left + offset, bottom + height * 1.6, text, fontsize=6, ha="center", va="bottom", zorder=6)
 
 
-def _draw_north_arrow(axes) -> None:
+def draw_north_arrow(axes) -> None:
     (x0, x1), (y0, y1) = axes.get_xlim(), axes.get_ylim()
     x, y = x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.16
     size = (y1 - y0) * 0.08

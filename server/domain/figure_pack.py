@@ -75,6 +75,7 @@ Progress = Callable[[int, int, str], None]  # steps done, steps in all, what was
 def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | None = None,
                       progress: Progress | None = None) -> FigurePack:
     spec = spec or rendering.MapSpec(width_px=1600, height_px=1200, dpi=200)
+    pdf_spec = replace(spec, format="pdf", page="a4-landscape")
     pack = FigurePack(year)
     report = progress or (lambda _done, _total, _message: None)
     total = len(FIGURES) * len(WARD_SETS) + 3
@@ -86,7 +87,7 @@ def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | Non
     _add_needle_finds_table(pack)
     report(total - 1, total, "needle finds")
     if pack.pages:
-        pack.files["figure-pack.pdf"] = rendering.render_pdf_pages(pack.pages, spec)
+        pack.files["figure-pack.pdf"] = rendering.render_pdf_pages(pack.pages, pdf_spec)
     report(total, total, "figure-pack.pdf")
     pack.files["README.txt"] = _readme(pack).encode()
     pack.files["contents.json"] = json.dumps({"year": year, "produced": pack.produced,
@@ -106,7 +107,7 @@ def _add_figure(session: Session, pack: FigurePack, figure: FigureSpec, set_id: 
             reasons.append(f"{metric}: {error}")
             continue
         stem = f"{figure.name}_{set_id}"
-        title = f"{figure.title}, {pack.year} ({set_id})"
+        title = f"{figure.title}, {layer['metadata']['period_text']}"
         for fmt in ("png", "svg"):
             pack.files[f"{stem}.{fmt}"] = rendering.render_layer(layer, replace(spec, format=fmt, title=title))
         pack.files[f"{stem}.csv"] = exports.to_csv(layer)
@@ -127,7 +128,7 @@ def _add_gi_figure(session: Session, pack: FigurePack, spec: rendering.MapSpec) 
         pack.not_produced.append({"figure": name, "reasons": f"Gi*: {error}"})
         return
     layer = _gi_as_layer(session, gi)
-    title = f"Hot spots of all recorded crime by LSOA, {pack.year} (Getis-Ord Gi*)"
+    title = f"Hot spots of all recorded crime by LSOA, {gi['metadata']['period']} (Getis-Ord Gi*)"
     for fmt in ("png", "svg"):
         pack.files[f"{name}.{fmt}"] = rendering.render_layer(layer, replace(spec, format=fmt, title=title,
                                                                             labels=False))
@@ -155,7 +156,7 @@ def _gi_as_layer(session: Session, gi: dict[str, Any]) -> dict[str, Any]:
         "legend": {"method": "gi_star", "k": len(classes), "unit": "Gi* confidence", "classes": classes,
                    "no_data_count": 0, "notes": [], "heading": "Gi* hot and cold spots (LSOAs)"},
         "metadata": {"metric": {"id": "all-crime", "title": meta["metric"]["title"], "source": "police.uk"},
-                     "period": meta["period"], "unit": "Gi* confidence bin", "base_period": None,
+                     "period": meta["period"], "period_text": None, "unit": "Gi* confidence bin", "base_period": None,
                      "boundary_set": {"title": lsoas.get("title", "LSOAs"), "valid_from": None, "valid_to": None},
                      "source": meta["attribution"], "data_date": meta["period"], "interpolation": None,
                      "notes": [f"{meta['permutations']} permutations, false discovery rate corrected"]},

@@ -1,0 +1,89 @@
+"""Basemap tiles for server-drawn maps, from a real tile server on loopback that serves generated PNG tiles."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import threading
+import typing
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from server.config import Settings
+from server.domain import rendering
+from server.tiles import basemap_source
+
+TILE_GREEN = (40, 160, 60)
+
+
+class _Tiles(BaseHTTPRequestHandler):
+    served: typing.ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.served.append(self.path)
+        buffer = io.BytesIO()
+        Image.new("RGB", (256, 256), TILE_GREEN).save(buffer, format="PNG")
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+        self.wfile.write(buffer.getvalue())
+
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@pytest.fixture
+def tile_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Tiles)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Tiles.served = []
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _settings(url: str) -> Settings:
+    return Settings(database_url="", secret_key="", shared_dir=None, basemap_url=url,
+                    basemap_attribution="Test tiles © Loopback")
+
+
+def _layer(client):
+    response = client.get("/api/layers/wards-2024?metric=all-crime&period=2022")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_tiles_are_fetched_cached_and_drawn_under_the_map(client, tile_server, tmp_path):
+    source = basemap_source(_settings(tile_server + "/{z}/{x}/{y}.png"), cache_dir=tmp_path)
+    spec = rendering.MapSpec(format="png", page="a4-landscape", dpi=100)
+    png = rendering.render_layer(_layer(client), spec, source)
+    fetched = len(_Tiles.served)
+    assert fetched > 0 and all(path.endswith(".png") for path in _Tiles.served)
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+    assert (np.abs(pixels.astype(int) - TILE_GREEN).sum(axis=1) < 6).mean() > 0.01, "the tiles show round the map"
+    assert len(list(tmp_path.rglob("*.tile"))) == fetched
+    pdf = rendering.render_layer(_layer(client), rendering.MapSpec(format="pdf", page="a4-landscape", dpi=100), source)
+    assert len(_Tiles.served) == fetched, "drawn again from the on-disk cache"
+    path = tmp_path / "map.pdf"
+    path.write_bytes(pdf)
+    words = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Basemap: Test tiles © Loopback" in " ".join(words.split())
+
+
+def test_an_unreachable_tile_server_is_named_in_the_footer(client, tile_server, tmp_path):
+    closed = tile_server.rsplit(":", 1)[0] + ":9"  # the discard port: nothing listens
+    source = basemap_source(_settings(closed + "/{z}/{x}/{y}.png"), cache_dir=tmp_path)
+    pdf = rendering.render_layer(_layer(client), rendering.MapSpec(format="pdf", page="a4-portrait"), source)
+    path = tmp_path / "map.pdf"
+    path.write_bytes(pdf)
+    words = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                    check=True).stdout.split())
+    assert "Basemap not shown: the tile server could not be reached" in words
+
+
+def test_no_basemap_unless_configured():
+    assert basemap_source(_settings("")) is None

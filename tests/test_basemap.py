@@ -22,7 +22,7 @@ TILE_GREEN = (40, 160, 60)
 class _Tiles(BaseHTTPRequestHandler):
     served: typing.ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.served.append(self.path)
         buffer = io.BytesIO()
         Image.new("RGB", (256, 256), TILE_GREEN).save(buffer, format="PNG")

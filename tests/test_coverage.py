@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,47 @@ def test_static_map_counts_no_data_apart(client, kent, tmp_path, artifacts):
     (artifacts / "kent-wards-no-data-a3.pdf").write_bytes(body)
     words = pdf_text(body, tmp_path)
     assert "No data (279)" in " ".join(words.split())
+
+
+def test_partnership_figures_re_estimated_for_kent_are_no_data_outside_maidstone(client, kent):
+    layer = get(client, f"/api/layers/{kent}?metric=seed-asb-by-ward&period=2022").get_json()
+    with_data = {f["properties"]["code"] for f in layer["features"] if f["properties"]["value"] is not None}
+    assert with_data == maidstone_ward_codes()
+    assert layer["legend"]["no_data_count"] == 279
+    assert any("outside the wards-2013 wards the figures are for" in n for n in layer["metadata"]["notes"])
+
+
+def test_a_district_with_records_for_only_some_months_is_no_data_for_the_whole_period(engine, kent):
+    """One month of Tonbridge and Malling records: its wards have data for that month, not for the year."""
+    from sqlalchemy.orm import Session
+
+    from server.store import coverage as coverage_store
+
+    covered = coverage_store.covered_area_codes.__wrapped__  # the memo is keyed by data version: read afresh
+    with engine.connect() as connection:
+        transaction_ = connection.begin()
+        session = Session(bind=connection)
+        ward = session.execute(text("""
+            SELECT code, ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat FROM areas
+            WHERE set_id = :set AND name = 'Cage Green'"""), {"set": kent}).mappings().one()
+        import_id = session.execute(text("""
+            INSERT INTO crime_imports (file_name, checksum, rows_read, inserted, duplicates, no_location, unplaced,
+                                       per_month)
+            VALUES ('t-and-m.csv', 'x', 1, 1, 0, 0, '{}', '{}') RETURNING id""")).scalar()
+        record_id = session.execute(text("""
+            INSERT INTO crime_records (identity, month, lsoa_code, lsoa_name, crime_type, crime_type_slug, location,
+                                       geom, import_id, longitude, latitude, reported_by, falls_within,
+                                       last_outcome, context)
+            VALUES ('coverage-test', '2022-06-01', 'E01024700', 'Tonbridge and Malling 012A', 'Burglary', 'burglary',
+                    'On or near Test Road', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :import, :lon, :lat,
+                    'Kent Police', 'Kent Police', '', '')
+            RETURNING id"""), {**ward, "import": import_id}).scalar()
+        session.execute(text("INSERT INTO crime_placements (record_id, set_id, area_code, method) "
+                             "VALUES (:r, :set, :code, 'within')"), {"r": record_id, "set": kent, "code": ward["code"]})
+        june = covered(session, kent, date(2022, 6, 1), date(2022, 6, 1))
+        year = covered(session, kent, date(2022, 1, 1), date(2022, 11, 1))
+        months = coverage_store.district_months.__wrapped__(session, date(2022, 1, 1), date(2022, 11, 1))
+        transaction_.rollback()
+    assert ward["code"] in june and ward["code"] not in year
+    assert months["Tonbridge and Malling"] == 1 and months["Maidstone"] == 11
+    assert maidstone_ward_codes() <= year

@@ -41,6 +41,7 @@ MEASURES = {
     "pct_change": "% change on the base period",
 }
 CHANGE_MEASURES = ("change", "pct_change")
+MIN_SHARE_INSIDE_SOURCE = 0.5  # of an area's extent, for a re-estimated figure to be given it
 SEED_WARD_SET = "wards-2013"
 SEED_SOURCE = "Safer Maidstone Partnership, Strategic Assessment 2024/25, Appendix 2 (transcribed in geodata/seed/)"
 
@@ -253,12 +254,24 @@ def _interpolated(session: Session, metric: Metric, set_id: str, raw: dict[str, 
         extensive = {k: v * population[k] / 1000 for k, v in extensive.items() if k in population}
     result = interpolation.point_weighted(source, target, extensive, frames.crime_points(session))
     values.interpolation = f"{result.description}, from {SEED_WARD_SET} to {set_id}"
+    estimates = _inside_source(source, target, result.values, values)
     if metric.kind != "rate":
-        return dict(result.values)
+        return estimates
     target_population = _population(session, set_id)
     values.notes.append("rate = interpolated crimes ÷ the population of each area × 1,000")
-    return {k: (v / target_population[k] * 1000 if target_population.get(k) else None)
-            for k, v in result.values.items()}
+    return {k: (v / target_population[k] * 1000 if v is not None and target_population.get(k) else None)
+            for k, v in estimates.items()}
+
+
+def _inside_source(source, target, estimates: dict[str, float], values: Values) -> dict[str, float | None]:
+    """Estimates only for areas that lie mostly inside the areas the figures are for: elsewhere there are no
+    figures to share out, so "No data" (a share of a border ward would be a false, low number)."""
+    shares = interpolation.share_inside(source, target)
+    outside = {code for code, share in shares.items() if share < MIN_SHARE_INSIDE_SOURCE}
+    if outside:
+        values.notes.append(f"{len(outside)} areas lie outside the {SEED_WARD_SET} wards the figures are for: "
+                            "No data")
+    return {code: (None if code in outside else value) for code, value in estimates.items()}
 
 
 def _cluster_values(session: Session, metric: Metric, set_id: str, ward_values: dict[str, float | None],

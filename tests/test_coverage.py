@@ -143,3 +143,19 @@ def test_a_district_with_records_for_only_some_months_is_no_data_for_the_whole_p
     assert ward["code"] in june and ward["code"] not in year
     assert months["Tonbridge and Malling"] == 1 and months["Maidstone"] == 11
     assert maidstone_ward_codes() <= year
+
+
+def test_rates_without_a_population_are_no_data(client, kent, engine):
+    """A derived population for 20 of Maidstone's 26 wards only (uploads must be complete; derived estimates need
+    not be): the other 6 have crime counts but no rate."""
+    known = sorted(maidstone_ward_codes())[:20]
+    with transaction(engine) as session:
+        for code in known:
+            session.execute(text("""
+                INSERT INTO populations (set_id, area_code, year, population, derived, source)
+                VALUES (:set, :code, 2021, 5000, true, 'test')"""), {"set": kent, "code": code})
+    layer = get(client, f"/api/layers/{kent}?metric=all-crime&measure=rate&period=2022").get_json()
+    rated = {f["properties"]["code"] for f in layer["features"] if f["properties"]["value"] is not None}
+    assert rated == set(known)
+    assert layer["legend"]["no_data_count"] == 305 - 20
+    assert "6 areas have no population loaded: their rate is No data" in layer["metadata"]["notes"]

@@ -319,7 +319,11 @@ def _measure(session: Session, request: LayerRequest, metric: Metric, geography:
                 for k, v in current.by_key.items()}
     population = _population(session, geography.set_info["id"])
     if geography.members:
-        population = {key: sum(population.get(c, 0) for c in codes) for key, codes in geography.members.items()}
+        population = {key: (sum(population[c] for c in codes) if all(population.get(c) for c in codes) else None)
+                      for key, codes in geography.members.items()}
+    unknown = [k for k, v in current.by_key.items() if v is not None and not population.get(k)]
+    if unknown:
+        current.notes.append(f"{len(unknown)} areas have no population loaded: their rate is No data")
     return {k: (v / population[k] * 1000 if v is not None and population.get(k) else None)
             for k, v in current.by_key.items()}
 

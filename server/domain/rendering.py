@@ -217,13 +217,36 @@ def _draw_labels(axes, frame: gpd.GeoDataFrame, figure, top_class: int | None) -
     unnamed.sort(key=lambda r: (-round(r.geometry.representative_point().y, -3), r.geometry.representative_point().x))
     key = []
     for number, row in enumerate(unnamed, start=1):
-        point = row.geometry.representative_point()
-        label = axes.text(point.x, point.y, str(number), fontsize=5.5, fontweight="bold", ha="center", va="center",
-                          color="#111111", zorder=6)
-        add_halo(axes, label)
-        placed.append(label.get_window_extent(renderer))
+        _place_number(axes, renderer, row.geometry.representative_point(), str(number), placed)
         key.append((number, str(row["name"])))
     return key
+
+
+# Where a number may go, in points from its area's point: on it, then ever further round it (with a leader line).
+NUMBER_OFFSETS = ((0, 0), *((dx * r, dy * r) for r in (7, 12, 18) for dx, dy in
+                           ((1, 0), (-1, 0), (0, 1), (0, -1), (0.8, 0.8), (-0.8, 0.8), (0.8, -0.8), (-0.8, -0.8))))
+
+
+def _place_number(axes, renderer, point, text: str, placed: list[Bbox]) -> None:
+    """The number on its area, or beside it where it would hide another label (the first free spot)."""
+    for offset in NUMBER_OFFSETS:
+        arrow = {"arrowstyle": "-", "color": "#444444", "linewidth": 0.4, "shrinkB": 0} if offset != (0, 0) else None
+        # an invisible box round the number stops the leader line at its edge instead of striking through it
+        label = axes.annotate(text, (point.x, point.y), xytext=offset, textcoords="offset points", fontsize=5.5,
+                              fontweight="bold", ha="center", va="center", color="#111111", zorder=6,
+                              arrowprops=arrow, bbox={"boxstyle": "square,pad=0.1", "fc": "none", "ec": "none"})
+        box = label.get_window_extent(renderer)
+        if not _overlaps(box, placed) or offset == NUMBER_OFFSETS[-1]:
+            placed.append(box)
+            _annotation_halo(axes, label)
+            return
+        label.remove()
+
+
+def _annotation_halo(axes, label) -> None:
+    axes.annotate(label.get_text(), label.xy, xytext=label.xyann, textcoords="offset points", ha="center",
+                  va="center", fontsize=label.get_fontsize(), fontweight="bold", color="white",
+                  zorder=label.get_zorder() - 0.1, path_effects=HALO_ONLY)
 
 
 def _name_variants(name: str) -> list[str]:

@@ -237,7 +237,7 @@ def _table_lines(briefing: Briefing) -> list[str]:
               for row in crime["by_type"]]
     lines += _area_lines(briefing.summary) + _partnership_lines(briefing) + _hot_spot_lines(briefing)
     if briefing.patrol.get("notes"):
-        lines += ["", "Notes", *_wrapped("    " + briefing.patrol["notes"], 96)]
+        lines += ["", *_wrapped("Notes: " + briefing.patrol["notes"], 96)]
     return lines
 
 
@@ -270,10 +270,10 @@ def _hot_spot_lines(briefing: Briefing) -> list[str]:
 
 
 def _wrapped(text: str, width: int) -> list[str]:
-    words, lines, line = text.split(), [], "   "
+    words, lines, line = text.split(), [], ""
     for word in words:
-        if len(line) + len(word) + 1 > width:
+        if line and len(line) + len(word) + 1 > width:
             lines.append(line)
             line = "   "
-        line += " " + word
+        line = f"{line} {word}" if line.strip() else line + word
     return [*lines, line]

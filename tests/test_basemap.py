@@ -87,3 +87,27 @@ def test_an_unreachable_tile_server_is_named_in_the_footer(client, tile_server, 
 
 def test_no_basemap_unless_configured():
     assert basemap_source(_settings("")) is None
+
+
+def test_the_briefing_draws_the_basemap_and_names_it(tile_server, tmp_path):
+    from datetime import datetime
+
+    import geopandas as gpd
+
+    from server.domain.briefing import Briefing, briefing_pdf
+    from server.domain.periods import parse_period
+
+    area = {"type": "Polygon", "coordinates": [[[0.515, 51.270], [0.532, 51.270], [0.532, 51.280], [0.515, 51.280],
+                                                [0.515, 51.270]]]}
+    summary = {"area_km2": 1.3, "areas": [], "crime": {"total": None, "note": "No data: test", "by_type": []}}
+    briefing = Briefing(patrol={"name": "Basemap test", "team": "T", "geometry": area}, summary=summary,
+                        period=parse_period("2022-11"), produced_at=datetime(2022, 12, 1, 9, 0), produced_by="pc",
+                        marking="OFFICIAL", wards=gpd.GeoDataFrame({"name": []}, geometry=[], crs=4326),
+                        crime_points=[], streets=[])
+    source = basemap_source(_settings(tile_server + "/{z}/{x}/{y}.png"), cache_dir=tmp_path)
+    path = tmp_path / "briefing.pdf"
+    path.write_bytes(briefing_pdf(briefing, source))
+    assert _Tiles.served, "tiles were fetched for the briefing map"
+    words = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                    check=True).stdout.split())
+    assert "Basemap: Test tiles © Loopback" in words and "No data: test" in words

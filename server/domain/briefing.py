@@ -26,7 +26,7 @@ from server.domain.rendering import BNG, add_halo, draw_north_arrow, draw_scale_
 
 A4_PORTRAIT = (210 / 25.4, 297 / 25.4)
 SENSITIVE = "OFFICIAL-SENSITIVE"
-LINES_ON_FIRST_PAGE = 14
+LINES_ON_FIRST_PAGE = 17
 LINES_PER_PAGE = 95
 ATTRIBUTION = ("Contains OS data © Crown copyright and database right. Source: Office for National Statistics "
                "licensed under the Open Government Licence v3.0. Crime: data.police.uk, Open Government Licence "
@@ -56,19 +56,35 @@ class Briefing:
 
 
 def briefing_pdf(briefing: Briefing, basemap_source: BasemapSource | None = None) -> bytes:
-    lines = _table_lines(briefing)
-    first, rest = lines[:LINES_ON_FIRST_PAGE], lines[LINES_ON_FIRST_PAGE:]
+    first, rest = _paginate(_table_blocks(briefing))
     buffer = io.BytesIO()
     with PdfPages(buffer, metadata={"CreationDate": None, "ModDate": None}) as pages:
         figure = _first_page(briefing, first, basemap_source)
         pages.savefig(figure)
         plt.close(figure)
-        page_count = -(-len(rest) // LINES_PER_PAGE)
-        for index in range(page_count):
-            figure = _table_page(briefing, rest[index * LINES_PER_PAGE:(index + 1) * LINES_PER_PAGE], index + 2)
+        for index, page_lines in enumerate(rest, start=2):
+            figure = _table_page(briefing, page_lines, index)
             pages.savefig(figure)
             plt.close(figure)
     return buffer.getvalue()
+
+
+def _paginate(blocks: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Whole tables on page one while they fit (the first always), the others on the next pages: a table is
+    split only when it is longer than a page."""
+    first: list[str] = []
+    pages: list[list[str]] = []
+    for block in blocks:
+        if not pages and (not first or len(first) + len(block) <= LINES_ON_FIRST_PAGE):
+            first += block
+            continue
+        if not pages or len(pages[-1]) + len(block) > LINES_PER_PAGE:
+            pages.append([])
+        for line in block:
+            if len(pages[-1]) >= LINES_PER_PAGE:
+                pages.append([])
+            pages[-1].append(line)
+    return first, pages
 
 
 def _page(briefing: Briefing):
@@ -93,9 +109,10 @@ def _first_page(briefing: Briefing, lines: list[str], basemap_source: BasemapSou
 
 def _table_page(briefing: Briefing, lines: list[str], number: int):
     figure = _page(briefing)
-    figure.text(0.05, 0.955, f"{briefing.patrol['name']} (page {number})", fontsize=11, fontweight="bold",
-                va="top")
-    figure.text(0.05, 0.93, "\n".join(lines), fontsize=7.5, va="top", family="DejaVu Sans Mono", linespacing=1.3)
+    figure.text(0.05, 0.955, f"{briefing.patrol['name']}: tables (page {number})", fontsize=11,
+                fontweight="bold", va="top")
+    figure.text(0.05, 0.935, f"Crime period: {days_in_words(briefing.period)}", fontsize=8.5, va="top")
+    figure.text(0.05, 0.91, "\n".join(lines), fontsize=7.5, va="top", family="DejaVu Sans Mono", linespacing=1.3)
     return figure
 
 
@@ -139,6 +156,8 @@ def _padded(area: gpd.GeoSeries) -> gpd.GeoDataFrame:
 def _draw_wards(axes, wards: gpd.GeoDataFrame) -> None:
     (x0, x1), (y0, y1) = axes.get_xlim(), axes.get_ylim()
     shown = wards.cx[x0:x1, y0:y1]
+    if shown.empty:
+        return
     shown.boundary.plot(ax=axes, color="#6e6e6e", linewidth=0.8, linestyle=(0, (6, 3)), zorder=1, aspect=None)
     for _, ward in shown.iterrows():
         point = ward.geometry.intersection(box(x0, y0, x1, y1)).representative_point()
@@ -218,43 +237,40 @@ def _draw_legend(figure, briefing: Briefing) -> None:
                   fontsize=7, title="Key", title_fontsize=7.5, alignment="left")
 
 
-def _table_lines(briefing: Briefing) -> list[str]:
+def _table_blocks(briefing: Briefing) -> list[list[str]]:
+    """The tables, each a list of lines ending with a blank one: totals and top streets first."""
     crime = briefing.summary["crime"]
-    lines = []
     if crime["total"] is None:
-        lines += [crime["note"], ""]
+        totals = [crime["note"]]
     else:
         ratio = crime["density_ratio_to_borough"]
         versus = f", {ratio:.1f} × the borough's" if ratio else ""
-        lines += [f"Crime and ASB records in the period: {crime['total']} (previous period {crime['previous_total']}); "
-                  f"{crime['density_per_km2']:.0f} per km²{versus}", ""]
-    lines += ["Top streets (police.uk locations)                         records"]
-    lines += [f"{n:>2}  {_street(s['location'])[:52]:<54}{s['count']:>6}" for n, s in enumerate(briefing.streets, 1)]
+        totals = [f"Crime and ASB records in the period: {crime['total']} (previous period {crime['previous_total']}); "
+                  f"{crime['density_per_km2']:.0f} per km²{versus}"]
+    streets = ["Top streets (police.uk locations)                         records"]
+    streets += [f"{n:>2}  {_street(s['location'])[:52]:<54}{s['count']:>6}" for n, s in enumerate(briefing.streets, 1)]
     if not briefing.streets:
-        lines.append("    none in the period")
-    lines += ["", "By type                                          records  previous  change"]
-    lines += [f"    {row['type'][:44]:<44}{row['count']:>8}{row['previous']:>10}{row['change']:>+8d}"
-              for row in crime["by_type"]]
-    lines += _area_lines(briefing.summary) + _partnership_lines(briefing) + _hot_spot_lines(briefing)
+        streets.append("    none in the period")
+    by_type = ["By type                                          records  previous  change"]
+    by_type += [f"    {row['type'][:44]:<44}{row['count']:>8}{row['previous']:>10}{row['change']:>+8d}"
+                for row in crime["by_type"]]
+    blocks = [[*totals, "", *streets], by_type, *_area_blocks(briefing.summary), _partnership_lines(briefing),
+              _hot_spot_lines(briefing)]
     if briefing.patrol.get("notes"):
-        lines += ["", *_wrapped("Notes: " + briefing.patrol["notes"], 96)]
-    return lines
+        blocks.append(_wrapped("Notes: " + briefing.patrol["notes"], 96))
+    return [[*block, ""] for block in blocks if block]
 
 
-def _area_lines(summary: dict[str, Any]) -> list[str]:
-    lines = []
-    for each in summary.get("areas", []):
-        if each["kind"] != "ward":
-            continue
-        lines += ["", f"{each['title']}: share of the patrol area"]
-        lines += [f"    {a['name'][:60]:<62}{a['share_of_patrol'] * 100:>5.0f} %" for a in each["areas"]]
-    return lines
+def _area_blocks(summary: dict[str, Any]) -> list[list[str]]:
+    return [[f"{each['title']}: share of the patrol area",
+             *(f"    {a['name'][:60]:<62}{a['share_of_patrol'] * 100:>5.0f} %" for a in each["areas"])]
+            for each in summary.get("areas", []) if each["kind"] == "ward"]
 
 
 def _partnership_lines(briefing: Briefing) -> list[str]:
     if not briefing.partnership:
-        return ["", "Partnership records inside: none you may see in the period"]
-    lines = ["", "Partnership records inside                                 date        count"]
+        return ["Partnership records inside: none you may see in the period"]
+    lines = ["Partnership records inside                                 date        count"]
     lines += [f"    {(p['layer'] + ': ' + (p['place'] or 'no place name'))[:54]:<56}{p['date'] or ''!s:<12}"
               f"{p['count']:>5}" for p in briefing.partnership]
     return lines
@@ -262,8 +278,8 @@ def _partnership_lines(briefing: Briefing) -> list[str]:
 
 def _hot_spot_lines(briefing: Briefing) -> list[str]:
     if not briefing.hot_spots:
-        return ["", "Gi* hot spots of all crime (95 % or more) touching the area: none"]
-    lines = ["", "Gi* hot spots of all crime touching the area              confidence"]
+        return ["Gi* hot spots of all crime (95 % or more) touching the area: none"]
+    lines = ["Gi* hot spots of all crime touching the area              confidence"]
     lines += [f"    {f['properties'].get('name', f['id'])} ({f['id']})"[:62].ljust(62)
               + f"{({3: '99 %', 2: '95 %'}).get(f['properties']['gi_bin'], '90 %'):>8}" for f in briefing.hot_spots]
     return lines

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from server.domain.legend_labels import class_labels
 from server.store.db import transaction
 from tests.conftest import GEODATA, SHARED, bearer
+from tests.test_maps_exports import identified_areas
 
 KENT_WARDS = SHARED / "bench-data" / "kent_wards_2013.geojson"
 KENT_SET = "kent-wards-2013-coverage"
@@ -99,6 +100,12 @@ def test_static_map_counts_no_data_apart(client, kent, tmp_path, artifacts):
     (artifacts / "kent-wards-no-data-a3.pdf").write_bytes(body)
     words = pdf_text(body, tmp_path)
     assert "No data (279)" in " ".join(words.split())
+    raw = subprocess.run(["pdftotext", "-raw", str(tmp_path / "map.pdf"), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    names = [f["properties"]["name"] for f in get(client, f"/api/layers/{kent}?metric=all-crime&period=2022")
+             .get_json()["features"]]
+    numbered = identified_areas(raw, "All recorded crime", names)
+    assert 0 < len(numbered) < 305, "a county on A3: some names fit, the rest are numbered"
 
 
 def test_partnership_figures_re_estimated_for_kent_are_no_data_outside_maidstone(client, kent):

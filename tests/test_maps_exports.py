@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 
 import geopandas as gpd
@@ -150,6 +151,32 @@ def test_figure_pack_endpoint_validates_the_year(client):
 PAGE_POINTS = {"a4-portrait": (595.28, 841.89), "a4-landscape": (841.89, 595.28), "a3-landscape": (1190.55, 841.89)}
 
 
+def identified_areas(raw: str, title_start: str, names: list[str]) -> dict[str, str]:
+    """Checks that every area is named in full on the map or numbered with a key line (never both, never
+    neither); returns the numbered ones {name: number}. The map's texts come before the title in pdftotext -raw."""
+    on_map = " ".join(raw.split(title_start)[0].split())
+    key_lines = raw.split("Numbered areas", 1)[1].splitlines() if "Numbered areas" in raw else []
+    key = dict(m.groups() for m in (re.match(r"^(\d+) ([A-Za-z].*)$", line) for line in key_lines) if m)
+    numbered = {name: number for number, name in key.items()}
+    map_tokens = on_map.split()
+    for name in names:
+        if name in numbered:
+            assert numbered[name] in map_tokens, f"{name}'s number {numbered[name]} is on the map"
+        else:
+            assert name in on_map, f"{name} is neither named in full on the map nor in the key"
+    assert set(key.values()) <= set(names), "the key names areas of the map only"
+    assert len(key) <= len(names)
+    return numbered
+
+
+def _raw_text(body: bytes, tmp_path) -> str:
+    import subprocess
+
+    path = tmp_path / "raw.pdf"
+    path.write_bytes(body)
+    return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
 def _pdf_words(body: bytes, tmp_path) -> tuple[str, str]:
     import subprocess
 
@@ -171,16 +198,10 @@ def test_pages_are_true_size_and_every_ward_is_identified(client, tmp_path, arti
     assert (width, height) == pytest.approx(PAGE_POINTS[page], abs=0.5)
     assert "All recorded crime (excluding ASB), January–November 2022 (11 of 12 months)" in words
     assert "wards-2024" not in words, "no internal ids on a committee map"
-    numbered = {}
-    if "Numbered areas" in words:
-        key = words.split("Numbered areas", 1)[1]
-        numbered = {f["properties"]["name"] for f in layer["features"] if f" {f['properties']['name']}" in key}
-    for feature in layer["features"]:
-        name = feature["properties"]["name"]
-        assert name in words.replace("\n", " ") or name in numbered or \
-            all(part in words for part in name.split()), f"{name} is neither labelled nor in the key"
+    numbered = identified_areas(_raw_text(body, tmp_path), "All recorded crime",
+                                [f["properties"]["name"] for f in layer["features"]])
     top = max(layer["features"], key=lambda f: f["properties"]["value"])["properties"]["name"]
-    assert top not in numbered, f"the top class ({top}) is labelled on the map, not numbered"
+    assert top not in numbered, f"the top class ({top}) is named on the map, not numbered"
     for each in layer["legend"]["classes"]:
         assert f"{each['label']} ({each['count']})" in words, "the static legend prints the served labels"
 

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 from matplotlib import patheffects
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.patches import FancyArrow, Patch, Rectangle
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from shapely.geometry import box as shapely_box
 
@@ -223,7 +224,7 @@ def _draw_labels(axes, frame: gpd.GeoDataFrame, figure, top_class: int | None) -
 
 
 # Where a number may go, in points from its area's point: on it, then ever further round it (with a leader line).
-NUMBER_OFFSETS = ((0, 0), *((dx * r, dy * r) for r in (7, 12, 18) for dx, dy in
+NUMBER_OFFSETS = ((0, 0), *((dx * r, dy * r) for r in (7, 12, 18, 25, 33, 45, 60) for dx, dy in
                            ((1, 0), (-1, 0), (0, 1), (0, -1), (0.8, 0.8), (-0.8, 0.8), (0.8, -0.8), (-0.8, -0.8))))
 
 
@@ -235,12 +236,19 @@ def _place_number(axes, renderer, point, text: str, placed: list[Bbox]) -> None:
         label = axes.annotate(text, (point.x, point.y), xytext=offset, textcoords="offset points", fontsize=5.5,
                               fontweight="bold", ha="center", va="center", color="#111111", zorder=6,
                               arrowprops=arrow, bbox={"boxstyle": "square,pad=0.1", "fc": "none", "ec": "none"})
-        box = label.get_window_extent(renderer)
+        # a gap of 3 pt, so that two numbers never read (or extract) as one
+        box = _text_extent(label, renderer).padded(axes.figure.dpi * 3 / 72)
         if not _overlaps(box, placed) or offset == NUMBER_OFFSETS[-1]:
             placed.append(box)
             _annotation_halo(axes, label)
             return
         label.remove()
+
+
+def _text_extent(label, renderer) -> Bbox:
+    """The extent of an annotation's text alone (Annotation.get_window_extent includes its leader line)."""
+    label.update_positions(renderer)
+    return Text.get_window_extent(label, renderer)
 
 
 def _annotation_halo(axes, label) -> None:
@@ -285,7 +293,7 @@ def _name_beside(axes, renderer, row, placed: list[Bbox]) -> bool:
             label = axes.annotate(str(row["name"]), xy=(point.x, point.y), xytext=where, fontsize=LABEL_SIZES[0],
                                   ha="center", va="center", color="#111111", zorder=7,
                                   arrowprops={"arrowstyle": "-", "color": "#252525", "linewidth": 0.6})
-            box = label.get_window_extent(renderer)
+            box = _text_extent(label, renderer)
             if axes.bbox.contains(box.x0, box.y0) and axes.bbox.contains(box.x1, box.y1) \
                     and not _overlaps(box, placed):
                 placed.append(box.expanded(1.05, 1.1))

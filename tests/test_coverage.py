@@ -113,7 +113,8 @@ def test_partnership_figures_re_estimated_for_kent_are_no_data_outside_maidstone
     with_data = {f["properties"]["code"] for f in layer["features"] if f["properties"]["value"] is not None}
     assert with_data == maidstone_ward_codes()
     assert layer["legend"]["no_data_count"] == 279
-    assert any("outside the wards-2013 wards the figures are for" in n for n in layer["metadata"]["notes"])
+    assert "279 areas lie outside the areas the figures are for (Maidstone electoral wards (2013 to May 2024)): " \
+        "No data" in layer["metadata"]["notes"]
 
 
 def test_a_district_with_records_for_only_some_months_is_no_data_for_the_whole_period(engine, kent):

@@ -253,8 +253,10 @@ def _interpolated(session: Session, metric: Metric, set_id: str, raw: dict[str, 
         population = _population(session, SEED_WARD_SET)
         extensive = {k: v * population[k] / 1000 for k, v in extensive.items() if k in population}
     result = interpolation.point_weighted(source, target, extensive, frames.crime_points(session))
-    values.interpolation = f"{result.description}, from {SEED_WARD_SET} to {set_id}"
-    estimates = _inside_source(source, target, result.values, values)
+    source_title = (boundary_store.get_boundary_set(session, SEED_WARD_SET) or {}).get("title", SEED_WARD_SET)
+    target_title = (boundary_store.get_boundary_set(session, set_id) or {}).get("title", set_id)
+    values.interpolation = f"{result.description}, from {source_title} to {target_title}"
+    estimates = _inside_source(source, target, result.values, values, source_title)
     if metric.kind != "rate":
         return estimates
     target_population = _population(session, set_id)
@@ -263,13 +265,14 @@ def _interpolated(session: Session, metric: Metric, set_id: str, raw: dict[str, 
             for k, v in estimates.items()}
 
 
-def _inside_source(source, target, estimates: dict[str, float], values: Values) -> dict[str, float | None]:
+def _inside_source(source, target, estimates: dict[str, float], values: Values,
+                   source_title: str) -> dict[str, float | None]:
     """Estimates only for areas that lie mostly inside the areas the figures are for: elsewhere there are no
     figures to share out, so "No data" (a share of a border ward would be a false, low number)."""
     shares = interpolation.share_inside(source, target)
     outside = {code for code, share in shares.items() if share < MIN_SHARE_INSIDE_SOURCE}
     if outside:
-        values.notes.append(f"{len(outside)} areas lie outside the {SEED_WARD_SET} wards the figures are for: "
+        values.notes.append(f"{len(outside)} areas lie outside the areas the figures are for ({source_title}): "
                             "No data")
     return {code: (None if code in outside else value) for code, value in estimates.items()}
 

@@ -215,3 +215,28 @@ def test_re_estimated_counts_are_whole_numbers_and_marked(client, tmp_path):
     assert "(estimates)" in words and "Estimates: re-estimated by" in words
     for each in layer["legend"]["classes"]:
         assert "." not in each["label"] and f"{each['label']} ({each['count']})" in words
+
+
+def test_figure_pack_pdf_is_a4_landscape_with_plain_titles(engine, tmp_path, artifacts):
+    """2022 has police.uk records: every map (Gi* hot spots included) is an A4 landscape page titled with the
+    exact period and no internal ids."""
+    import subprocess
+
+    from server.domain.figure_pack import build_figure_pack
+    from server.domain.rendering import MapSpec
+
+    with transaction(engine) as session:
+        pack = build_figure_pack(session, 2022, MapSpec(width_px=600, height_px=450, dpi=72))
+    pdf = pack.files["figure-pack.pdf"]
+    (artifacts / "figure-pack-2022.pdf").write_bytes(pdf)
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", "-l", "100", str(path)], capture_output=True, text=True, check=True).stdout
+    sizes = [line for line in info.splitlines() if line.startswith("Page") and "size" in line]
+    maps = [item for item in pack.produced if item["figure"] != "needle-finds-by-place"]
+    assert len(sizes) == len(maps) and all("841.89 x 595.276 pts" in line for line in sizes)
+    words = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                    check=True).stdout.split())
+    assert "All recorded crime by ward, January–November 2022 (11 of 12 months)" in words
+    assert "Hot spots of all recorded crime by LSOA" in words
+    assert "(wards-2013)" not in words and "(wards-2024)" not in words

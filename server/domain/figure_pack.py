@@ -57,7 +57,7 @@ class FigurePack:
     files: dict[str, bytes] = field(default_factory=dict)
     produced: list[dict[str, Any]] = field(default_factory=list)
     not_produced: list[dict[str, str]] = field(default_factory=list)
-    pages: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    pages: list[tuple[dict[str, Any], rendering.MapSpec]] = field(default_factory=list)
 
     def zip_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -87,7 +87,8 @@ def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | Non
     _add_needle_finds_table(pack)
     report(total - 1, total, "needle finds")
     if pack.pages:
-        pack.files["figure-pack.pdf"] = rendering.render_pdf_pages(pack.pages, pdf_spec)
+        pack.files["figure-pack.pdf"] = rendering.render_pdf_pages(
+            [(layer, replace(pdf_spec, title=page.title, labels=page.labels)) for layer, page in pack.pages])
     report(total, total, "figure-pack.pdf")
     pack.files["README.txt"] = _readme(pack).encode()
     pack.files["contents.json"] = json.dumps({"year": year, "produced": pack.produced,
@@ -111,7 +112,7 @@ def _add_figure(session: Session, pack: FigurePack, figure: FigureSpec, set_id: 
         for fmt in ("png", "svg"):
             pack.files[f"{stem}.{fmt}"] = rendering.render_layer(layer, replace(spec, format=fmt, title=title))
         pack.files[f"{stem}.csv"] = exports.to_csv(layer)
-        pack.pages.append((layer, title))
+        pack.pages.append((layer, replace(spec, title=title)))
         meta = layer["metadata"]
         pack.produced.append({"figure": stem, "title": title, "metric": metric, "measure": measure,
                               "source": meta["source"], "interpolation": meta["interpolation"], "notes": meta["notes"]})
@@ -133,7 +134,7 @@ def _add_gi_figure(session: Session, pack: FigurePack, spec: rendering.MapSpec) 
         pack.files[f"{name}.{fmt}"] = rendering.render_layer(layer, replace(spec, format=fmt, title=title,
                                                                             labels=False))
     pack.files[f"{name}.csv"] = gi_csv(gi)
-    pack.pages.append((layer, title))
+    pack.pages.append((layer, replace(spec, title=title, labels=False)))
     pack.produced.append({"figure": name, "title": title, "metric": "all-crime", "measure": "Gi* z-score",
                           "source": gi["metadata"]["attribution"], "interpolation": None,
                           "notes": [gi["metadata"]["inference"]]})

@@ -8,7 +8,7 @@ that shapes and the scale bar are true. The same input gives the same bytes (no 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -92,14 +92,13 @@ def render_layer(layer: dict[str, Any], spec: MapSpec, basemap_source: BasemapSo
         plt.close(figure)
 
 
-def render_pdf_pages(layers: list[tuple[dict[str, Any], str | None]], spec: MapSpec,
-                     basemap_source: BasemapSource | None = None) -> bytes:
-    """Several maps (layer, title) as the pages of one PDF."""
+def render_pdf_pages(pages: list[tuple[dict[str, Any], MapSpec]], basemap_source: BasemapSource | None = None) -> bytes:
+    """Several maps, each (layer, spec with its title and labels), as the pages of one PDF."""
     buffer = io.BytesIO()
-    with PdfPages(buffer, metadata={"CreationDate": None, "ModDate": None}) as pages:
-        for layer, title in layers:
-            figure = _map_figure(layer, replace(spec, title=title), basemap_source)
-            pages.savefig(figure, facecolor="white")
+    with PdfPages(buffer, metadata={"CreationDate": None, "ModDate": None}) as pdf:
+        for layer, spec in pages:
+            figure = _map_figure(layer, spec, basemap_source)
+            pdf.savefig(figure, facecolor="white")
             plt.close(figure)
     return buffer.getvalue()
 
@@ -155,8 +154,9 @@ def _basemap(axes, figure, source: BasemapSource | None) -> Basemap | None:
 
 
 def _top_class(layer: dict[str, Any]) -> int | None:
+    """The index of the highest class of a ranged legend; None for named classes (e.g. Gi* bins)."""
     classes = layer["legend"]["classes"]
-    return len(classes) - 1 if classes else None
+    return len(classes) - 1 if classes and "lower" in classes[0] else None
 
 
 def _frame(layer: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -208,7 +208,7 @@ def _draw_labels(axes, frame: gpd.GeoDataFrame, figure, top_class: int | None) -
         return []
     renderer = figure.canvas.get_renderer()
     placed: list[Bbox] = []
-    is_top = frame["class"].eq(top_class) if top_class is not None else frame["class"].isna() & False
+    is_top = frame["class"].eq(top_class) if top_class is not None else frame.geometry.isna()
     ordered = frame.assign(top=is_top, size=frame.geometry.area).sort_values(["top", "size"], ascending=False)
     unnamed = []
     for _, row in ordered.iterrows():

@@ -238,5 +238,5 @@ def test_figure_pack_pdf_is_a4_landscape_with_plain_titles(engine, tmp_path, art
     words = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
                                     check=True).stdout.split())
     assert "All recorded crime by ward, January–November 2022 (11 of 12 months)" in words
-    assert "Hot spots of all recorded crime by LSOA" in words
+    assert "Hot spots of all recorded crime by LSOA, January–November 2022 (11 of 12 months)" in words
     assert "(wards-2013)" not in words and "(wards-2024)" not in words

@@ -21,8 +21,10 @@ from server.domain import exports, rendering
 from server.domain.csv_cells import csv_bytes
 from server.domain.hotspot_analysis import AnalysisError, GiRequest, build_gi
 from server.domain.layers import LayerError, LayerRequest, build_layer
+from server.domain.periods import covered_in_words, parse_period
 from server.domain.seed_tables import SEED_DIR
 from server.store import boundaries as boundary_store
+from server.store import crime as crime_store
 
 WARD_SETS = ("wards-2013", "wards-2024")
 
@@ -129,7 +131,7 @@ def _add_gi_figure(session: Session, pack: FigurePack, spec: rendering.MapSpec) 
         pack.not_produced.append({"figure": name, "reasons": f"Gi*: {error}"})
         return
     layer = _gi_as_layer(session, gi)
-    title = f"Hot spots of all recorded crime by LSOA, {gi['metadata']['period']} (Getis-Ord Gi*)"
+    title = f"Hot spots of all recorded crime by LSOA, {layer['metadata']['period_text']} (Getis-Ord Gi*)"
     for fmt in ("png", "svg"):
         pack.files[f"{name}.{fmt}"] = rendering.render_layer(layer, replace(spec, format=fmt, title=title,
                                                                             labels=False))
@@ -157,7 +159,10 @@ def _gi_as_layer(session: Session, gi: dict[str, Any]) -> dict[str, Any]:
         "legend": {"method": "gi_star", "k": len(classes), "unit": "Gi* confidence", "classes": classes,
                    "no_data_count": 0, "notes": [], "heading": "Gi* hot and cold spots (LSOAs)"},
         "metadata": {"metric": {"id": "all-crime", "title": meta["metric"]["title"], "source": "police.uk"},
-                     "period": meta["period"], "period_text": None, "unit": "Gi* confidence bin", "base_period": None,
+                     "period": meta["period"],
+                     "period_text": covered_in_words(parse_period(meta["period"]),
+                                                     crime_store.available_months(session)),
+                     "unit": "Gi* confidence bin", "base_period": None,
                      "boundary_set": {"title": lsoas.get("title", "LSOAs"), "valid_from": None, "valid_to": None},
                      "source": meta["attribution"], "data_date": meta["period"], "interpolation": None,
                      "notes": [f"{meta['permutations']} permutations, false discovery rate corrected"]},

@@ -19,7 +19,7 @@ import requests
 import xyzservices
 
 from server.config import ROOT, Settings
-from server.domain.basemap import Basemap, BasemapSource, TilesUnavailable, build_basemap
+from server.domain.basemap import Basemap, TilesUnavailable, build_basemap
 
 CACHE_DIR = ROOT / "var" / "tile-cache"
 TIMEOUT_SECONDS = (2.0, 5.0)  # connect, read: a map waits at most this long per tile before saying so
@@ -71,14 +71,25 @@ def provider_from(url: str, attribution: str) -> xyzservices.TileProvider:
     return xyzservices.TileProvider(name="configured", url=url, attribution=attribution or url.split("/")[2])
 
 
-def basemap_source(settings: Settings, cache_dir: Path = CACHE_DIR) -> BasemapSource | None:
+class ConfiguredBasemap:
+    """The basemap source of the settings; `failed` tells whether any map drawn with it lacked its tiles (such a
+    map is not kept in the response cache, so it is drawn again with tiles once the server is back)."""
+
+    def __init__(self, provider: xyzservices.TileProvider, folder: Path):
+        self.provider = provider
+        self.folder = folder
+        self.failed = False
+
+    def __call__(self, bounds: tuple[float, float, float, float], width_px: int) -> Basemap:
+        basemap = build_basemap(TileCache(self.provider, self.folder).get, bounds, width_px,
+                                self.provider.attribution)
+        self.failed = self.failed or basemap.image is None
+        return basemap
+
+
+def basemap_source(settings: Settings, cache_dir: Path | None = None) -> ConfiguredBasemap | None:
     """The basemap for server-drawn maps, or None when no tile source is configured."""
     if not settings.basemap_url:
         return None
-    provider = provider_from(settings.basemap_url, settings.basemap_attribution)
-    folder = cache_dir / hashlib.sha256(settings.basemap_url.encode()).hexdigest()[:16]
-
-    def source(bounds: tuple[float, float, float, float], width_px: int) -> Basemap:
-        return build_basemap(TileCache(provider, folder).get, bounds, width_px, provider.attribution)
-
-    return source
+    folder = (cache_dir or CACHE_DIR) / hashlib.sha256(settings.basemap_url.encode()).hexdigest()[:16]
+    return ConfiguredBasemap(provider_from(settings.basemap_url, settings.basemap_attribution), folder)

@@ -21,8 +21,13 @@ TILE_GREEN = (40, 160, 60)
 
 class _Tiles(BaseHTTPRequestHandler):
     served: typing.ClassVar[list[str]] = []
+    down: typing.ClassVar[bool] = False
 
     def do_GET(self) -> None:
+        if self.down:
+            self.send_response(503)
+            self.end_headers()
+            return
         self.served.append(self.path)
         buffer = io.BytesIO()
         Image.new("RGB", (256, 256), TILE_GREEN).save(buffer, format="PNG")
@@ -41,6 +46,7 @@ def tile_server():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     _Tiles.served = []
+    _Tiles.down = False
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
@@ -111,3 +117,30 @@ def test_the_briefing_draws_the_basemap_and_names_it(tile_server, tmp_path):
     words = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
                                     check=True).stdout.split())
     assert "Basemap: Test tiles © Loopback" in words and "No data: test" in words
+
+
+def test_a_map_drawn_while_the_tile_server_is_down_is_not_kept(engine, database_url, tile_server, tmp_path,
+                                                                monkeypatch):
+    """Through the API: the map says the tiles are missing, and once the server is back the same URL has them."""
+    from server import create_app, tiles
+    from tests.conftest import SHARED, UNLIMITED_RATES
+
+    monkeypatch.setattr(tiles, "CACHE_DIR", tmp_path)
+    settings = Settings(database_url=database_url, secret_key="t", shared_dir=SHARED, rate_limits=UNLIMITED_RATES,
+                        jobs="inline", basemap_url=tile_server + "/{z}/{x}/{y}.png",
+                        basemap_attribution="Test tiles © Loopback")
+    client = create_app(settings).test_client()
+    url = "/api/maps/wards-2013.pdf?metric=drugs&period=2022-02&page=a4-portrait"
+
+    def footer() -> str:
+        response = client.get(url)
+        assert response.status_code == 200
+        path = tmp_path / "api.pdf"
+        path.write_bytes(response.data)
+        return " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                       check=True).stdout.split())
+
+    _Tiles.down = True
+    assert "Basemap not shown: the tile server could not be reached (HTTP 503)" in footer()
+    _Tiles.down = False
+    assert "Basemap: Test tiles © Loopback" in footer()

@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, request
 
 from server.api import engine, settings
-from server.api.caching import cached_response, job_progress
+from server.api.caching import NotForKeeping, cached_response, job_progress
 from server.api.errors import ApiError
 from server.api.layers import build_layer_or_error, int_arg, layer_request
 from server.domain import exports, rendering
@@ -48,7 +48,14 @@ def _static_map(set_id: str, fmt: str, clusters: bool):
     spec = _map_spec(fmt)
     basemap = basemap_source(settings())
     key = json.dumps(["map", layer.__dict__, spec.__dict__, settings().basemap_url], sort_keys=True, default=str)
-    return cached_response(key, lambda db: rendering.render_layer(build_layer_or_error(db, layer), spec, basemap),
+
+    def build(db) -> bytes:
+        body = rendering.render_layer(build_layer_or_error(db, layer), spec, basemap)
+        if basemap is not None and basemap.failed:
+            raise NotForKeeping(body)
+        return body
+
+    return cached_response(key, build,
                            rendering.FORMATS[fmt], job_kind=_job_kind_for(set_id, "static-map"))
 
 

@@ -37,13 +37,25 @@ _FULL_DISTRICTS = f"""
     full_districts AS (
         SELECT d.district FROM ({_DISTRICT_MONTHS}) d, months WHERE d.months = months.n)"""
 
-_COVERED_LSOAS = f"""
-    loaded_lsoas AS (
-        SELECT l.geom, {DISTRICT.format(name="l.name")} AS district
-        FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'),
-    covered_lsoas AS (SELECT geom FROM loaded_lsoas WHERE district IN (SELECT district FROM full_districts)),
+_LSOA_DISTRICT = DISTRICT.format(name="l.name")
+
+
+def _in_covered_lsoa(point: str) -> str:
+    """Whether a point lies in a loaded LSOA of a fully covered district. OFFSET 0 keeps the bounding-box test
+    inside the subquery, so that each point is looked up through the areas' GiST index (left to itself the planner
+    may read every LSOA for every point: England has 32,844)."""
+    return f"""EXISTS (
+        SELECT 1 FROM (SELECT g.set_id, g.name, g.geom FROM areas g WHERE g.geom && {point} OFFSET 0) l
+        JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
+        WHERE ST_Covers(l.geom, {point}) AND {_LSOA_DISTRICT} IN (SELECT district FROM full_districts))"""
+
+
+# Fully covered districts with no LSOA loaded: for these, where their records lie is the only guide.
+_UNMAPPED_DISTRICTS = f"""
     unmapped_districts AS (
-        SELECT district FROM full_districts EXCEPT SELECT district FROM loaded_lsoas)"""
+        SELECT f.district FROM full_districts f
+        WHERE NOT EXISTS (SELECT 1 FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
+                          WHERE {_LSOA_DISTRICT} = f.district))"""
 
 
 @per_data_version
@@ -57,10 +69,9 @@ def district_months(session: Session, month_from: date, month_to: date) -> dict[
 def covered_area_codes(session: Session, set_id: str, month_from: date, month_to: date) -> frozenset[str]:
     """The codes of the areas of a set that have crime data for every month of the period that has any."""
     rows = session.execute(text(f"""
-        WITH {_FULL_DISTRICTS}, {_COVERED_LSOAS}
-        SELECT a.code FROM areas a
-        WHERE a.set_id = :set
-          AND EXISTS (SELECT 1 FROM covered_lsoas l WHERE ST_Covers(l.geom, ST_PointOnSurface(a.geom)))
+        WITH {_FULL_DISTRICTS}, {_UNMAPPED_DISTRICTS}
+        SELECT a.code FROM areas a CROSS JOIN LATERAL (SELECT ST_PointOnSurface(a.geom) AS point) inner_point
+        WHERE a.set_id = :set AND {_in_covered_lsoa("inner_point.point")}
         UNION
         SELECT DISTINCT p.area_code FROM crime_placements p JOIN crime_records r ON r.id = p.record_id
         WHERE p.set_id = :set AND p.method = 'within'
@@ -74,9 +85,10 @@ def geometry_covered(session: Session, geometry: dict[str, Any], month_from: dat
     """Whether a drawn area (a patrol) lies where the records give crime data for the period: its representative
     point in an LSOA of a fully covered district, or a record of such a district within reach_m of it."""
     return bool(session.execute(text(f"""
-        WITH {_FULL_DISTRICTS}, {_COVERED_LSOAS},
-        drawn AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326) AS geom)
-        SELECT EXISTS (SELECT 1 FROM covered_lsoas l, drawn d WHERE ST_Covers(l.geom, ST_PointOnSurface(d.geom)))
+        WITH {_FULL_DISTRICTS}, {_UNMAPPED_DISTRICTS},
+        drawn AS (SELECT ST_PointOnSurface(ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326)) AS point,
+                         ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326) AS geom)
+        SELECT EXISTS (SELECT 1 FROM drawn WHERE {_in_covered_lsoa("drawn.point")})
             OR EXISTS (SELECT 1 FROM crime_records r, drawn d
                        WHERE r.geom && ST_Expand(d.geom, 0.01)
                          AND ST_DWithin(r.geom::geography, d.geom::geography, :reach)

@@ -13,6 +13,9 @@ from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib import patheffects
 from matplotlib.backends.backend_pdf import PdfPages

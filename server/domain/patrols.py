@@ -1,4 +1,4 @@
-"""Task-force patrol areas: checking drawn geometries, and their KML and PDF briefing forms."""
+"""Task-force patrol areas: checking drawn geometries, and their KML form (the PDF: server/domain/briefing.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-import matplotlib
-
-matplotlib.use("Agg")
 import shapely
 from pyproj import Transformer
 from shapely import LineString, MultiPolygon, Polygon

@@ -255,3 +255,12 @@ def test_population_upload_replaces_the_derived_estimate(client, tokens, engine)
     finally:
         with transaction(engine) as session:
             session.execute(text("DELETE FROM populations WHERE set_id = 'lsoa-2011'"))
+
+
+def test_change_against_a_base_with_missing_months_is_refused(client):
+    """June-November 2022 against the six months before: December 2021 has no police.uk data."""
+    response = client.get("/api/layers/wards-2024?metric=all-crime&period=2022-06/2022-11&measure=change")
+    assert response.status_code == 400
+    assert "covers 5 of the 6 months of 2021-12/2022-05" in response.get_json()["error"]["message"]
+    assert client.get("/api/layers/wards-2024?metric=all-crime&period=2022-07/2022-11&base=2022-01/2022-05"
+                      "&measure=pct_change").status_code == 200

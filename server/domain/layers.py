@@ -101,6 +101,7 @@ def build_layer(session: Session, request: LayerRequest) -> dict[str, Any]:
     if request.measure in CHANGE_MEASURES:
         base_period = _parse(request.base) if request.base else period.previous()
         base = metric_values(session, metric, geography, base_period)
+        _check_whole_periods(current, base)
     values = _estimates_rounded(request, metric, current, _measure(session, request, metric, geography, current,
                                                                    base))
     return _collection(request, metric, geography, values, current, base, _placement_counts(session, metric, period))
@@ -342,6 +343,15 @@ def _change(current: dict[str, float | None], base: dict[str, float | None], per
         else:
             result[key] = now - before
     return result
+
+
+def _check_whole_periods(current: Values, base: Values) -> None:
+    """A change between periods of which one lacks months of police.uk data compares unequal spans: refused."""
+    for values in (current, base):
+        if values.months_with_data is not None and len(values.months_with_data) < values.period.months:
+            raise LayerError(f"police.uk data covers {len(values.months_with_data)} of the {values.period.months} "
+                             f"months of {values.period.label}, so a change would compare unequal spans; choose "
+                             "a period and base with data for every month")
 
 
 def _estimates_rounded(request: LayerRequest, metric: Metric, current: Values,

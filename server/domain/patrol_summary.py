@@ -139,7 +139,10 @@ def _crime(session: Session, geometry: dict[str, Any], area_km2: float, period: 
     rows = store.crimes_inside(session, geometry, (period.start, period.end), (previous.start, previous.end))
     total = sum(r["count"] for r in rows)
     ward_set = store.current_ward_set(session)
-    borough = store.borough_density(session, ward_set, (period.start, period.end)) if ward_set else None
+    borough = None
+    if ward_set:
+        covered = coverage_store.covered_area_codes(session, ward_set, period.start, period.end)
+        borough = store.borough_density(session, ward_set, (period.start, period.end), sorted(covered))
     density = total / area_km2 if area_km2 else 0.0
     return {
         "period": period.label, "previous_period": previous.label, "total": total,

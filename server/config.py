@@ -41,6 +41,9 @@ class Settings:
     police_api: str = "https://data.police.uk/api"  # the police.uk API that `crime fetch` and its jobs ask
     police_force: str = "Kent Police"  # "Reported by" of the force's records fetched from it (the API omits it)
     record_buffer_metres: float = 2000.0  # records may lie this far outside the partnership's wards
+    protective_marking: str = "OFFICIAL"  # printed on briefings; raised to OFFICIAL-SENSITIVE by partnership records
+    basemap_url: str = ""  # XYZ template for server-drawn maps (https://tiles.example.org/{z}/{x}/{y}.png); "": none
+    basemap_attribution: str = ""
 
 
 # A report host allowed to frame /embed: 'self', or an origin like https://reports.example.org[:8443] (a leading *.
@@ -109,4 +112,7 @@ def load_settings() -> Settings:
         police_api=_http_url("CSP_ATLAS_POLICE_API", os.environ.get("CSP_ATLAS_POLICE_API", "https://data.police.uk/api")),
         police_force=os.environ.get("CSP_ATLAS_POLICE_FORCE", "Kent Police").strip() or "Kent Police",
         record_buffer_metres=_non_negative("CSP_ATLAS_RECORD_BUFFER_METRES", 2000.0),
+        protective_marking=os.environ.get("CSP_ATLAS_PROTECTIVE_MARKING", "OFFICIAL").strip() or "OFFICIAL",
+        basemap_url=os.environ.get("CSP_ATLAS_BASEMAP_URL", "").strip(),
+        basemap_attribution=os.environ.get("CSP_ATLAS_BASEMAP_ATTRIBUTION", "").strip(),
     )

@@ -6,8 +6,8 @@ import json
 
 from flask import Blueprint, request
 
-from server.api import engine
-from server.api.caching import cached_response, job_progress
+from server.api import engine, settings
+from server.api.caching import NotForKeeping, cached_response, job_progress
 from server.api.errors import ApiError
 from server.api.layers import build_layer_or_error, int_arg, layer_request
 from server.domain import exports, rendering
@@ -15,9 +15,10 @@ from server.domain.annotations import annotations_collection, with_annotations
 from server.domain.figure_pack import build_figure_pack
 from server.store import boundaries as boundaries_store
 from server.store.db import transaction
+from server.tiles import basemap_source
 
 bp = Blueprint("maps", __name__, url_prefix="/api")
-MAP_PARAMS = ("width", "height", "dpi", "title", "labels", "annotations")
+MAP_PARAMS = ("width", "height", "dpi", "title", "labels", "page", "annotations")
 # Maps and exports of sets larger than this are queued as jobs (England's LSOAs take tens of seconds; a district's
 # wards well under one).
 LARGE_SET_AREAS = 2000
@@ -33,7 +34,8 @@ def _map_spec(fmt: str) -> rendering.MapSpec:
     if labels not in ("true", "false"):
         raise ApiError(400, "labels must be true or false")
     spec = rendering.MapSpec(format=fmt, width_px=int_arg("width", 1600), height_px=int_arg("height", 1200),
-                             dpi=int_arg("dpi", 200), title=request.args.get("title") or None, labels=labels == "true")
+                             dpi=int_arg("dpi", 200), title=request.args.get("title") or None, labels=labels == "true",
+                             page=request.args.get("page") or None)
     try:
         return spec.validate()
     except rendering.RenderError as error:
@@ -59,8 +61,17 @@ def _static_map(set_id: str, fmt: str, clusters: bool):
     layer = layer_request(set_id, clusters, MAP_PARAMS)
     spec = _map_spec(fmt)
     annotations = _annotations_asked()
-    key = json.dumps(["map", layer.__dict__, spec.__dict__, annotations], sort_keys=True, default=str)
-    return cached_response(key, lambda db: rendering.render_layer(_drawn_layer(db, layer, annotations), spec),
+    basemap = basemap_source(settings())
+    key = json.dumps(["map", layer.__dict__, spec.__dict__, annotations, settings().basemap_url], sort_keys=True,
+                     default=str)
+
+    def build(db) -> bytes:
+        body = rendering.render_layer(_drawn_layer(db, layer, annotations), spec, basemap)
+        if basemap is not None and basemap.failed:
+            raise NotForKeeping(body)
+        return body
+
+    return cached_response(key, build,
                            rendering.FORMATS[fmt], job_kind=_job_kind_for(set_id, "static-map"))
 
 

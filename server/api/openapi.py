@@ -55,14 +55,19 @@ MAP_PARAMETERS = [
     _query("height", "pixels, 300-4000 (default 1200)", {"type": "integer"}),
     _query("dpi", "72-600 (default 200)", {"type": "integer"}),
     _query("title", "title instead of '<metric>, <period>'"),
-    _query("labels", "area names where they fit (default true)", {"type": "boolean"}),
+    _query("labels", "name every area in full where it fits, else number it with a key (default true)",
+           {"type": "boolean"}),
+    _query("page", "paper size at true size instead of width and height",
+           {"type": "string", "enum": ["a4-portrait", "a4-landscape", "a3-landscape"]}),
 ]
 PATROL_ID = {"name": "patrol_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 LAYER_DESCRIPTION = (
     "Each feature carries value, class (0-based; null = no data), color, rank (1 = highest) and rank_of. "
-    "The top-level legend gives method, k, breaks and each class's lower and upper bound, colour and count; "
-    "metadata gives metric, period, measure and unit, boundary set with validity dates, source, data date, "
-    "interpolation method (figures re-estimated for another boundary set) and counts of unplaced records. "
+    "The top-level legend gives method, k, breaks and each class's lower and upper bound, colour, count and "
+    "label (the range as printed on every output), and no_data_label; "
+    "metadata gives metric, period, period_text (the months with data in words), measure and unit, boundary set "
+    "with validity dates, source, data date, interpolation method and estimate (figures re-estimated for another "
+    "boundary set) and counts of unplaced records. Areas outside the imported crime data have value null. "
     "Responses carry an ETag; any import changes it.")
 LAYER = {"description": "RFC 7946 FeatureCollection with legend and metadata members",
          "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}}}

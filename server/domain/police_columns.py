@@ -84,6 +84,8 @@ def _text(value: Any) -> str:
 class CheckedRecords:
     """Records that passed every check, with what the import summary counts before inserting."""
 
+    name: str
+    checksum: str
     rows: int
     no_location: int
     rows_per_month: dict[str, int]
@@ -219,7 +221,8 @@ def _checked(records: PoliceRecords, value: dict[str, list[str]], months: dict, 
         [slugs[raw] for raw in value["Crime type"]],
         _escaped(value["Last outcome category"]), _escaped(value["Context"]),
     ]
-    return CheckedRecords(count, no_location, dict(sorted(rows_per_month.items())), copy_columns)
+    return CheckedRecords(records.name, records.checksum, count, no_location, dict(sorted(rows_per_month.items())),
+                          copy_columns)
 
 
 def _identities(value: dict[str, list[str]], longitudes: dict, latitudes: dict) -> list[str]:

@@ -30,6 +30,7 @@ import gzip
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -234,9 +235,27 @@ def import_police_files(engine: Engine, files: list[PoliceFile], imported_by: st
 
     Any bad row in any file raises CrimeFileError and leaves the database as it was.
     """
-    loaders = [lambda session, police_file=police_file: _load_file(session, police_file, imported_by, on_rows)
-               for police_file in files]
-    return _import(engine, loaders, on_placed)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="police-reader") as reader:
+        checked_in_turn = _checked_in_turn(reader, files)
+        loaders = [lambda session, police_file=police_file: _load_file(session, police_file, next(checked_in_turn),
+                                                                       imported_by, on_rows)
+                   for police_file in files]
+        return _import(engine, loaders, on_placed)
+
+
+def _checked_in_turn(reader: ThreadPoolExecutor, files: list[PoliceFile]) -> Iterator[CheckedRecords | None]:
+    """Each file's checked records in turn (None: read it row by row), the next file read and checked in `reader`
+    while the database inserts this one (one file ahead, so that memory holds two files at most)."""
+    upcoming = reader.submit(_checked_file, files[0]) if files else None
+    for position in range(len(files)):
+        checked = upcoming.result()
+        upcoming = reader.submit(_checked_file, files[position + 1]) if position + 1 < len(files) else None
+        yield checked
+
+
+def _checked_file(police_file: PoliceFile) -> CheckedRecords | None:
+    records = read_plain_csv(police_file.path, police_file.name, police_file.checksum, police_file.columns)
+    return None if records is None else _checked(records)
 
 
 def import_police_records(engine: Engine, batches: list[PoliceRecords], imported_by: str | None = None, *,
@@ -265,12 +284,11 @@ def _import(engine: Engine, loaders: list[Callable[[Session], FileSummary]],
     return ImportSummary(summaries)
 
 
-def _load_file(session: Session, police_file: PoliceFile, imported_by: str | None,
+def _load_file(session: Session, police_file: PoliceFile, checked: CheckedRecords | None, imported_by: str | None,
                on_rows: RowProgress | None) -> FileSummary:
-    """The column-wise reader when the file is plain enough for it (nearly always), else the row-by-row one."""
-    records = read_plain_csv(police_file.path, police_file.name, police_file.checksum, police_file.columns)
-    if records is not None:
-        return _load_records(session, records, imported_by, on_rows)
+    """The file's records checked column-wise when it is plain enough (nearly always), else read row by row."""
+    if checked is not None:
+        return _load_checked(session, checked, imported_by, on_rows)
     import_id = store.create_import(session, police_file.name, police_file.checksum, imported_by)
     store.stage_rows(session, police_file.rows(on_rows))
     return _with_inserted(police_file.summary, import_id, store.insert_staged(session, import_id))
@@ -278,16 +296,24 @@ def _load_file(session: Session, police_file: PoliceFile, imported_by: str | Non
 
 def _load_records(session: Session, records: PoliceRecords, imported_by: str | None,
                   on_rows: RowProgress | None) -> FileSummary:
+    return _load_checked(session, _checked(records), imported_by, on_rows)
+
+
+def _checked(records: PoliceRecords) -> CheckedRecords:
     if not nul_free(records):
         raise CrimeFileError(records.name, ["a field holds a NUL character, which no text may hold"])
-    checked = check_records(records)
-    import_id = store.create_import(session, records.name, records.checksum, imported_by)
+    return check_records(records)
+
+
+def _load_checked(session: Session, checked: CheckedRecords, imported_by: str | None,
+                  on_rows: RowProgress | None) -> FileSummary:
+    import_id = store.create_import(session, checked.name, checked.checksum, imported_by)
     store.stage_copy(session, checked.copy_chunks(on_rows))
-    return _with_inserted(_summary_of(records, checked), import_id, store.insert_staged(session, import_id))
+    return _with_inserted(_summary_of(checked), import_id, store.insert_staged(session, import_id))
 
 
-def _summary_of(records: PoliceRecords, checked: CheckedRecords) -> FileSummary:
-    return FileSummary(file=records.name, checksum=records.checksum, rows_read=checked.rows,
+def _summary_of(checked: CheckedRecords) -> FileSummary:
+    return FileSummary(file=checked.name, checksum=checked.checksum, rows_read=checked.rows,
                        no_location=checked.no_location,
                        per_month={month: {"rows_read": rows, "inserted": 0}
                                   for month, rows in checked.rows_per_month.items()})

@@ -35,17 +35,30 @@ def _uploaded_files() -> list[FileStorage]:
     return uploads
 
 
+def _save_uploads(uploads: list[FileStorage], scratch: Path) -> list[tuple[Path, str]]:
+    """Save each upload under its own folder (two uploads may share a name); returns (path, name) pairs."""
+    saved = []
+    for position, upload in enumerate(uploads):
+        name = safe_file_name(upload.filename, position, ".csv")
+        folder = scratch / str(position)
+        folder.mkdir()
+        upload.save(folder / name)
+        saved.append((folder / name, name))
+    return saved
+
+
 @bp.post("/imports")
 @require_role("gis")
 def create_import():
-    files = [(safe_file_name(upload.filename, position, ".csv"), upload.read())
-             for position, upload in enumerate(_uploaded_files())]
+    files = _uploaded_files()
     if runs_as_job():
-        return queue_upload(uploads.CRIME_IMPORT, "/api/crime/imports", {}, files)
+        return queue_upload(uploads.CRIME_IMPORT, "/api/crime/imports", {},
+                            [(safe_file_name(upload.filename, position, ".csv"), upload.read())
+                             for position, upload in enumerate(files)])
     user = current_user()
     with tempfile.TemporaryDirectory(prefix="csp-atlas-crime-") as scratch:
         try:
-            summary = uploads.import_crime_files(engine(), uploads.save_files(files, Path(scratch)),
+            summary = uploads.import_crime_files(engine(), _save_uploads(files, Path(scratch)),
                                                  user.username if user else None)
         except police_import.CrimeFileError as error:
             details = {key: value for key, value in error.as_dict().items() if key != "message"}

@@ -97,6 +97,7 @@ EDGE_ROWS = [
     row(lon="", lat="", Location="No Location"),
     row(crime_id="id-quoted", Location="On or near Asda, Thurmaston", **{"Crime type": "Burglary"}),
     row(crime_id="id-newline", Context="first line\nsecond line"),
+    row(crime_id="id-crlf", Context="first line\r\nsecond line"),
     row(crime_id="id-tab-backslash", Location="Tab\there \\ back\\slash", Context="a\\nb"),
     row(crime_id="  id-spaces  ", Month=" 2031-02 ", lon=" 0.5 ", lat="51.3\t", Location="  padded  "),
     row(lon="+.5", lat="5e1", **{"Crime type": "Other  theft!"}),

@@ -31,6 +31,7 @@ class Settings:
     heavy_wait_seconds: float = 3.0  # how long a heavy request waits for a free slot before a 503
     cache_bytes: int = 512 * 1024 * 1024  # the shared response cache in PostgreSQL (gzip bodies)
     local_cache_bytes: int = 64 * 1024 * 1024  # each process's copy of the hottest entries
+    upload_job_bytes: int = 5 * 1024 * 1024  # with jobs="queue", uploads larger than this run as jobs
     jobs: str = "inline"  # "queue": heavy requests go to the job workers (scripts/run starts them); "inline": answer
     owner_database_url: str | None = None  # the schema's owner, for migrations; None: DATABASE_URL
     https: bool = False  # served over TLS: Secure __Host- session cookie (and HSTS)
@@ -102,6 +103,7 @@ def load_settings() -> Settings:
         heavy_wait_seconds=float(os.environ.get("CSP_ATLAS_HEAVY_WAIT_SECONDS", 3)),
         cache_bytes=int(os.environ.get("CSP_ATLAS_CACHE_BYTES", 512 * 1024 * 1024)),
         local_cache_bytes=int(os.environ.get("CSP_ATLAS_LOCAL_CACHE_BYTES", 64 * 1024 * 1024)),
+        upload_job_bytes=int(os.environ.get("CSP_ATLAS_UPLOAD_JOB_BYTES", 5 * 1024 * 1024)),
         jobs=_jobs_mode(os.environ.get("CSP_ATLAS_JOBS", "queue")),
         owner_database_url=normalise_database_url(os.environ.get("CSP_ATLAS_OWNER_DATABASE_URL", "")) or None,
         https=os.environ.get("CSP_ATLAS_HTTPS", "0") == "1",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tempfile
 from datetime import date
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy.orm import Session
@@ -15,7 +15,10 @@ from server.api import engine
 from server.api.auth import require_role
 from server.api.caching import cached_response
 from server.api.errors import ApiError
-from server.domain.boundary_files import BoundaryFileError, read_boundary_file
+from server.api.upload_jobs import queue_upload, runs_as_job
+from server.domain import uploads
+from server.domain.boundary_files import BoundaryFileError
+from server.domain.uploads import safe_file_name
 from server.store import boundaries as store
 from server.store.db import transaction
 from server.store.models import BOUNDARY_KINDS
@@ -148,18 +151,16 @@ def _uploaded_file() -> FileStorage:
 def upload():
     meta = upload_meta()
     upload = _uploaded_file()
-    filename = PurePath(upload.filename.replace("\\", "/")).name
-    if filename in ("", ".", "..") or "\x00" in filename:
-        raise ApiError(400, "the uploaded file needs a file name such as wards.geojson or wards.zip")
+    filename = safe_file_name(upload.filename, 0, "")
+    params = uploads.boundary_params(meta, request.form.get("crs") or None, request.form.get("layer") or None)
+    if runs_as_job():
+        return queue_upload(uploads.BOUNDARY_UPLOAD, f"/api/boundary-sets/{meta.id}/features", params,
+                            [(filename, upload.read())])
     with tempfile.TemporaryDirectory(prefix="csp-atlas-") as scratch:
         path = Path(scratch) / filename
         upload.save(path)
         try:
-            data = read_boundary_file(path, code_field=meta.code_field, name_field=meta.name_field,
-                                      crs=request.form.get("crs") or None, display_name=filename,
-                                      layer=request.form.get("layer") or None)
-            with transaction(engine()) as db:
-                report = store.replace_boundary_set(db, meta, data)
+            report = uploads.load_boundary_file(engine(), path, filename, params)
         except BoundaryFileError as error:
             raise ApiError(400, error.message, **error.as_dict()) from None
-    return jsonify(report.as_dict()), 200 if report.replaced else 201
+    return jsonify(report), 200 if report["replaced"] else 201

@@ -142,6 +142,7 @@ def job_json(job: dict) -> dict:
     return {"id": job["id"], "kind": job["kind"], "status": job["status"],
             "progress": {"done": job["progress_done"], "total": job["progress_total"], "message": job["message"]},
             "result": job["url"] if done else None, "error": job["error"],
+            "outcome": job.get("outcome"), "error_details": job.get("error_details"),
             "created_at": job["created_at"].isoformat(),
             "finished_at": job["finished_at"].isoformat() if job["finished_at"] else None,
             "links": {"self": f"/api/jobs/{job['id']}", "result": job["url"]}}

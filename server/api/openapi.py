@@ -340,6 +340,9 @@ SPEC["components"]["schemas"]["Job"] = {"type": "object", "properties": {
                                                   "message": {"type": "string"}}},
     "result": {"type": "string", "nullable": True, "description": "the URL that now answers 200, once done"},
     "error": {"type": "string", "nullable": True},
+    "outcome": {"type": "object", "nullable": True, "description": "an upload's import summary or load report"},
+    "error_details": {"type": "object", "nullable": True,
+                      "description": "a failed upload's file, problems (line or feature, reason) and more_problems"},
     "created_at": {"type": "string", "format": "date-time"},
     "finished_at": {"type": "string", "format": "date-time", "nullable": True}}}
 JOB_ACCEPTED = _json("queued as a job (figure packs; maps and exports of sets over 2,000 areas; Gi* beyond 999 "
@@ -352,6 +355,10 @@ PATHS["/api/jobs/{job_id}"] = {"get": {
 for queued_path in ("/api/figure-packs/{year}.zip", "/api/maps/{filename}", "/api/maps/{set_id}/{filename}",
                     "/api/exports/{filename}", "/api/exports/{set_id}/{filename}", "/api/hotspots/gi"):
     PATHS[queued_path]["get"]["responses"]["202"] = JOB_ACCEPTED
+for upload_path in ("/api/crime/imports", "/api/boundary-sets"):
+    PATHS[upload_path]["post"]["responses"]["202"] = _json(
+        "an upload over CSP_ATLAS_UPLOAD_JOB_BYTES, queued as a job: follow Location until done (outcome) or failed "
+        "(error, error_details)", {"type": "object", "properties": {"job": {"$ref": "#/components/schemas/Job"}}})
 
 
 @bp.get("/openapi.json")

@@ -350,19 +350,33 @@ def _classified_source(db: Session, set_id: str, layer: dict[str, Any] | None = 
     return store.classified_source(set_id, json.dumps(values, separators=(",", ":")))
 
 
-_CLASSIFIED_FILTERS = tuple(store.classified_source("", "[]").filters)
+# The properties and filters of each kind of collection (the same whatever set or layer it is of).
+_SHAPES = {"areas": store.area_source(""), "clusters": store.cluster_source(""),
+           "classified": store.classified_source("", "[]"), "crime": store.crime_source(),
+           "hotspots": store.hotspot_source("")}
+_CLASSIFIED_FILTERS = tuple(_SHAPES["classified"].filters)
 
 
-def _check_params(each: Collection, allowed: tuple[str, ...], filters: bool = True) -> None:
-    valid = allowed + (tuple(each.queryables) if filters else ()) + (LAYER_PARAMS if each.kind == "classified" else ())
+def _resolved_first(collection_id: str) -> tuple[str, Collection | None]:
+    """The kind of a collection, and the collection itself when access must be checked before anything else (hotspot
+    layers). A public collection is resolved only when its answer is built, so a cached answer costs no query."""
+    kind = ogc.parse_collection_id(collection_id).kind
+    if kind != "hotspots":
+        return kind, None
+    with transaction(engine()) as db:
+        return kind, _collection(db, collection_id)
+
+
+def _check_params(kind: str, allowed: tuple[str, ...], filters: bool = True) -> None:
+    valid = allowed + (tuple(_SHAPES[kind].filters) if filters else ()) + (LAYER_PARAMS if kind == "classified" else ())
     unknown = sorted(set(request.args) - set(valid))
     if unknown:
         raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)[:200]}; valid: {', '.join(valid)}")
 
 
-def _filter_values(each: Collection) -> dict[str, Any]:
+def _filter_values(shape: store.Source) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    for name, definition in each.queryables.items():
+    for name, definition in shape.filters.items():
         raw = request.args.get(name)
         if raw is None:
             continue
@@ -377,17 +391,17 @@ def _filter_values(each: Collection) -> dict[str, Any]:
     return found
 
 
-def _query(each: Collection, with_properties: bool = True) -> tuple[store.Query, str]:
+def _query(kind: str) -> tuple[store.Query, str]:
     """The query of the request's parameters and the CRS URI of the answer."""
+    shape = _SHAPES[kind]
     try:
         crs = ogc.parse_crs(request.args.get("crs"))
         bbox_crs = ogc.parse_crs(request.args.get("bbox-crs"), "bbox-crs")
         query = store.Query(
             srid=ogc.CRS_SRIDS[crs], bbox=ogc.parse_bbox(request.args.get("bbox"), bbox_crs),
             bbox_srid=ogc.CRS_SRIDS[bbox_crs], days=ogc.parse_datetime(request.args.get("datetime")),
-            filters=_filter_values(each),
-            properties=ogc.parse_properties(request.args.get("properties"), list(each.properties))
-            if with_properties else None)
+            filters=_filter_values(shape),
+            properties=ogc.parse_properties(request.args.get("properties"), list(shape.properties)))
     except ogc.OgcError as error:
         raise _bad(error) from None
     return query, crs
@@ -432,21 +446,20 @@ def _request_key(prefix: str) -> str:
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str):
     _check_format()
-    with transaction(engine()) as db:
-        each = _collection(db, collection_id)
-    _check_params(each, ITEM_PARAMS)
-    query, crs = _query(each)
+    kind, resolved = _resolved_first(collection_id)
+    _check_params(kind, ITEM_PARAMS)
+    query, crs = _query(kind)
     try:
         limit, offset = ogc.parse_limit(request.args.get("limit")), ogc.parse_offset(request.args.get("offset"))
     except ogc.OgcError as error:
         raise _bad(error) from None
     headers = {"Content-Crs": f"<{crs}>"}
-    if each.hotspot_layer:
+    if resolved:
         with transaction(engine()) as db:
-            body = _items_body(db, each, query, crs, limit, offset)
+            body = _items_body(db, resolved, query, crs, limit, offset)
         return _private(body, GEOJSON, headers)
-    return cached_response(_request_key("ogc-items"),
-                           lambda db: _items_body(db, each, query, crs, limit, offset), GEOJSON, headers)
+    return cached_response(_request_key("ogc-items"), lambda db: _items_body(
+        db, _collection(db, collection_id), query, crs, limit, offset), GEOJSON, headers)
 
 
 def _private(body: bytes, mimetype: str, headers: dict[str, str]) -> Response:
@@ -459,15 +472,15 @@ def _private(body: bytes, mimetype: str, headers: dict[str, str]) -> Response:
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 def item(collection_id: str, feature_id: str):
     _check_format()
-    with transaction(engine()) as db:
-        each = _collection(db, collection_id)
-    _check_params(each, ("f", "crs", "properties"))
-    query, crs = _query(each)
-    numeric = each.kind in ("clusters", "crime", "hotspots")
+    kind, resolved = _resolved_first(collection_id)
+    _check_params(kind, ("f", "crs", "properties"), filters=False)
+    query, crs = _query(kind)
+    numeric = _SHAPES[kind].id_type in ("integer", "bigint")
     if (numeric and (not feature_id.isdigit() or len(feature_id) > 18)) or len(feature_id) > 64:
-        raise ApiError(404, f"no feature '{feature_id[:64]}' in '{each.id}'")
+        raise ApiError(404, f"no feature '{feature_id[:64]}' in '{collection_id[:100]}'")
 
     def build(db: Session) -> bytes:
+        each = resolved or _collection(db, collection_id)
         body = store.feature(db, each.source(db), feature_id, query, ogc.PRECISION[ogc.CRS_SRIDS[crs]])
         if body is None:
             raise ApiError(404, f"no feature '{feature_id}' in '{each.id}'")
@@ -478,7 +491,7 @@ def item(collection_id: str, feature_id: str):
         return body[:-1] + b',"links":' + json.dumps(links).encode() + b"}"
 
     headers = {"Content-Crs": f"<{crs}>"}
-    if each.hotspot_layer:
+    if resolved:
         with transaction(engine()) as db:
             return _private(build(db), GEOJSON, headers)
     return cached_response(_request_key("ogc-item"), build, GEOJSON, headers)
@@ -532,7 +545,7 @@ def _tile_collection(collection_id: str) -> Collection:
     _check_format()
     with transaction(engine()) as db:
         each = _collection(db, collection_id)
-    _check_params(each, ("f",), filters=False)
+    _check_params(each.kind, ("f",), filters=False)
     return each
 
 
@@ -570,23 +583,22 @@ def tilejson(collection_id: str):
 
 @bp.get(f"/collections/<collection_id>/tiles/{TMS}/<tile_matrix>/<tile_row>/<tile_col>")
 def vector_tile(collection_id: str, tile_matrix: str, tile_row: str, tile_col: str):
-    each = _tile_collection(collection_id)
+    kind, resolved = _resolved_first(collection_id)
+    _check_params(kind, (), filters=False)
     try:
         tile = ogc.tile(tile_matrix, tile_row, tile_col)
     except ogc.OgcError as error:
         raise _bad(error) from None
 
     def build(db: Session) -> bytes:
+        each = resolved or _collection(db, collection_id)
         if each.hotspot_layer:
             records.audit_read(db, each.hotspot_layer, caller(), "ogc-tile", 0,
                                {"tile": f"{tile.zoom}/{tile.row}/{tile.col}"})
         return store.vector_tile(db, each.source(db), each.id, tile.zoom, tile.row, tile.col,
                                  tile.tolerance_metres, ogc.TILE_EXTENT, ogc.TILE_BUFFER, store.Query())
 
-    key = _request_key("ogc-tile")
-    if each.hotspot_layer:
+    if resolved:
         with transaction(engine()) as db:
             return _private(build(db), MVT, {})
-    return cached_response(key, build, MVT)
-
-
+    return cached_response(_request_key("ogc-tile"), build, MVT)

@@ -180,6 +180,14 @@ def test_classified_items_carry_the_values_classes_colours_and_ranks_of_the_laye
                 for f in layer["features"]}
     assert {f["id"]: {k: f["properties"][k] for k in ("value", "class", "color", "rank")}
             for f in served} == expected
+    lean = get_json(client, f"/ogc/collections/wards-2024.classified/items?{query}&limit=100&skipGeometry=true")
+    assert all(f["geometry"] is None for f in lean["features"]) and len(lean["features"]) == len(served)
+    change = get_json(client, "/ogc/collections/wards-2024.classified/items?metric=burglary&period=2022-06"
+                              "&measure=change&limit=100&skipGeometry=true")["features"]
+    layer_change = {f["properties"]["code"]: f["properties"] for f in get_json(
+        client, "/api/layers/wards-2024?metric=burglary&period=2022-06&measure=change")["features"]}
+    assert {f["id"]: (f["properties"]["value_current"], f["properties"]["value_base"]) for f in change} == {
+        code: (p["value_current"], p["value_base"]) for code, p in layer_change.items()}
     page = get_json(client, f"/ogc/collections/wards-2024.classified/items?{query}&limit=1")
     assert page["legend"]["classes"] == layer["legend"]["classes"]
     assert "metric" in get_json(client, "/ogc/collections/wards-2024.classified/items?metric=nope", status=400)[

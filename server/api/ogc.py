@@ -37,7 +37,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 TMS = "WebMercatorQuad"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
-ITEM_PARAMS = ("f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "properties")
+ITEM_PARAMS = ("f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "properties", "skipGeometry")
 MIN_TILE_ZOOM, MAX_TILE_ZOOM = 0, 22
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
@@ -401,7 +401,8 @@ def _query(kind: str) -> tuple[store.Query, str]:
             srid=ogc.CRS_SRIDS[crs], bbox=ogc.parse_bbox(request.args.get("bbox"), bbox_crs),
             bbox_srid=ogc.CRS_SRIDS[bbox_crs], days=ogc.parse_datetime(request.args.get("datetime")),
             filters=_filter_values(shape),
-            properties=ogc.parse_properties(request.args.get("properties"), list(shape.properties)))
+            properties=ogc.parse_properties(request.args.get("properties"), list(shape.properties)),
+            geometry=not ogc.parse_skip_geometry(request.args.get("skipGeometry")))
     except ogc.OgcError as error:
         raise _bad(error) from None
     return query, crs

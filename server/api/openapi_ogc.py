@@ -61,6 +61,8 @@ ITEM_PARAMETERS = [
                        "records: the months touched; hotspot points: their observed days; boundary sets: their "
                        "validity (a set not valid then has no features)"),
     PROPERTIES,
+    _query("skipGeometry", "true: every geometry null (e.g. the values of a classified layer for a table)",
+           {"type": "boolean", "default": False}),
     _query("month", "crime.records only: a month, e.g. 2022-06"),
     _query("crime_type", "crime.records only: a crime type slug (burglary) or name (Burglary)"),
     _query("lsoa_code", "crime.records only: the LSOA police.uk gives"),

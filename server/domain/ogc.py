@@ -164,6 +164,15 @@ def parse_offset(raw: str | None) -> int:
     return int(raw)
 
 
+def parse_skip_geometry(raw: str | None) -> bool:
+    """`skipGeometry=true` (as pygeoapi names it): features without their geometry, e.g. for a table of values."""
+    if raw is None or raw.lower() == "false":
+        return False
+    if raw.lower() == "true":
+        return True
+    raise OgcError(f"skipGeometry must be true or false, not '{raw[:20]}'")
+
+
 def parse_properties(raw: str | None, known: list[str]) -> list[str]:
     """The property names a `properties=` list selects, in the collection's order (all when absent)."""
     if raw is None:
@@ -226,7 +235,6 @@ def classified_values(session: Session, request: layers.LayerRequest) -> dict[st
     """The value, class, colour and rank of every area for a layer request, without geometry, with the legend and
     the layer's metadata (raises layers.LayerError / LayerNotFound)."""
     layer = layers.build_layer(session, request)
-    values = [{"code": f["properties"]["code"], "value": f["properties"]["value"],
-               "class": f["properties"]["class"], "color": f["properties"]["color"],
-               "rank": f["properties"]["rank"], "rank_of": f["properties"]["rank_of"]} for f in layer["features"]]
+    keys = ("code", "value", "class", "color", "rank", "rank_of", "value_current", "value_base")
+    values = [{key: f["properties"].get(key) for key in keys} for f in layer["features"]]
     return {"values": values, "legend": layer["legend"], "metadata": layer["metadata"]}

@@ -56,6 +56,7 @@ class Query:
     days: tuple[date | None, date | None] | None = None
     filters: dict[str, Any] = field(default_factory=dict)
     properties: list[str] | None = None
+    geometry: bool = True  # False: `skipGeometry=true`, every geometry null
 
 
 def _rounded(expression: str, places: int) -> str:
@@ -120,22 +121,24 @@ def cluster_source(set_id: str) -> Source:
 
 
 _CLASSIFIED_PROPERTIES = {
-    "code": Property("a.code", "string", "the area's code"),
-    "name": Property("a.name", "string", "the area's name"),
+    **_AREA_PROPERTIES,
     "value": Property("v.value", "number", "the measure's value (null: no data)"),
     "class": Property("v.class", "integer", "the class (0 = lowest; null: no data)"),
     "color": Property("v.color", "string", "the class's colour, #rrggbb"),
     "rank": Property("v.rank", "integer", "rank by value, 1 = highest"),
     "rank_of": Property("v.rank_of", "integer", "how many areas have a value"),
+    "value_current": Property("v.value_current", "number", "change measures: the value of the period"),
+    "value_base": Property("v.value_base", "number", "change measures: the value of the base period"),
 }
 
 
 def classified_source(set_id: str, values_json: str) -> Source:
     """The areas of a set joined to the values of a classified layer (JSON rows: code, value, class, color, rank)."""
     return Source(
-        tables="""areas a JOIN boundary_sets s ON s.id = a.set_id
+        tables=f"""{_AREA_TABLES}
             JOIN jsonb_to_recordset(CAST(:values AS jsonb))
-                 AS v(code text, value float8, class integer, color text, rank integer, rank_of integer)
+                 AS v(code text, value float8, class integer, color text, rank integer, rank_of integer,
+                      value_current float8, value_base float8)
               ON v.code = a.code""",
         where="a.set_id = :set_id", params={"set_id": set_id, "values": values_json}, feature_id="a.code",
         id_type="text", geometry="a.geom", order="a.code", properties=_CLASSIFIED_PROPERTIES, temporal=_SET_VALIDITY,
@@ -220,7 +223,9 @@ def _conditions(source: Source, query: Query) -> tuple[str, dict[str, Any]]:
     return " AND ".join(f"({clause})" for clause in clauses), params
 
 
-def _geometry_out(source: Source, srid: int, precision: int) -> str:
+def _geometry_out(source: Source, srid: int, precision: int, wanted: bool = True) -> str:
+    if not wanted:
+        return "NULL::json"
     geometry = source.geometry if srid == 4326 else f"ST_Transform({source.geometry}, {int(srid)})"
     return f"ST_AsGeoJSON(ST_ForcePolygonCCW({geometry}), {int(precision)}, 0)::json"
 
@@ -244,7 +249,8 @@ def features_page(session: Session, source: Source, query: Query, precision: int
                    'type', 'Feature', 'id', q.fid, 'geometry', q.geometry, 'properties', q.properties)
                    ORDER BY q.n), '[]'::json)::text,
                count(*)
-        FROM (SELECT {source.feature_id} AS fid, {_geometry_out(source, query.srid, precision)} AS geometry,
+        FROM (SELECT {source.feature_id} AS fid,
+                     {_geometry_out(source, query.srid, precision, query.geometry)} AS geometry,
                      {_properties_json(source, names)} AS properties, row_number() OVER (ORDER BY {source.order}) AS n
               FROM {source.tables} WHERE {where}
               ORDER BY {source.order} LIMIT :limit OFFSET :offset) q"""),
@@ -259,7 +265,7 @@ def feature(session: Session, source: Source, feature_id: str, query: Query, pre
     names = query.properties if query.properties is not None else list(source.properties)
     body = session.execute(text(f"""
         SELECT json_build_object('type', 'Feature', 'id', {source.feature_id},
-                                 'geometry', {_geometry_out(source, query.srid, precision)},
+                                 'geometry', {_geometry_out(source, query.srid, precision, query.geometry)},
                                  'properties', {_properties_json(source, names)})::text
         FROM {source.tables} WHERE {where} AND {source.feature_id} = CAST(:fid AS {source.id_type})"""),
         {**params, "fid": feature_id}).scalar()

@@ -202,7 +202,7 @@ def test_tiles_are_simplified_at_low_zoom_and_crime_tiles_hold_points(server, en
         frame = pyogrio.read_dataframe(path, layer="lsoa-2011", X=col, Y=row, Z=zoom)
         assert len(frame) == 95, "one tile holds every LSOA of the borough"
         counts[zoom] = vertices(frame)
-    assert counts[6] < counts[8] < 0.85 * source, (counts, source)
+    assert counts[6] < 0.5 * source and counts[6] < counts[8] < source, (counts, source)
     col, row = tile_of(0.5225, 51.2737, 13)
     status, _, body = fetch(f"{server}/ogc/collections/crime.records/tiles/WebMercatorQuad/13/{row}/{col}")
     path = tmp_path / "crime.mvt"

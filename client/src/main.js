@@ -1,7 +1,7 @@
 // Entry point of / and /embed: builds the map from the state in the URL and keeps the two in step.
 import { getJSON } from './api.js';
 import { basemapLayer, setBasemap } from './basemap.js';
-import { Choropleth } from './choropleth.js';
+import { AreaLayer } from './area-layer.js';
 import { Controls, reconcile } from './controls.js';
 import { embedDownloads } from './downloads.js';
 import { download, renderPng } from './export.js';
@@ -372,7 +372,7 @@ async function start() {
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
   legend = new Legend().addTo(map);
   if (EMBED) embedLink();
-  choropleth = new Choropleth(map, {
+  choropleth = new AreaLayer(map, {
     popup: (feature) => popupContent(feature, {
       state, data: choropleth.data, metric: meta?.metrics.get(choropleth.data.metadata.metric.id),
     }),

@@ -597,7 +597,7 @@ def vector_tile(collection_id: str, tile_matrix: str, tile_row: str, tile_col: s
             records.audit_read(db, each.hotspot_layer, caller(), "ogc-tile", 0,
                                {"tile": f"{tile.zoom}/{tile.row}/{tile.col}"})
         return store.vector_tile(db, each.source(db), each.id, tile.zoom, tile.row, tile.col,
-                                 tile.tolerance_metres, ogc.TILE_EXTENT, ogc.TILE_BUFFER, store.Query())
+                                 tile.tolerance_degrees, ogc.TILE_EXTENT, ogc.TILE_BUFFER, store.Query())
 
     if resolved:
         with transaction(engine()) as db:

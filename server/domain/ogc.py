@@ -199,6 +199,14 @@ class Tile:
         """One unit of the tile's 4096 grid, in Web Mercator metres: detail finer than this is not drawn."""
         return 2 * WEB_MERCATOR_HALF / (2 ** self.zoom) / TILE_EXTENT
 
+    @property
+    def tolerance_degrees(self) -> float:
+        """That unit in degrees, for simplifying before reprojecting: a Web Mercator metre is 1/111,319.49 of a
+        degree of longitude, and cos(latitude) times that of latitude; the tile's poleward edge gives the smaller."""
+        n = 2 ** self.zoom
+        edges = (math.atan(math.sinh(math.pi * (1 - 2 * row / n))) for row in (self.row, self.row + 1))
+        return self.tolerance_metres * math.cos(max(abs(lat) for lat in edges)) / 111_319.49
+
 
 def tile(tile_matrix: str, row: str, col: str) -> Tile:
     if not (tile_matrix.isdigit() and row.isdigit() and col.isdigit()):

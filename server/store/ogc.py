@@ -320,11 +320,14 @@ def _tile_column(name: str, prop: Property) -> str:
 def vector_tile(session: Session, source: Source, layer_name: str, zoom: int, row: int, col: int,
                 tolerance: float, extent_units: int, buffer_units: int, query: Query) -> bytes:
     """One Mapbox Vector Tile (one layer, `layer_name`) of the features of `source` in tile z/row/col of
-    WebMercatorQuad: clipped with a buffer, simplified to the tile's grid, attributes as in the GeoJSON."""
+    WebMercatorQuad: clipped with a buffer, simplified by `tolerance` degrees, attributes as in the GeoJSON."""
     where, params = _conditions(source, query)
-    geometry = f"ST_Transform({source.geometry}, 3857)"
+    # Simplified in degrees before the reprojection (the cheaper order: 0.5 s for a zoom-6 tile of England's LSOAs,
+    # against 4.9 s for ST_SimplifyPreserveTopology after it); ST_AsMVTGeom makes what it keeps valid.
+    geometry = source.geometry
     if source.geometry_type == "polygon":
-        geometry = f"ST_SimplifyPreserveTopology({geometry}, :tolerance)"
+        geometry = f"ST_Simplify({geometry}, :tolerance, true)"
+    geometry = f"ST_Transform({geometry}, 3857)"
     columns = ", ".join(_tile_column(name, prop) for name, prop in source.properties.items())
     numbered = source.id_type in ("integer", "bigint")  # MVT ids are unsigned integers; area codes stay attributes
     if numbered:

@@ -5,6 +5,9 @@ import { html, htmlText } from './html.js';
 import { layerUrl } from './state.js';
 
 export const NO_DATA_COLOR = '#d9d9d9';
+// From this many areas the paths are drawn on one canvas (Leaflet's Canvas renderer) rather than one SVG element
+// each: the page stays light; larger sets still are drawn from vector tiles (area-layer.js).
+export const CANVAS_FROM = 500;
 const EDGE = { ward: 0.9, lsoa: 0.5, cluster: 1.4 };
 
 export function codeClass(code) {
@@ -43,7 +46,9 @@ export class Choropleth {
     const kind = state.clusters ? 'cluster' : (data.metadata.boundary_set.kind === 'lsoa' ? 'lsoa' : 'ward');
     const weight = EDGE[kind];
     const unit = data.legend.unit;
+    const renderer = data.features.length >= CANVAS_FROM ? L.canvas({ padding: 0.5 }) : undefined;
     this.layer = L.geoJSON(data, {
+      renderer,
       style: (feature) => ({
         className: `area ${codeClass(featureKey(feature))}`,
         color: '#3a3a3a', weight, opacity: 0.9,

@@ -18,12 +18,11 @@ from tests.e2e.test_map_client import blend, export_png, legend_rows, open_map
 pytestmark = pytest.mark.e2e
 CELLS = 48
 WEST, SOUTH, EAST, NORTH = 0.38, 51.13, 0.80, 51.34
-DX, DY = (EAST - WEST) / CELLS, (NORTH - SOUTH) / CELLS
+MEDIUM = 25  # 625 areas: above CANVAS_FROM (client/src/choropleth.js), below the tile threshold
 
 
-@pytest.fixture(scope="module")
-def grid_set(engine):
-    set_id = f"test-grid-{uuid.uuid4().hex[:6]}"
+def make_grid(engine, set_id: str, cells: int) -> None:
+    """A set of cells × cells squares over Maidstone (codes G{i}-{j}), with the police.uk records placed in it."""
     with transaction(engine) as db:
         db.execute(text("""
             INSERT INTO boundary_sets (id, kind, title, source, licence, source_file, source_checksum, source_crs,
@@ -35,18 +34,37 @@ def grid_set(engine):
                    ST_Multi(ST_MakeEnvelope(:w + i * :dx, :s + j * :dy, :w + (i + 1) * :dx, :s + (j + 1) * :dy, 4326)),
                    0
             FROM generate_series(0, :n - 1) i, generate_series(0, :n - 1) j"""),
-            {"id": set_id, "w": WEST, "s": SOUTH, "dx": DX, "dy": DY, "n": CELLS})
+            {"id": set_id, "w": WEST, "s": SOUTH, "dx": (EAST - WEST) / cells, "dy": (NORTH - SOUTH) / cells,
+             "n": cells})
         db.execute(text("UPDATE areas SET area_km2 = ST_Area(geom::geography) / 1e6 WHERE set_id = :id"),
                    {"id": set_id})
         crime_store.place_records(db, [set_id])
-    yield set_id
+
+
+def drop_set(engine, set_id: str) -> None:
     with transaction(engine) as db:
         db.execute(text("DELETE FROM boundary_sets WHERE id = :id"), {"id": set_id})
 
 
-def centre(code: str) -> tuple[float, float]:
+@pytest.fixture(scope="module")
+def grid_set(engine):
+    set_id = f"test-grid-{uuid.uuid4().hex[:6]}"
+    make_grid(engine, set_id, CELLS)
+    yield set_id
+    drop_set(engine, set_id)
+
+
+@pytest.fixture(scope="module")
+def medium_set(engine):
+    set_id = f"test-medium-{uuid.uuid4().hex[:6]}"
+    make_grid(engine, set_id, MEDIUM)
+    yield set_id
+    drop_set(engine, set_id)
+
+
+def centre(code: str, cells: int = CELLS) -> tuple[float, float]:
     i, j = (int(part) for part in code[1:].split("-"))
-    return SOUTH + (j + 0.5) * DY, WEST + (i + 0.5) * DX
+    return SOUTH + (j + 0.5) * (NORTH - SOUTH) / cells, WEST + (i + 0.5) * (EAST - WEST) / cells
 
 
 def busiest(client, set_id: str, query: str) -> tuple[dict, dict]:
@@ -134,4 +152,17 @@ def test_find_table_and_export_work_on_a_tiled_set(page, live_server, client, gr
     rgb = image[:3].reshape(3, -1).T.astype(int)
     target = blend(top["color"], 0.85, (0xF5, 0xF5, 0xF3))
     assert (np.abs(rgb - target).max(axis=1) <= 4).sum() > 200, "the tiles are in the export"
+    assert page.console_errors == []
+
+
+def test_a_medium_set_is_drawn_as_geojson_on_one_canvas(page, live_server, client, medium_set):
+    open_map(page, live_server, f"basemap=none&set={medium_set}&period=2022-06")
+    assert page.evaluate("window.cspAtlas.layer().drawnAs") == "geojson"
+    assert page.locator(".leaflet-overlay-pane path.area").count() == 0
+    assert page.locator(".leaflet-overlay-pane canvas").count() == 1
+    _, top = busiest(client, medium_set, "metric=all-crime&period=2022-06")
+    page.mouse.click(*screen_point(page, *centre(top["code"], MEDIUM)))
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert top["name"] in popup.inner_text() and f"{top['value']:.0f} crimes" in popup.inner_text()
     assert page.console_errors == []

@@ -242,3 +242,15 @@ def test_a_restricted_layer_is_a_collection_only_for_those_granted(client, engin
             missing = get_json(client, f"/ogc/collections/{collection}{path}", who, status=404)
             assert missing["error"]["message"] == f"no collection '{collection}'"
     get_json(client, "/ogc/collections/hotspots.no-such-layer", reader, status=404)
+
+
+@pytest.mark.parametrize(("collection", "status"), [
+    ("wards-2024", 200), ("wards-2024.clusters", 200), ("lsoa-2011.clusters", 404), ("lsoa-2011.classified", 200),
+    ("crime.records", 200), ("no-such-set", 404), ("no-such-set.classified", 404)])
+def test_tiles_of_each_kind_of_collection(client, collection, status):
+    response = client.get(f"/ogc/collections/{collection}/tiles/WebMercatorQuad/10/341/513")
+    assert response.status_code == status
+    if status == 200:
+        assert response.mimetype == "application/vnd.mapbox-vector-tile" and len(response.get_data()) > 100
+    for bad in ("23/0/0", "1/2/0", "x/0/0"):
+        assert client.get(f"/ogc/collections/{collection}/tiles/WebMercatorQuad/{bad}").status_code == 400

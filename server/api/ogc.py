@@ -582,6 +582,20 @@ def tilejson(collection_id: str):
     return _json(body, private=each.hotspot_layer is not None)
 
 
+def _tile_source(db: Session, collection_id: str) -> store.Source:
+    """The rows of a public collection's tile, with no more queries than its existence needs (a tile is built for
+    every view of the map; its extent and description are not needed)."""
+    wanted = ogc.parse_collection_id(collection_id)
+    if wanted.kind == "crime":
+        return store.crime_source()
+    found = store.collection_exists(db, wanted.kind, wanted.key)
+    if not found:
+        raise ApiError(404, f"no collection '{collection_id[:100]}'")
+    if wanted.kind == "classified":
+        return _classified_source(db, wanted.key)
+    return store.cluster_source(wanted.key) if wanted.kind == "clusters" else store.area_source(wanted.key)
+
+
 @bp.get(f"/collections/<collection_id>/tiles/{TMS}/<tile_matrix>/<tile_row>/<tile_col>")
 def vector_tile(collection_id: str, tile_matrix: str, tile_row: str, tile_col: str):
     kind, resolved = _resolved_first(collection_id)
@@ -592,11 +606,11 @@ def vector_tile(collection_id: str, tile_matrix: str, tile_row: str, tile_col: s
         raise _bad(error) from None
 
     def build(db: Session) -> bytes:
-        each = resolved or _collection(db, collection_id)
-        if each.hotspot_layer:
-            records.audit_read(db, each.hotspot_layer, caller(), "ogc-tile", 0,
+        if resolved and resolved.hotspot_layer:
+            records.audit_read(db, resolved.hotspot_layer, caller(), "ogc-tile", 0,
                                {"tile": f"{tile.zoom}/{tile.row}/{tile.col}"})
-        return store.vector_tile(db, each.source(db), each.id, tile.zoom, tile.row, tile.col,
+        source = resolved.source(db) if resolved else _tile_source(db, collection_id)
+        return store.vector_tile(db, source, collection_id, tile.zoom, tile.row, tile.col,
                                  tile.tolerance_degrees, ogc.TILE_EXTENT, ogc.TILE_BUFFER, store.Query())
 
     if resolved:

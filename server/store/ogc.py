@@ -304,6 +304,15 @@ def hotspot_observed(session: Session, layer_id: str) -> tuple[date, date] | Non
     return None if row[0] is None else (row[0], row[1])
 
 
+def collection_exists(session: Session, kind: str, set_id: str) -> bool:
+    """Whether boundary set `set_id` exists and, for kind 'clusters', has ward clusters."""
+    if kind == "clusters":
+        sql = "SELECT EXISTS (SELECT 1 FROM ward_clusters WHERE set_id = :id)"
+    else:
+        sql = "SELECT EXISTS (SELECT 1 FROM boundary_sets WHERE id = :id)"
+    return session.execute(text(sql), {"id": set_id}).scalar_one()
+
+
 def ward_sets_with_clusters(session: Session) -> set[str]:
     return set(session.execute(text("SELECT DISTINCT set_id FROM ward_clusters")).scalars())
 

@@ -21,6 +21,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_features import BENCH_DATA, ENGLAND, ROOT, cli, environment, load_england, served
+from bench_features import BENCH_DATA, ENGLAND, ROOT, cli, environment, load_england, wait_for
 from bench_serving import PG_BIN, cluster, free_port
 from report import worktree_at, write_section
 
@@ -82,6 +83,7 @@ class Load:
     zoom_settled: float
     click: float
     heap_mb: float
+    drawn_as: str
 
 
 def settle(page) -> float:
@@ -98,6 +100,7 @@ def one_load(browser, base: str) -> Load:
         page.goto(f"{base}/?{QUERY}", timeout=300_000)
         page.wait_for_selector("#map[data-layer-state=ready]", timeout=300_000)
         page.wait_for_function(SETTLED, timeout=300_000, polling=16)
+        drawn_as = page.evaluate("window.cspAtlas.layer()?.drawnAs ?? 'geojson'")  # the baseline has no drawnAs
         drawn = page.evaluate("""Math.max(...['atlas:layer-drawn', 'atlas:tiles-drawn'].map(
             (n) => performance.getEntriesByName(n)[0]?.startTime ?? 0))""")
         page.wait_for_timeout(500)
@@ -113,7 +116,7 @@ def one_load(browser, base: str) -> Load:
         session = context.new_cdp_session(page)
         session.send("HeapProfiler.collectGarbage")
         heap = session.send("Runtime.getHeapUsage")["usedSize"] / 1e6
-        return Load(drawn, longest, pan, pan_settled, zoom, zoom_settled, click, heap)
+        return Load(drawn, longest, pan, pan_settled, zoom, zoom_settled, click, heap, drawn_as)
     finally:
         context.close()
 
@@ -129,17 +132,28 @@ def client_code(commit: str | None) -> Iterator[Path]:
         yield path
 
 
+@contextmanager
+def served_in(code: Path, command: list[str], env: dict[str, str], probe: str) -> Iterator[None]:
+    process = subprocess.Popen(command, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(probe)
+        yield
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
 def measure(url: str, code: Path, runs: int) -> list[Load]:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    # gunicorn puts its working directory first on sys.path: started in `code`, it serves that code
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-               "--worker-class", "gthread", "--threads", "8", "--timeout", "300", "--chdir", str(code),
+               "--worker-class", "gthread", "--threads", "8", "--timeout", "300", "--pythonpath", str(code),
                "server:create_app()"]
     loads = []
-    with served(command, {**environment(url), "PYTHONPATH": str(code)}, f"{base}/api/health"), \
-            sync_playwright() as playwright:
+    with served_in(code, command, environment(url), f"{base}/api/health"), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                                              headless=True, args=CHROMIUM_ARGS)
         one_load(browser, base)  # fills the server's caches, as on a running service
@@ -153,7 +167,9 @@ def measure(url: str, code: Path, runs: int) -> list[Load]:
 def row(name: str, loads: list[Load]) -> str:
     def med(field: str) -> float:
         return statistics.median(getattr(load, field) for load in loads)
-    return (f"| {name} | {med('first_draw'):,.0f} ms | {med('longest_task'):,.0f} ms | {med('pan_frame'):,.0f} ms "
+    drawn_as = ", ".join(sorted({load.drawn_as for load in loads}))
+    return (f"| {name} ({drawn_as}) | {med('first_draw'):,.0f} ms | {med('longest_task'):,.0f} ms | "
+            f"{med('pan_frame'):,.0f} ms "
             f"({med('pan_settled'):,.0f} ms) | {med('zoom_frame'):,.0f} ms ({med('zoom_settled'):,.0f} ms) | "
             f"{med('click'):,.0f} ms | {med('heap_mb'):,.0f} MB |")
 

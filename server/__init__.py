@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         layers,
         limits,
         maps,
+        ogc,
         openapi,
         pages,
         partnership_annotations,
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     compression.register(app)
     security_headers.register(app)
     blueprints = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp,
-                  hotspot_layers.bp, hotspots.bp, jobs.bp, patrols.bp, admin.bp, openapi.bp, pages.bp,
+                  hotspot_layers.bp, hotspots.bp, jobs.bp, patrols.bp, admin.bp, openapi.bp, ogc.bp, pages.bp,
                   partnership_annotations.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

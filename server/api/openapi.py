@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 from server.api import openapi_annotations
 from server.api.openapi_admin import ADMIN_PATHS, ADMIN_SCHEMAS
 from server.api.openapi_hotspots import HOTSPOT_PATHS, HOTSPOT_SCHEMAS
+from server.api.openapi_ogc import OGC_PATHS
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
@@ -330,6 +331,7 @@ SPEC["components"]["schemas"]["CrimeImport"] = {"type": "object", "properties": 
 PATHS.update(HOTSPOT_PATHS)
 SPEC["components"]["schemas"].update(HOTSPOT_SCHEMAS)
 PATHS.update(ADMIN_PATHS)
+PATHS.update(OGC_PATHS)
 SPEC["components"]["schemas"].update(ADMIN_SCHEMAS)
 openapi_annotations.merge(PATHS, SPEC["components"]["schemas"])
 

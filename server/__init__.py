@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         layers,
         limits,
         maps,
+        ogc,
         openapi,
         pages,
         partnership_annotations,
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         registries,
         security_headers,
     )
+    from server.api.openapi_ogc import OGC_PATHS
     from server.api.schemas import SCHEMAS
 
     api = contract.make_api(app, SCHEMAS)
@@ -64,8 +66,10 @@ def create_app(settings: Settings | None = None) -> Flask:
                   registries.bp)
     for blueprint in documented:
         api.register_blueprint(blueprint)
-    for blueprint in (openapi.bp, pages.bp):
+    for blueprint in (openapi.bp, ogc.bp, pages.bp):
         app.register_blueprint(blueprint)
     contract.complete_document(api, app, limits.EXPENSIVE_ENDPOINTS)
-    app.extensions["csp_openapi"] = api.spec.to_dict()
+    document = api.spec.to_dict()
+    document["paths"].update(OGC_PATHS)  # /ogc keeps its own, hand-written part for now
+    app.extensions["csp_openapi"] = document
     return app

@@ -31,6 +31,7 @@ class Settings:
     heavy_wait_seconds: float = 3.0  # how long a heavy request waits for a free slot before a 503
     cache_bytes: int = 512 * 1024 * 1024  # the shared response cache in PostgreSQL (gzip bodies)
     local_cache_bytes: int = 64 * 1024 * 1024  # each process's copy of the hottest entries
+    upload_job_bytes: int = 5 * 1024 * 1024  # with jobs="queue", uploads larger than this run as jobs
     jobs: str = "inline"  # "queue": heavy requests go to the job workers (scripts/run starts them); "inline": answer
     owner_database_url: str | None = None  # the schema's owner, for migrations; None: DATABASE_URL
     https: bool = False  # served over TLS: Secure __Host- session cookie (and HSTS)
@@ -41,6 +42,9 @@ class Settings:
     police_api: str = "https://data.police.uk/api"  # the police.uk API that `crime fetch` and its jobs ask
     police_force: str = "Kent Police"  # "Reported by" of the force's records fetched from it (the API omits it)
     record_buffer_metres: float = 2000.0  # records may lie this far outside the partnership's wards
+    protective_marking: str = "OFFICIAL"  # printed on briefings; raised to OFFICIAL-SENSITIVE by partnership records
+    basemap_url: str = ""  # XYZ template for server-drawn maps (https://tiles.example.org/{z}/{x}/{y}.png); "": none
+    basemap_attribution: str = ""
 
 
 # A report host allowed to frame /embed: 'self', or an origin like https://reports.example.org[:8443] (a leading *.
@@ -99,6 +103,7 @@ def load_settings() -> Settings:
         heavy_wait_seconds=float(os.environ.get("CSP_ATLAS_HEAVY_WAIT_SECONDS", 3)),
         cache_bytes=int(os.environ.get("CSP_ATLAS_CACHE_BYTES", 512 * 1024 * 1024)),
         local_cache_bytes=int(os.environ.get("CSP_ATLAS_LOCAL_CACHE_BYTES", 64 * 1024 * 1024)),
+        upload_job_bytes=int(os.environ.get("CSP_ATLAS_UPLOAD_JOB_BYTES", 5 * 1024 * 1024)),
         jobs=_jobs_mode(os.environ.get("CSP_ATLAS_JOBS", "queue")),
         owner_database_url=normalise_database_url(os.environ.get("CSP_ATLAS_OWNER_DATABASE_URL", "")) or None,
         https=os.environ.get("CSP_ATLAS_HTTPS", "0") == "1",
@@ -109,4 +114,7 @@ def load_settings() -> Settings:
         police_api=_http_url("CSP_ATLAS_POLICE_API", os.environ.get("CSP_ATLAS_POLICE_API", "https://data.police.uk/api")),
         police_force=os.environ.get("CSP_ATLAS_POLICE_FORCE", "Kent Police").strip() or "Kent Police",
         record_buffer_metres=_non_negative("CSP_ATLAS_RECORD_BUFFER_METRES", 2000.0),
+        protective_marking=os.environ.get("CSP_ATLAS_PROTECTIVE_MARKING", "OFFICIAL").strip() or "OFFICIAL",
+        basemap_url=os.environ.get("CSP_ATLAS_BASEMAP_URL", "").strip(),
+        basemap_attribution=os.environ.get("CSP_ATLAS_BASEMAP_ATTRIBUTION", "").strip(),
     )

@@ -1,6 +1,8 @@
 """The job queue for heavy work: procrastinate on the same PostgreSQL (no new server). A job is a GET request that
 was too heavy to answer at once: the worker replays it inside the app, marked as a job, so it runs exactly the code
-an inline request runs and leaves its result in the shared response cache, where the original URL then finds it."""
+an inline request runs and leaves its result in the shared response cache, where the original URL then finds it.
+Or it is a large upload (crime files, a boundary file): the files wait in PostgreSQL (job_files), the worker runs
+the same code the request would have run, and the job keeps the outcome or the error (naming file and row)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import procrastinate
 from flask import Flask
 
 from server.config import Settings, load_settings
+from server.domain.file_errors import FileProblems
+from server.domain.uploads import run_upload_job
 from server.store import jobs as jobs_store
 from server.store.db import engine_for, transaction
 
@@ -50,6 +54,12 @@ def enqueue(database_url: str, job_id: str) -> None:
     app.configure_task("atlas:run_request", queue=QUEUE).defer(job_id=job_id)
 
 
+def enqueue_upload(database_url: str, job_id: str) -> None:
+    """Hand an upload job to the workers (its row and files are committed already)."""
+    app = _opened_for_deferring(database_url)
+    app.configure_task("atlas:run_upload", queue=QUEUE).defer(job_id=job_id)
+
+
 @lru_cache(maxsize=1)
 def _worker_flask_app() -> Flask:
     from server import create_app
@@ -81,6 +91,32 @@ def run_request(job_id: str) -> None:
         error = "internal error; the details are in the worker's log"
     with transaction(engine) as db:
         jobs_store.finish(db, job_id, error)
+
+
+@tasks.task(name="run_upload")
+def run_upload(job_id: str) -> None:
+    engine = engine_for(load_settings().database_url)
+    with transaction(engine) as db:
+        job = jobs_store.start(db, job_id)
+        files = jobs_store.upload_files(db, job_id) if job else []
+    if job is None:
+        log.info("job %s is finished already", job_id)
+        return
+
+    def progress(done: int, total: int, message: str) -> None:
+        with transaction(engine) as db:  # its own transaction: visible while the upload's transaction goes on
+            jobs_store.progress(db, job_id, done, total, message)
+
+    outcome = error = details = None
+    try:
+        outcome = run_upload_job(engine, job["kind"], job["params"] or {}, files, job["requested_by"], progress)
+    except FileProblems as problem:  # the file's fault: the message names the file and the row or feature
+        error, details = problem.message, problem.details()
+    except Exception:  # the job must end as failed, not stay 'running' for ever
+        log.exception("job %s failed", job_id)
+        error = "internal error; the details are in the worker's log"
+    with transaction(engine) as db:
+        jobs_store.finish_upload(db, job_id, outcome, error, details)
 
 
 def run_worker(database_url: str, concurrency: int, once: bool) -> None:

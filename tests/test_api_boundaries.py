@@ -169,7 +169,7 @@ def test_an_upload_named_like_a_directory_is_400(client, tokens, scratch_set, fi
     content = (GEODATA / "maidstone_wards_2013.geojson").read_bytes()
     response = client.post("/api/boundary-sets", data=_upload_form(scratch_set, content, filename),
                            headers=bearer(tokens["gis"]))
-    assert response.status_code == 400 and "needs a file name" in response.get_json()["error"]["message"]
+    assert response.status_code == 400 and "upload-1" in response.get_json()["error"]["message"]
 
 
 def test_names_and_codes_longer_than_their_columns_are_named_problems(client, tokens, scratch_set):

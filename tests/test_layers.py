@@ -272,3 +272,12 @@ def test_method_not_allowed_says_which_methods_are(client):
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
     assert response.json["error"]["status"] == 405
+
+
+def test_change_against_a_base_with_missing_months_is_refused(client):
+    """June-November 2022 against the six months before: December 2021 has no police.uk data."""
+    response = client.get("/api/layers/wards-2024?metric=all-crime&period=2022-06/2022-11&measure=change")
+    assert response.status_code == 400
+    assert "covers 5 of the 6 months of 2021-12/2022-05" in response.get_json()["error"]["message"]
+    assert client.get("/api/layers/wards-2024?metric=all-crime&period=2022-07/2022-11&base=2022-01/2022-05"
+                      "&measure=pct_change").status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 
 import geopandas as gpd
@@ -47,7 +48,7 @@ def test_the_map_shows_the_layers_class_colours(client):
 def test_svg_and_pdf_carry_title_legend_scale_and_attribution(client, artifacts):
     svg = get(client, "/api/maps/wards-2013/clusters.svg?metric=vbc&period=2022&title=Victim-based%20crime").data
     text = svg.decode()
-    for expected in ("Victim-based crime", "natural breaks", "km", "Crown copyright", "Open Government Licence",
+    for expected in ("Victim-based crime", "Natural breaks", "km", "Crown copyright", "Open Government Licence",
                      "Data date: 2022-11"):
         assert expected in text
     pdf = get(client, "/api/maps/wards-2013.pdf?metric=asb&period=2022-06").data
@@ -145,3 +146,97 @@ def test_figure_pack_lists_what_it_made_and_why_it_could_not(engine):
 
 def test_figure_pack_endpoint_validates_the_year(client):
     assert client.get("/api/figure-packs/1066.zip").status_code == 400
+
+
+PAGE_POINTS = {"a4-portrait": (595.28, 841.89), "a4-landscape": (841.89, 595.28), "a3-landscape": (1190.55, 841.89)}
+
+
+def identified_areas(raw: str, title_start: str, names: list[str]) -> dict[str, str]:
+    """Checks that every area is named in full on the map or numbered with a key line (never both, never
+    neither); returns the numbered ones {name: number}. The map's texts come before the title in pdftotext -raw."""
+    on_map = " ".join(raw.split(title_start)[0].split())
+    key_lines = raw.split("Numbered areas", 1)[1].splitlines() if "Numbered areas" in raw else []
+    key = dict(m.groups() for m in (re.match(r"^(\d+) ([A-Za-z].*)$", line) for line in key_lines) if m)
+    numbered = {name: number for number, name in key.items()}
+    map_tokens = on_map.split()
+    for name in names:
+        if name in numbered:
+            assert numbered[name] in map_tokens, f"{name}'s number {numbered[name]} is on the map"
+        else:
+            assert name in on_map, f"{name} is neither named in full on the map nor in the key"
+    assert set(key.values()) <= set(names), "the key names areas of the map only"
+    assert len(key) <= len(names)
+    return numbered
+
+
+def _raw_text(body: bytes, tmp_path) -> str:
+    import subprocess
+
+    path = tmp_path / "raw.pdf"
+    path.write_bytes(body)
+    return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _pdf_words(body: bytes, tmp_path) -> tuple[str, str]:
+    import subprocess
+
+    path = tmp_path / "page.pdf"
+    path.write_bytes(body)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    words = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return info, " ".join(words.split())
+
+
+@pytest.mark.parametrize("page", list(PAGE_POINTS))
+def test_pages_are_true_size_and_every_ward_is_identified(client, tmp_path, artifacts, page):
+    layer = get(client, "/api/layers/wards-2024?metric=all-crime&period=2022").get_json()
+    body = get(client, f"/api/maps/wards-2024.pdf?metric=all-crime&period=2022&page={page}").data
+    (artifacts / f"static-map-wards-2024-{page}.pdf").write_bytes(body)
+    info, words = _pdf_words(body, tmp_path)
+    size = next(line for line in info.splitlines() if line.startswith("Page size"))
+    width, height = (float(v) for v in size.split(":")[1].split("pts")[0].split(" x "))
+    assert (width, height) == pytest.approx(PAGE_POINTS[page], abs=0.5)
+    assert "All recorded crime (excluding ASB), January–November 2022 (11 of 12 months)" in words
+    assert "wards-2024" not in words, "no internal ids on a committee map"
+    numbered = identified_areas(_raw_text(body, tmp_path), "All recorded crime",
+                                [f["properties"]["name"] for f in layer["features"]])
+    top = max(layer["features"], key=lambda f: f["properties"]["value"])["properties"]["name"]
+    assert top not in numbered, f"the top class ({top}) is named on the map, not numbered"
+    for each in layer["legend"]["classes"]:
+        assert f"{each['label']} ({each['count']})" in words, "the static legend prints the served labels"
+
+
+def test_re_estimated_counts_are_whole_numbers_and_marked(client, tmp_path):
+    layer = get(client, "/api/layers/wards-2024?metric=seed-asb-by-ward&period=2022").get_json()
+    assert layer["metadata"]["estimate"]["worst_error_pct"] > 0 and "estimates" in layer["legend"]["unit"]
+    assert all(float(f["properties"]["value"]).is_integer() for f in layer["features"])
+    _info, words = _pdf_words(get(client, "/api/maps/wards-2024.pdf?metric=seed-asb-by-ward&period=2022"
+                                          "&page=a4-landscape").data, tmp_path)
+    assert "(estimates)" in words and "Estimates: re-estimated by" in words
+    for each in layer["legend"]["classes"]:
+        assert "." not in each["label"] and f"{each['label']} ({each['count']})" in words
+
+
+def test_figure_pack_pdf_is_a4_landscape_with_plain_titles(engine, tmp_path, artifacts):
+    """2022 has police.uk records: every map (Gi* hot spots included) is an A4 landscape page titled with the
+    exact period and no internal ids."""
+    import subprocess
+
+    from server.domain.figure_pack import build_figure_pack
+    from server.domain.rendering import MapSpec
+
+    with transaction(engine) as session:
+        pack = build_figure_pack(session, 2022, MapSpec(width_px=600, height_px=450, dpi=72))
+    pdf = pack.files["figure-pack.pdf"]
+    (artifacts / "figure-pack-2022.pdf").write_bytes(pdf)
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", "-l", "100", str(path)], capture_output=True, text=True, check=True).stdout
+    sizes = [line for line in info.splitlines() if line.startswith("Page") and "size" in line]
+    maps = [item for item in pack.produced if item["figure"] != "needle-finds-by-place"]
+    assert len(sizes) == len(maps) and all("841.89 x 595.276 pts" in line for line in sizes)
+    words = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                    check=True).stdout.split())
+    assert "All recorded crime by ward, January–November 2022 (11 of 12 months)" in words
+    assert "Hot spots of all recorded crime by LSOA, January–November 2022 (11 of 12 months)" in words
+    assert "(wards-2013)" not in words and "(wards-2024)" not in words

@@ -174,7 +174,7 @@ def test_exports_geojson_kml_and_pdf(client, teams, artifacts):
     patrol = create(client, teams["a"])
     base = f"/api/patrol-areas/{patrol['id']}/export"
     geojson = client.get(f"{base}.geojson?period=2022-11", headers=bearer(teams["a"])).get_json()
-    assert shape(geojson["geometry"]).equals_exact(shape(patrol["geometry"]), 1e-6)
+    assert shape(geojson["features"][0]["geometry"]).equals_exact(shape(patrol["geometry"]), 1e-6)
     assert geojson["summary"]["crime"]["period"] == "2022-11"
     kml = client.get(f"{base}.kml", headers=bearer(teams["a"]))
     assert kml.status_code == 200 and b"<Polygon>" in kml.data and b"Week Street evenings" in kml.data
@@ -224,3 +224,90 @@ def test_summary_lists_hotspot_layers_the_user_may_read_only(client, teams):
     layers = {entry["layer"] for entry in summary["hotspot_points"]}
     assert "needle-finds" in layers and "dcsm-locations" not in layers
     assert all("Gi_Bin" in spot for spot in summary["gi_hot_spots"])
+
+
+ROUTE = {"type": "LineString", "coordinates": [[0.5215, 51.2705], [0.5225, 51.2740], [0.5240, 51.2760]]}
+
+
+def _pdf(body: bytes, tmp_path) -> tuple[str, str]:
+    import subprocess
+
+    path = tmp_path / "briefing.pdf"
+    path.write_bytes(body)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    words = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return info, " ".join(words.split())
+
+
+def test_briefing_pdf_says_marking_period_producer_and_top_streets(client, teams, engine, tmp_path, artifacts):
+    patrol = create(client, teams["a"], geometry=ROUTE, buffer_m=120, name="Town centre route")
+    response = client.get(f"/api/patrol-areas/{patrol['id']}/export.pdf?period=2022-09/2022-11",
+                          headers=bearer(teams["a"]))
+    assert response.status_code == 200
+    (artifacts / "patrol-briefing-route.pdf").write_bytes(response.data)
+    info, words = _pdf(response.data, tmp_path)
+    assert "595.276 x 841.89 pts (A4)" in info
+    # other tests may have recorded partnership points here: the marking follows what the briefing shows
+    marking = "OFFICIAL" if "Partnership records inside: none you may see" in words else "OFFICIAL-SENSITIVE"
+    assert words.split().count(marking) >= 2, f"{marking} at the top and foot of each page"
+    if marking == "OFFICIAL":
+        assert "OFFICIAL-SENSITIVE" not in words
+    assert "Crime period: 1 September – 30 November 2022" in words
+    assert "by patrol-a-" in words and "produced " in words
+    with transaction(engine) as session:
+        expected = session.execute(text("""
+            SELECT location, count(*) FROM crime_records
+            WHERE ST_Covers(ST_GeomFromGeoJSON(:g), geom) AND month BETWEEN '2022-09-01' AND '2022-11-01'
+              AND btrim(regexp_replace(location, '^On or near', '')) <> ''
+            GROUP BY location ORDER BY count(*) DESC, location LIMIT 3"""),
+            {"g": json.dumps(patrol["geometry"])}).all()
+    assert expected, "the route passes crime locations"
+    for location, count in expected:
+        street = location.removeprefix("On or near ")
+        assert f"{street} ({count})" in words, f"{street} labelled with its count on the map"
+    for legend_item in ("Patrol area", "Patrol route", "Top street", "Partnership record", "Gi* hot spot",
+                        "Ward boundary"):
+        assert legend_item in words
+
+
+def test_exports_carry_the_route_line_as_well_as_the_area(client, teams):
+    patrol = create(client, teams["a"], geometry=ROUTE, buffer_m=60)
+    base = f"/api/patrol-areas/{patrol['id']}/export"
+    collection = client.get(f"{base}.geojson", headers=bearer(teams["a"])).get_json()
+    parts = {f["properties"]["part"]: f["geometry"]["type"] for f in collection["features"]}
+    assert parts == {"area": "MultiPolygon", "route": "LineString"}
+    kml = client.get(f"{base}.kml", headers=bearer(teams["a"])).data.decode()
+    assert "<LineString>" in kml and "<Polygon>" in kml
+
+
+def test_briefing_with_partnership_records_is_official_sensitive(client, teams, tmp_path):
+    from datetime import datetime
+
+    import geopandas as gpd
+
+    from server.domain.briefing import Briefing, briefing_pdf
+    from server.domain.periods import parse_period
+
+    patrol = create(client, teams["a"])
+    summary = client.get(f"/api/patrol-areas/{patrol['id']}/summary?period=2022-11",
+                         headers=bearer(teams["a"])).get_json()
+    record = {"layer": "Needle finds", "sensitivity": "internal", "count": 2, "place": "Brenchley Gardens",
+              "date": "2022-11-03", "geometry": {"type": "Point", "coordinates": [0.522, 51.275]}}
+    common = dict(patrol={**patrol["properties"], "geometry": patrol["geometry"]}, summary=summary,
+                  period=parse_period("2022-11"), produced_at=datetime(2022, 12, 1, 9, 30), produced_by="pc-test",
+                  marking="OFFICIAL", wards=gpd.GeoDataFrame({"name": []}, geometry=[], crs=4326), crime_points=[],
+                  streets=[])
+    _info, plain = _pdf(briefing_pdf(Briefing(**common)), tmp_path)
+    _info, sensitive = _pdf(briefing_pdf(Briefing(**common, partnership=[record])), tmp_path)
+    assert "OFFICIAL-SENSITIVE" not in plain
+    assert sensitive.count("OFFICIAL-SENSITIVE") >= 2, "marked at the top and the foot of each page"
+    assert "Needle finds: Brenchley Gardens" in sensitive
+
+
+def test_summary_outside_the_imported_data_is_no_data(client, teams):
+    canterbury = {"type": "Polygon", "coordinates": [[[1.07, 51.27], [1.09, 51.27], [1.09, 51.285], [1.07, 51.285],
+                                                      [1.07, 51.27]]]}
+    response = client.post("/api/patrol-areas/summary?period=2022-06", json={"geometry": canterbury},
+                           headers=bearer(teams["a"]))
+    crime = response.get_json()["crime"]
+    assert crime["total"] is None and crime["covered"] is False and "No data" in crime["note"]

@@ -8,6 +8,9 @@ import { popupOptions } from './viewport.js';
 export const NO_DATA_COLOR = '#d9d9d9';
 export const NO_DATA_PATTERN = 'csp-no-data-hatch';
 const SVG = 'http://www.w3.org/2000/svg';
+// From this many areas the paths are drawn on one canvas (Leaflet's Canvas renderer) rather than one SVG element
+// each: the page stays light; larger sets still are drawn from vector tiles (area-layer.js).
+export const CANVAS_FROM = 500;
 const EDGE = { ward: 0.9, lsoa: 0.5, cluster: 1.4 };
 
 export function codeClass(code) {
@@ -63,7 +66,9 @@ export class Choropleth {
     const kind = state.clusters ? 'cluster' : (data.metadata.boundary_set.kind === 'lsoa' ? 'lsoa' : 'ward');
     const weight = EDGE[kind];
     const unit = data.legend.unit;
+    const renderer = data.features.length >= CANVAS_FROM ? L.canvas({ padding: 0.5 }) : undefined;
     this.layer = L.geoJSON(data, {
+      renderer,
       style: (feature) => ({
         // "No data" areas are hatched grey (CSS fills them with the pattern), never a colour of the classes
         className: `area ${codeClass(featureKey(feature))}${feature.properties.color ? '' : ' no-data'}`,

@@ -360,7 +360,13 @@ export async function renderPng({ map, choropleth, outlines, hotspots, basemapOn
   if (data) {
     const weight = data.metadata.geography === 'clusters' ? 1.4 : data.metadata.boundary_set.kind === 'lsoa' ? 0.5 : 0.9;
     const hatch = noDataPattern(ctx);
+    for (const tile of choropleth.tileElements?.() || []) { // a large set, drawn from vector tiles on canvas
+      const box = tile.getBoundingClientRect();
+      const origin = mapElement.getBoundingClientRect();
+      ctx.drawImage(tile, box.left - origin.left, box.top - origin.top, box.width, box.height);
+    }
     for (const feature of data.features) {
+      if (!feature.geometry) continue;
       ctx.beginPath();
       tracePolygons(ctx, feature.geometry, project);
       ctx.globalAlpha = choropleth.fillOpacity;

@@ -17,16 +17,29 @@ export function matchArea(features, query) {
   return null;
 }
 
+// A layer of more areas than this offers only the first SUGGESTIONS matches of what is typed, not every area.
+const LIST_ALL_UP_TO = 1000;
+const SUGGESTIONS = 50;
+
+function fillList(list, shown) {
+  list.replaceChildren();
+  for (const f of shown) {
+    const optionElement = document.createElement('option');
+    const p = f.properties;
+    optionElement.value = p.number !== undefined && p.members ? p.name : `${p.name} (${p.code})`;
+    list.append(optionElement);
+  }
+}
+
 export function setupFind({ form, input, list, features, focus, announce }) {
-  const refresh = () => {
-    list.replaceChildren();
-    for (const f of features()) {
-      const optionElement = document.createElement('option');
-      const p = f.properties;
-      optionElement.value = p.number !== undefined && p.members ? p.name : `${p.name} (${p.code})`;
-      list.append(optionElement);
-    }
-  };
+  const refresh = () => fillList(list, features().length <= LIST_ALL_UP_TO ? features() : []);
+  input.addEventListener('input', () => {
+    const all = features();
+    if (all.length <= LIST_ALL_UP_TO) return;
+    const q = normalise(input.value);
+    fillList(list, q.length < 2 ? [] : all.filter((f) => normalise(f.properties.name).includes(q)
+      || normalise(String(f.properties.code)).startsWith(q)).slice(0, SUGGESTIONS));
+  });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const found = matchArea(features(), input.value);

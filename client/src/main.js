@@ -2,7 +2,7 @@
 import { Annotations } from './annotations.js';
 import { getJSON } from './api.js';
 import { basemapLayer, setBasemap } from './basemap.js';
-import { Choropleth } from './choropleth.js';
+import { AreaLayer } from './area-layer.js';
 import { Controls, reconcile } from './controls.js';
 import { embedDownloads, useDownloadFormats } from './downloads.js';
 import { download, renderPng } from './export.js';
@@ -418,7 +418,7 @@ async function start() {
   legend.onMeasure = (measure) => update({ measure, measureAuto: false });
   map.on('popupopen', () => { if (isNarrow()) legend.setCollapsed(true); }); // the popup needs the room
   if (EMBED) embedLink();
-  choropleth = new Choropleth(map, {
+  choropleth = new AreaLayer(map, {
     popup: (feature) => popupContent(feature, {
       state, data: choropleth.data, metric: meta?.metrics.get(choropleth.data.metadata.metric.id),
     }),

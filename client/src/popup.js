@@ -5,13 +5,15 @@ import { getJSON } from './api.js';
 import { formatNumber, monthRange, ordinal, periodLabel } from './format.js';
 import { html, setHtml } from './html.js';
 import { layerUrl } from './state.js';
+import { layerQuery, leanLayer } from './vector-choropleth.js';
 
 const changeLayers = new Map(); // layer URL -> Promise of {code: properties}
 
-function changeFigures(state) {
+// `lean`: a large set drawn from tiles, whose change figures come without geometry too.
+function changeFigures(state, lean) {
   const url = layerUrl(state, { measure: 'change', bare: true });
   if (!changeLayers.has(url)) {
-    const request = getJSON(url).then((data) => ({
+    const request = (lean ? leanLayer(state, layerQuery(url)) : getJSON(url)).then((data) => ({
       base: data.metadata.base_period,
       byCode: new Map(data.features.map((f) => [String(f.properties.code), f.properties])),
     }));
@@ -111,7 +113,7 @@ export function popupContent(feature, context) {
     return element;
   }
   change.textContent = `Change on ${periodLabel(previous)}: loading…`;
-  changeFigures(state).then(({ byCode, base }) => {
+  changeFigures(state, data.drawnAs === 'tiles').then(({ byCode, base }) => {
     const figures = byCode.get(String(p.code));
     setHtml(change, html`Change on ${periodLabel(base || previous)}: ${
       figures ? describeChange(figures.value_current, figures.value_base, baseUnit) : 'no data'}${

@@ -1,7 +1,7 @@
 """police.uk API fetches: provenance per month, and the pieces of a fetch under way (so that it can resume)
 
 Revision ID: 0011_police_api
-Revises: 0009
+Revises: 0010_partnership_annotations
 Create Date: 2026-11-30 17:45:00.000000
 """
 from collections.abc import Sequence

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from datetime import date
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from flask import jsonify, request
 from marshmallow import fields, pre_load
@@ -16,7 +16,9 @@ from server.api.auth import require_role
 from server.api.caching import cached_response
 from server.api.contract import GEOJSON, Bbox, Blueprint, Body, Query, choice, responds, text
 from server.api.errors import ApiError
-from server.domain.boundary_files import read_boundary_file
+from server.api.upload_jobs import queue_upload, runs_as_job
+from server.domain import uploads
+from server.domain.uploads import safe_file_name
 from server.store import boundaries as store
 from server.store.db import transaction
 from server.store.models import BOUNDARY_KINDS
@@ -146,24 +148,23 @@ def _uploaded_file() -> FileStorage:
 
 
 @bp.post("")
-@responds(bp, 201, "created: the set's id, feature count and what was checked", errors=(400, 413))
+@responds(bp, 201, "created: the set's id, feature count and what was checked", errors=(400, 413), queued=True)
 @bp.alt_response(200, description="replaced a set of the same id", schema={"type": "object"}, success=True)
 @require_role("gis")
 @bp.arguments(UploadForm, location="form", content_type="multipart/form-data")
 def upload(form: dict):
     """Load a boundary file (zipped Shapefile, GeoPackage or GeoJSON). Role gis or admin.
 
-    Replaces a set of the same id atomically."""
+    Replaces a set of the same id atomically. Files over CSP_ATLAS_UPLOAD_JOB_BYTES are queued as a job (202)."""
     meta = upload_meta(form)
     upload = _uploaded_file()
-    filename = PurePath(upload.filename.replace("\\", "/")).name
-    if filename in ("", ".", "..") or "\x00" in filename:
-        raise ApiError(400, "the uploaded file needs a file name such as wards.geojson or wards.zip")
+    filename = safe_file_name(upload.filename, 0, "")
+    params = uploads.boundary_params(meta, form.get("crs"), form.get("layer"))
+    if runs_as_job():
+        return queue_upload(uploads.BOUNDARY_UPLOAD, f"/api/boundary-sets/{meta.id}/features", params,
+                            [(filename, upload.read())])
     with tempfile.TemporaryDirectory(prefix="csp-atlas-") as scratch:
         path = Path(scratch) / filename
         upload.save(path)
-        data = read_boundary_file(path, code_field=meta.code_field, name_field=meta.name_field,
-                                  crs=form.get("crs"), display_name=filename, layer=form.get("layer"))
-        with transaction(engine()) as db:
-            report = store.replace_boundary_set(db, meta, data)
-    return jsonify(report.as_dict()), 200 if report.replaced else 201
+        report = uploads.load_boundary_file(engine(), path, filename, params)
+    return jsonify(report), 200 if report["replaced"] else 201

@@ -67,6 +67,15 @@ def cache_key(db: Session, key: str, hotspot_data: bool) -> str:
     return hashlib.sha256(f"{version}|{key}".encode()).hexdigest()[:32]
 
 
+class NotForKeeping(Exception):
+    """Raised by a build whose result is good to serve now but must not be cached (e.g. a map drawn without its
+    basemap tiles because the tile server was down)."""
+
+    def __init__(self, body: bytes):
+        super().__init__("served, not cached")
+        self.body = body
+
+
 def cached_gzip(db: Session, digest: str, build: Callable[[Session], bytes]) -> bytes:
     """The gzip body for `digest`: from this process, else the shared cache, else built once (other processes
     asking for the same key meanwhile wait for it rather than build it too)."""
@@ -75,7 +84,10 @@ def cached_gzip(db: Session, digest: str, build: Callable[[Session], bytes]) -> 
         response_cache.lock(db, digest)
         body = response_cache.get(db, digest)
         if body is None:
-            body = gzip.compress(build(db), compresslevel=GZIP_LEVEL, mtime=0)
+            try:
+                body = gzip.compress(build(db), compresslevel=GZIP_LEVEL, mtime=0)
+            except NotForKeeping as once:
+                return gzip.compress(once.body, compresslevel=GZIP_LEVEL, mtime=0)
             response_cache.put(db, digest, body, settings().cache_bytes)
     local_cache().put(digest, body)
     return body
@@ -130,6 +142,7 @@ def job_json(job: dict) -> dict:
     return {"id": job["id"], "kind": job["kind"], "status": job["status"],
             "progress": {"done": job["progress_done"], "total": job["progress_total"], "message": job["message"]},
             "result": job["url"] if done else None, "error": job["error"],
+            "outcome": job.get("outcome"), "error_details": job.get("error_details"),
             "created_at": job["created_at"].isoformat(),
             "finished_at": job["finished_at"].isoformat() if job["finished_at"] else None,
             "links": {"self": f"/api/jobs/{job['id']}", "result": job["url"]}}

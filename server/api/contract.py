@@ -77,6 +77,14 @@ def refuse_unsafe_path_values(_endpoint: str | None, values: dict[str, Any] | No
             raise ApiError(400, f"{name} must be text without control characters")
 
 
+def load_query(schema: Schema, args: Mapping[str, str]) -> dict[str, Any]:
+    """Parse `args` with a declared schema outside a decorated route (e.g. /ogc's classified collections)."""
+    try:
+        return schema.load(dict(args))
+    except ValidationError as error:
+        raise ApiError(400, describe(error.messages, schema)) from None
+
+
 class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = Parser()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 from datetime import datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from flask import jsonify, request
@@ -16,10 +16,12 @@ from server.api.auth import current_user, require_role
 from server.api.caching import cached_response
 from server.api.contract import GEOJSON, Bbox, Blueprint, Query, period_param, responds, text
 from server.api.errors import ApiError
-from server.domain import police_import
+from server.api.upload_jobs import queue_upload, runs_as_job
+from server.domain import uploads
 from server.domain.accounts import role_at_least
 from server.domain.metrics import POLICE_SOURCE, catalogue
 from server.domain.periods import Period, parse_period
+from server.domain.uploads import safe_file_name
 from server.store import crime as store
 from server.store.db import transaction
 
@@ -37,7 +39,7 @@ def _save_uploads(uploads: list[FileStorage], scratch: Path) -> list[tuple[Path,
     """Save each upload under its own folder (two uploads may share a name); returns (path, name) pairs."""
     saved = []
     for position, upload in enumerate(uploads):
-        name = PurePath(upload.filename.replace("\\", "/")).name or f"upload-{position + 1}.csv"
+        name = safe_file_name(upload.filename, position, ".csv")
         folder = scratch / str(position)
         folder.mkdir()
         upload.save(folder / name)
@@ -47,7 +49,7 @@ def _save_uploads(uploads: list[FileStorage], scratch: Path) -> list[tuple[Path,
 
 @bp.post("/imports")
 @responds(bp, 201, "imported: per file and in total, rows read, inserted, duplicates, no location, unplaced per "
-          "boundary set, per month", schema="CrimeImportSummary", errors=(400, 413))
+          "boundary set, per month", schema="CrimeImportSummary", errors=(400, 413), queued=True)
 @bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"], "properties": {"file": {
         "type": "string", "format": "binary", "description": "a file; repeat the field for more"}}}}}})
@@ -56,13 +58,17 @@ def create_import():
     """Import data.police.uk street-level crime files (.csv or .csv.gz) in one transaction. Role gis or admin.
 
     A bad header or row in any file refuses them all (400 naming the file and line). Rows already loaded are counted
-    as duplicates, not inserted again."""
-    uploads = _uploaded_files()
+    as duplicates, not inserted again. Uploads over CSP_ATLAS_UPLOAD_JOB_BYTES are queued as a job (202)."""
+    files = _uploaded_files()
+    if runs_as_job():
+        return queue_upload(uploads.CRIME_IMPORT, "/api/crime/imports", {},
+                            [(safe_file_name(upload.filename, position, ".csv"), upload.read())
+                             for position, upload in enumerate(files)])
     user = current_user()
     with tempfile.TemporaryDirectory(prefix="csp-atlas-crime-") as scratch:
-        files = police_import.open_police_files(_save_uploads(uploads, Path(scratch)))
-        summary = police_import.import_police_files(engine(), files, user.username if user else None)
-    return jsonify(summary.as_dict()), 201
+        summary = uploads.import_crime_files(engine(), _save_uploads(files, Path(scratch)),
+                                             user.username if user else None)
+    return jsonify(summary), 201
 
 
 def _import_json(row: dict[str, Any], show_importer: bool) -> dict[str, Any]:

@@ -41,6 +41,9 @@ class LayerQuery(Query):
     breaks = Numbers("upper class bounds for method=user_defined, e.g. 10,50,100")
 
 
+LAYER_PARAMS = tuple(LayerQuery().fields)
+
+
 def layer_request(set_id: str, clusters: bool, query: dict) -> layers.LayerRequest:
     """The layer a request asks for, from its parsed LayerQuery (or a schema extending it)."""
     return layers.LayerRequest(
@@ -60,10 +63,12 @@ def _layer(set_id: str, clusters: bool, query: dict) -> Response:
 
 
 LAYER = ("RFC 7946 FeatureCollection. Each feature carries value, class (0-based; null = no data), color, rank "
-         "(1 = highest) and rank_of; the top-level legend gives method, k, breaks and each class's bounds, colour and "
-         "count; metadata gives metric, period, measure and unit, boundary set with validity dates, source, data "
-         "date, interpolation (figures re-estimated for another boundary set carry estimate_low, estimate_high and "
-         "estimate_error_pct) and counts of unplaced records. Responses carry an ETag; any import changes it.")
+         "(1 = highest) and rank_of; the top-level legend gives method, k, breaks and each class's lower and upper "
+         "bound, colour, count and label (the range as printed on every output), and no_data_label; metadata gives "
+         "metric, period, period_text (the months with data in words), measure and unit, boundary set with validity "
+         "dates, source, data date, interpolation method and estimate (figures re-estimated for another boundary set "
+         "carry estimate_low, estimate_high and estimate_error_pct) and counts of unplaced records. Areas outside the "
+         "imported crime data have value null. Responses carry an ETag; any import changes it.")
 
 
 @bp.get("/layers/<set_id>")

@@ -6,9 +6,9 @@ import json
 
 from flask import request
 
-from server.api import engine
-from server.api.caching import cached_response, job_progress
-from server.api.contract import BINARY, Blueprint, Query, flag, responds, text, whole
+from server.api import engine, settings
+from server.api.caching import NotForKeeping, cached_response, job_progress
+from server.api.contract import BINARY, Blueprint, Query, choice, flag, responds, text, whole
 from server.api.errors import ApiError
 from server.api.layers import LayerQuery, layer_request
 from server.domain import exports, layers, rendering
@@ -16,6 +16,7 @@ from server.domain.annotations import annotations_collection, with_annotations
 from server.domain.figure_pack import build_figure_pack
 from server.store import boundaries as boundaries_store
 from server.store.db import transaction
+from server.tiles import basemap_source
 
 bp = Blueprint("maps", __name__, url_prefix="/api", description="Static maps, GIS exports and figure packs")
 ANNOTATIONS = ("true outlines the Strategic Assessment's statements about places (GET /api/annotations), numbered, "
@@ -35,7 +36,8 @@ class MapQuery(LayerQuery):
     height = whole(rendering.MIN_SIZE_PX, rendering.MAX_SIZE_PX, "pixels", default=1200)
     dpi = whole(rendering.MIN_DPI, rendering.MAX_DPI, "dots per inch", default=200)
     title = text("title instead of '<metric>, <period>'")
-    labels = flag("area names where they fit", default=True)
+    labels = flag("name every area in full where it fits, else number it with a key", default=True)
+    page = choice(rendering.PAGES, "paper size at true size instead of width and height")
     annotations = flag(ANNOTATIONS, default=False)
 
 
@@ -45,7 +47,7 @@ class FigurePackQuery(Query):
 
 def _map_spec(fmt: str, query: dict) -> rendering.MapSpec:
     return rendering.MapSpec(format=fmt, width_px=query["width"], height_px=query["height"], dpi=query["dpi"],
-                             title=query.get("title"), labels=query["labels"]).validate()
+                             title=query.get("title"), labels=query["labels"], page=query.get("page")).validate()
 
 
 def _drawn_layer(db, layer, annotations: bool) -> dict:
@@ -59,8 +61,17 @@ def _static_map(set_id: str, fmt: str, clusters: bool, query: dict):
     layer = layer_request(set_id, clusters, query)
     spec = _map_spec(fmt, query)
     annotations = query["annotations"]
-    key = json.dumps(["map", layer.__dict__, spec.__dict__, annotations], sort_keys=True, default=str)
-    return cached_response(key, lambda db: rendering.render_layer(_drawn_layer(db, layer, annotations), spec),
+    basemap = basemap_source(settings())
+    key = json.dumps(["map", layer.__dict__, spec.__dict__, annotations, settings().basemap_url], sort_keys=True,
+                     default=str)
+
+    def build(db) -> bytes:
+        body = rendering.render_layer(_drawn_layer(db, layer, annotations), spec, basemap)
+        if basemap is not None and basemap.failed:
+            raise NotForKeeping(body)
+        return body
+
+    return cached_response(key, build,
                            rendering.FORMATS[fmt], job_kind=_job_kind_for(set_id, "static-map"))
 
 

@@ -14,6 +14,7 @@ VENDOR = {
     "leaflet.heat": "leaflet.heat/dist",
     "leaflet.markercluster": "leaflet.markercluster/dist",
     "leaflet-geoman": "@geoman-io/leaflet-geoman-free/dist",  # drawing patrol areas; loaded on first use
+    "protomaps-leaflet": "protomaps-leaflet/dist",  # vector tiles of large boundary sets; loaded on first use
 }
 
 

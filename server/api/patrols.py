@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response, jsonify
 from marshmallow import fields, validate
 
-from server.api import engine
+from server.api import engine, settings
 from server.api.auth import current_user, require_role
 from server.api.contract import (
     BINARY,
@@ -28,13 +31,22 @@ from server.api.errors import ApiError
 from server.api.hotspots import ClusterQuery, point_analysis, point_source
 from server.domain import hotspot_analysis as analysis
 from server.domain import hotspot_records, patrols
+from server.domain.briefing import Briefing, briefing_pdf
 from server.domain.patrol_suggest import LIMITS as SUGGEST_LIMITS
 from server.domain.patrol_suggest import SuggestRequest, suggest_areas
-from server.domain.patrol_summary import summarise, summary_period
+from server.domain.patrol_summary import (
+    crime_points_inside,
+    gi_hot_spot_features,
+    partnership_points,
+    summarise,
+    summary_period,
+    top_streets,
+)
 from server.domain.periods import parse_period
 from server.store import frames
 from server.store import patrols as store
 from server.store.db import transaction
+from server.tiles import basemap_source
 
 bp = Blueprint("patrols", __name__, url_prefix="/api/patrol-areas",
                description="Patrol areas for task forces: draw, save, edit with history, summarise, export")
@@ -287,15 +299,36 @@ def export_area(query: dict, patrol_id: int, fmt: str):
         patrol = _visible_patrol(db, patrol_id)
         summary = _summary(db, patrol["geometry"], query.get("period"))
         if fmt == "geojson":
-            body = Response(jsonify({**_feature(patrol), "summary": summary}).get_data(), mimetype=EXPORTS[fmt])
+            body = Response(json.dumps(_geojson_export(patrol, summary), default=str), mimetype=EXPORTS[fmt])
         elif fmt == "kml":
             body = Response(patrols.to_kml(patrol, summary), mimetype=EXPORTS[fmt])
         else:
-            wards = frames.areas(db, summary["crime"]["borough_set"] or "wards-2024")
-            period = parse_period(summary["crime"]["period"])
-            points = frames.crime_points(db, period.start, period.end)
-            inside = points[points.within(patrols.parse_patrol_geometry(patrol["geometry"]).area)]
-            body = Response(patrols.briefing_pdf(patrol, summary, wards, inside), mimetype=EXPORTS[fmt])
+            body = Response(briefing_pdf(_briefing(db, patrol, summary), basemap_source(settings())),
+                            mimetype=EXPORTS[fmt])
     body.headers["Content-Disposition"] = f'attachment; filename="patrol-area-{patrol_id}.{fmt}"'
     return body
 
+
+
+def _geojson_export(patrol: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """The area and, when it was drawn as a route, the route line: a FeatureCollection with the summary."""
+    features = [{**_feature(patrol), "properties": {**_feature(patrol)["properties"], "part": "area"}}]
+    if patrol.get("route"):
+        features.append({"type": "Feature", "id": f"{patrol['id']}-route", "geometry": patrol["route"],
+                         "properties": {"name": f"{patrol['name']} (route)", "part": "route",
+                                        "buffer_m": patrol["buffer_m"]}})
+    return {"type": "FeatureCollection", "name": patrol["name"], "features": features, "summary": summary}
+
+
+def _briefing(db, patrol: dict[str, Any], summary: dict[str, Any]) -> Briefing:
+    period = parse_period(summary["crime"]["period"])
+    caller = hotspot_records.caller_for(db, current_user())
+    geometry = patrol["geometry"]
+    return Briefing(patrol=patrol, summary=summary, period=period,
+                    produced_at=datetime.now(ZoneInfo("Europe/London")), produced_by=current_user().username,
+                    marking=settings().protective_marking,
+                    wards=frames.areas(db, summary["crime"]["borough_set"] or "wards-2024"),
+                    crime_points=crime_points_inside(db, geometry, period),
+                    streets=top_streets(db, geometry, period),
+                    partnership=partnership_points(db, geometry, period, caller),
+                    hot_spots=gi_hot_spot_features(db, geometry, period))

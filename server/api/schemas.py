@@ -46,6 +46,9 @@ SCHEMAS: dict[str, Any] = {
                                                   "message": {"type": "string"}}},
     "result": {"type": "string", "nullable": True, "description": "the URL that now answers 200, once done"},
     "error": {"type": "string", "nullable": True},
+    "outcome": {"type": "object", "nullable": True, "description": "an upload's import summary or load report"},
+    "error_details": {"type": "object", "nullable": True,
+                      "description": "a failed upload's file, problems (line or feature, reason) and more_problems"},
     "created_at": {"type": "string", "format": "date-time"},
     "finished_at": {"type": "string", "format": "date-time", "nullable": True}}},
     "HotspotLayer": {"type": "object", "properties": {

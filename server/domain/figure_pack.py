@@ -22,8 +22,10 @@ from server.domain.annotations import annotations_collection, annotations_csv, w
 from server.domain.csv_cells import csv_bytes
 from server.domain.hotspot_analysis import AnalysisError, GiRequest, build_gi
 from server.domain.layers import LayerError, LayerRequest, build_layer
+from server.domain.periods import covered_in_words, parse_period
 from server.domain.seed_tables import SEED_DIR
 from server.store import boundaries as boundary_store
+from server.store import crime as crime_store
 
 WARD_SETS = ("wards-2013", "wards-2024")
 
@@ -58,7 +60,7 @@ class FigurePack:
     files: dict[str, bytes] = field(default_factory=dict)
     produced: list[dict[str, Any]] = field(default_factory=list)
     not_produced: list[dict[str, str]] = field(default_factory=list)
-    pages: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    pages: list[tuple[dict[str, Any], rendering.MapSpec]] = field(default_factory=list)
     annotations: dict[str, Any] | None = None  # outlined on every map when asked for
 
     def zip_bytes(self) -> bytes:
@@ -78,6 +80,7 @@ def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | Non
                       progress: Progress | None = None, annotations: bool = False) -> FigurePack:
     """annotations: outline the assessment's statements about places on every map and add their table."""
     spec = spec or rendering.MapSpec(width_px=1600, height_px=1200, dpi=200)
+    pdf_spec = replace(spec, format="pdf", page="a4-landscape")
     pack = FigurePack(year)
     if annotations:
         pack.annotations = annotations_collection(session)
@@ -92,7 +95,8 @@ def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | Non
     _add_needle_finds_table(pack)
     report(total - 1, total, "needle finds")
     if pack.pages:
-        pack.files["figure-pack.pdf"] = rendering.render_pdf_pages(pack.pages, spec)
+        pack.files["figure-pack.pdf"] = rendering.render_pdf_pages(
+            [(layer, replace(pdf_spec, title=page.title, labels=page.labels)) for layer, page in pack.pages])
     report(total, total, "figure-pack.pdf")
     pack.files["README.txt"] = _readme(pack).encode()
     pack.files["contents.json"] = json.dumps({"year": year, "produced": pack.produced,
@@ -114,11 +118,11 @@ def _add_figure(session: Session, pack: FigurePack, figure: FigureSpec, set_id: 
         if pack.annotations:
             layer = with_annotations(layer, pack.annotations)
         stem = f"{figure.name}_{set_id}"
-        title = f"{figure.title}, {pack.year} ({set_id})"
+        title = f"{figure.title}, {layer['metadata']['period_text']}"
         for fmt in ("png", "svg"):
             pack.files[f"{stem}.{fmt}"] = rendering.render_layer(layer, replace(spec, format=fmt, title=title))
         pack.files[f"{stem}.csv"] = exports.to_csv(layer)
-        pack.pages.append((layer, title))
+        pack.pages.append((layer, replace(spec, title=title)))
         meta = layer["metadata"]
         pack.produced.append({"figure": stem, "title": title, "metric": metric, "measure": measure,
                               "source": meta["source"], "interpolation": meta["interpolation"], "notes": meta["notes"]})
@@ -135,12 +139,12 @@ def _add_gi_figure(session: Session, pack: FigurePack, spec: rendering.MapSpec) 
         pack.not_produced.append({"figure": name, "reasons": f"Gi*: {error}"})
         return
     layer = _gi_as_layer(session, gi)
-    title = f"Hot spots of all recorded crime by LSOA, {pack.year} (Getis-Ord Gi*)"
+    title = f"Hot spots of all recorded crime by LSOA, {layer['metadata']['period_text']} (Getis-Ord Gi*)"
     for fmt in ("png", "svg"):
         pack.files[f"{name}.{fmt}"] = rendering.render_layer(layer, replace(spec, format=fmt, title=title,
                                                                             labels=False))
     pack.files[f"{name}.csv"] = gi_csv(gi)
-    pack.pages.append((layer, title))
+    pack.pages.append((layer, replace(spec, title=title, labels=False)))
     pack.produced.append({"figure": name, "title": title, "metric": "all-crime", "measure": "Gi* z-score",
                           "source": gi["metadata"]["attribution"], "interpolation": None,
                           "notes": [gi["metadata"]["inference"]]})
@@ -163,7 +167,10 @@ def _gi_as_layer(session: Session, gi: dict[str, Any]) -> dict[str, Any]:
         "legend": {"method": "gi_star", "k": len(classes), "unit": "Gi* confidence", "classes": classes,
                    "no_data_count": 0, "notes": [], "heading": "Gi* hot and cold spots (LSOAs)"},
         "metadata": {"metric": {"id": "all-crime", "title": meta["metric"]["title"], "source": "police.uk"},
-                     "period": meta["period"], "unit": "Gi* confidence bin", "base_period": None,
+                     "period": meta["period"],
+                     "period_text": covered_in_words(parse_period(meta["period"]),
+                                                     crime_store.available_months(session)),
+                     "unit": "Gi* confidence bin", "base_period": None,
                      "boundary_set": {"title": lsoas.get("title", "LSOAs"), "valid_from": None, "valid_to": None},
                      "source": meta["attribution"], "data_date": meta["period"], "interpolation": None,
                      "notes": [f"{meta['permutations']} permutations, false discovery rate corrected"]},

@@ -125,6 +125,15 @@ def _shared(pieces: gpd.GeoDataFrame, target: gpd.GeoDataFrame, values: dict[str
     return Interpolated(estimates, method, METHODS[method])
 
 
+def share_inside(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> dict[str, float]:
+    """Per target code, the share of its area that the source areas cover (0 to 1)."""
+    outline = gpd.GeoSeries([source.to_crs(BNG).union_all()], crs=BNG)
+    tgt = target[["code", "geometry"]].to_crs(BNG)
+    inside = tgt.geometry.intersection(outline.iloc[0]).area
+    return {code: float(part / whole) if whole else 0.0
+            for code, part, whole in zip(tgt["code"], inside, tgt.geometry.area, strict=True)}
+
+
 def _pieces(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     src = source[["code", "geometry"]].to_crs(BNG)
     tgt = target[["code", "geometry"]].to_crs(BNG)

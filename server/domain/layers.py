@@ -7,7 +7,9 @@ density, rate, change), the classification, and the FeatureCollection with its l
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,10 +18,19 @@ from server.domain import accuracy, interpolation
 from server.domain import classify as classification
 from server.domain.crime_provenance import month_provenance
 from server.domain.errors import DomainError, NotFoundError
+from server.domain.legend_labels import label_legend
 from server.domain.metrics import POLICE_SOURCE, Metric, catalogue
-from server.domain.periods import Period, PeriodError, parse_period, year_period
+from server.domain.periods import (
+    Period,
+    PeriodError,
+    covered_in_words,
+    months_in_words,
+    parse_period,
+    year_period,
+)
 from server.domain.seed_tables import CLUSTER_GEOGRAPHY, WARD_GEOGRAPHY
 from server.store import boundaries as boundary_store
+from server.store import coverage as coverage_store
 from server.store import crime as crime_store
 from server.store import frames
 from server.store import police_api as police_api_store
@@ -41,6 +52,7 @@ MEASURE_TITLES = {
     "pct_change": "% change on previous period",
 }
 CHANGE_MEASURES = ("change", "pct_change")
+MIN_SHARE_INSIDE_SOURCE = 0.5  # of an area's extent, for a re-estimated figure to be given it
 SEED_WARD_SET = "wards-2013"
 # Details (how the error was measured) are in the layer's metadata.estimate and in BENCHMARKS.md.
 ESTIMATE_NOTE = ("estimated for these boundaries (published for {source}): each area ± its held-out error, "
@@ -82,6 +94,7 @@ class Values:
     notes: list[str] = field(default_factory=list)
     provenance: list[str] = field(default_factory=list)  # where each month's records came from
     relative_error: dict[str, float] | None = None  # re-estimates: each key's held-out error (0.1 = ±10 %)
+    months_with_data: list[date] | None = None  # police.uk months inside the period; None for yearly tables
 
 
 @dataclass
@@ -104,7 +117,9 @@ def build_layer(session: Session, request: LayerRequest) -> dict[str, Any]:
     if request.measure in CHANGE_MEASURES:
         base_period = _parse(request.base) if request.base else period.previous()
         base = metric_values(session, metric, geography, base_period)
-    values = _measure(session, request, metric, geography, current, base)
+        _check_whole_periods(current, base)
+    values = _estimates_rounded(request, metric, current, _measure(session, request, metric, geography, current,
+                                                                   base))
     return _collection(request, metric, geography, values, current, base, _placement_counts(session, metric, period))
 
 
@@ -196,10 +211,27 @@ def _police_values(session: Session, metric: Metric, geography: Geography, perio
     notes = list(metric.notes)
     if len(months) < period.months:
         notes.append(f"police.uk data covers {len(months)} of the {period.months} months of {period.label}")
-    by_key = _sum_members(counts, geography.members) if geography.members else dict(counts)
+    covered = coverage_store.covered_area_codes(session, geography.set_info["id"], period.start, period.end)
+    notes += _coverage_notes(session, period, len(counts) - len(covered))
+    known = {code: (float(count) if code in covered else None) for code, count in counts.items()}
+    by_key = _sum_members(known, geography.members) if geography.members else known
     fetched = police_api_store.api_months(session, months[0], months[-1])
-    return Values({k: float(v) for k, v in by_key.items()}, period, f"{months[-1]:%Y-%m}", POLICE_SOURCE,
-                  notes=notes, provenance=month_provenance(months, fetched))
+    return Values(by_key, period, f"{months[-1]:%Y-%m}", POLICE_SOURCE, notes=notes,
+                  provenance=month_provenance(months, fetched), months_with_data=months)
+
+
+def _coverage_notes(session: Session, period: Period, uncovered: int) -> list[str]:
+    """Why areas show "No data": outside the districts the imported files cover, or covered for only part of
+    the period."""
+    if not uncovered:
+        return []
+    notes = [f"{uncovered} areas lie outside the police.uk data imported for {period.label}: No data, not 0"]
+    by_district = coverage_store.district_months(session, period.start, period.end)
+    loaded = max(by_district.values(), default=0)
+    partial = sorted(d for d, months in by_district.items() if months < loaded)
+    if partial:
+        notes.append(f"records for {', '.join(partial)} cover only some months of {period.label}: No data there")
+    return notes
 
 
 def _seed_values(session: Session, metric: Metric, geography: Geography, period: Period) -> Values:
@@ -245,16 +277,31 @@ def _interpolated(session: Session, metric: Metric, set_id: str, raw: dict[str, 
     result = interpolation.interpolate(interpolation.BEST_METHOD, source, target, extensive,
                                        frames.crime_points(session), lsoas)
     values.relative_error = _held_out_relative_errors(session, set_id, list(result.values))
-    values.interpolation = f"{result.description}, from {SEED_WARD_SET} to {set_id}"
+    source_title = (boundary_store.get_boundary_set(session, SEED_WARD_SET) or {}).get("title", SEED_WARD_SET)
+    target_title = (boundary_store.get_boundary_set(session, set_id) or {}).get("title", set_id)
+    values.interpolation = f"{result.description}, from {source_title} to {target_title}"
     errors = sorted(values.relative_error.values())
-    values.notes.append(ESTIMATE_NOTE.format(source=SEED_WARD_SET, median=errors[len(errors) // 2] * 100,
+    values.notes.append(ESTIMATE_NOTE.format(source=source_title, median=errors[len(errors) // 2] * 100,
                                              worst=errors[-1] * 100))
+    estimates = _inside_source(source, target, result.values, values, source_title)
     if metric.kind != "rate":
-        return dict(result.values)
+        return estimates
     target_population = _population(session, set_id)
     values.notes.append("rate = interpolated crimes ÷ the population of each area × 1,000")
-    return {k: (v / target_population[k] * 1000 if target_population.get(k) else None)
-            for k, v in result.values.items()}
+    return {k: (v / target_population[k] * 1000 if v is not None and target_population.get(k) else None)
+            for k, v in estimates.items()}
+
+
+def _inside_source(source, target, estimates: dict[str, float], values: Values,
+                   source_title: str) -> dict[str, float | None]:
+    """Estimates only for areas that lie mostly inside the areas the figures are for: elsewhere there are no
+    figures to share out, so "No data" (a share of a border ward would be a false, low number)."""
+    shares = interpolation.share_inside(source, target)
+    outside = {code for code, share in shares.items() if share < MIN_SHARE_INSIDE_SOURCE}
+    if outside:
+        values.notes.append(f"{len(outside)} areas lie outside the areas the figures are for ({source_title}): "
+                            "No data")
+    return {code: (None if code in outside else value) for code, value in estimates.items()}
 
 
 def _held_out_relative_errors(session: Session, set_id: str, codes: list[str]) -> dict[str, float]:
@@ -297,7 +344,8 @@ def _sum_members(values: dict[str, float | None], members: dict[str, list[str]])
     sums: dict[str, float | None] = {}
     for key, codes in members.items():
         present = [values[c] for c in codes if values.get(c) is not None]
-        sums[key] = float(sum(present)) if present else None
+        # a sum over some members only would be a false, low number
+        sums[key] = float(sum(present)) if present and len(present) == len(codes) else None
     return sums
 
 
@@ -325,7 +373,11 @@ def _measure(session: Session, request: LayerRequest, metric: Metric, geography:
     population = _population(session, geography.set_info["id"])
     _note_derived_population(session, geography.set_info["id"], current)
     if geography.members:
-        population = {key: sum(population.get(c, 0) for c in codes) for key, codes in geography.members.items()}
+        population = {key: (sum(population[c] for c in codes) if all(population.get(c) for c in codes) else None)
+                      for key, codes in geography.members.items()}
+    unknown = [k for k, v in current.by_key.items() if v is not None and not population.get(k)]
+    if unknown:
+        current.notes.append(f"{len(unknown)} areas have no population loaded: their rate is No data")
     return {k: (v / population[k] * 1000 if v is not None and population.get(k) else None)
             for k, v in current.by_key.items()}
 
@@ -348,6 +400,30 @@ def _change(current: dict[str, float | None], base: dict[str, float | None], per
         else:
             result[key] = now - before
     return result
+
+
+def _check_whole_periods(current: Values, base: Values) -> None:
+    """A change between periods of which one lacks months of police.uk data compares unequal spans: refused."""
+    for values in (current, base):
+        if values.months_with_data is not None and len(values.months_with_data) < values.period.months:
+            raise LayerError(f"police.uk data covers {len(values.months_with_data)} of the {values.period.months} "
+                             f"months of {values.period.label}, so a change would compare unequal spans; choose "
+                             "a period and base with data for every month")
+
+
+def _estimates_rounded(request: LayerRequest, metric: Metric, current: Values,
+                       values: dict[str, float | None]) -> dict[str, float | None]:
+    """Re-estimated counts as whole numbers (their decimals would claim a precision they do not have), rounded by
+    largest remainder so that they still add up to the (rounded) total."""
+    if not current.interpolation or request.measure != "count" or metric.kind == "rate":
+        return values
+    known = {k: v for k, v in values.items() if v is not None}
+    floors = {k: math.floor(v) for k, v in known.items()}
+    short = round(sum(known.values())) - sum(floors.values())
+    by_remainder = sorted(known, key=lambda k: (floors[k] - known[k], k))
+    for key in by_remainder[:max(short, 0)]:
+        floors[key] += 1
+    return {k: (float(floors[k]) if k in floors else None) for k in values}
 
 
 # --- the response -------------------------------------------------------------------------------------
@@ -432,8 +508,10 @@ def _collection(request: LayerRequest, metric: Metric, geography: Geography, val
                               estimate_error_pct=_rounded(error * 100) if error is not None else None)
         features.append({**feature, "properties": properties})
     legend = _rounded_legend(result.as_legend(colors))
-    legend.update(palette=palette_name, title=metric.title, unit=_unit(metric, request.measure),
+    unit = _unit(metric, request.measure) + (" (estimates)" if current.interpolation else "")
+    legend.update(palette=palette_name, title=metric.title, unit=unit,
                   estimated=_estimate_metadata(current, base) is not None)
+    label_legend(legend, [f["properties"]["value"] for f in features], request.measure in CHANGE_MEASURES)
     return {"type": "FeatureCollection", "features": features, "legend": legend,
             "metadata": _metadata(request, metric, geography, current, base, placement)}
 
@@ -504,12 +582,19 @@ def _estimate_metadata(current: Values, base: Values | None) -> dict[str, Any] |
             "columns": ["estimate_low", "estimate_high", "estimate_error_pct"]}
 
 
+def _period_text(values: Values) -> str:
+    if values.months_with_data is None:
+        return months_in_words(values.period.start, values.period.end)
+    return covered_in_words(values.period, values.months_with_data)
+
+
 def _metadata(request: LayerRequest, metric: Metric, geography: Geography, current: Values, base: Values | None,
               placement: dict[str, Any] | None) -> dict[str, Any]:
     info = geography.set_info
     metadata = {
         "metric": {"id": metric.id, "title": metric.title, "source": metric.source},
         "period": current.period.label,
+        "period_text": _period_text(current),
         "base_period": base.period.label if base else None,
         "measure": request.measure,
         "unit": _unit(metric, request.measure),

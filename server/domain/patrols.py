@@ -1,18 +1,12 @@
-"""Task-force patrol areas: checking drawn geometries, and their KML and PDF briefing forms."""
+"""Task-force patrol areas: checking drawn geometries, and their KML form (the PDF: server/domain/briefing.py)."""
 
 from __future__ import annotations
 
 import html
-import io
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-import geopandas as gpd
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import shapely
 from pyproj import Transformer
 from shapely import LineString, MultiPolygon, Polygon
@@ -160,86 +154,10 @@ def _summary_text(patrol: dict[str, Any], summary: dict[str, Any]) -> str:
              f"Dates: {patrol.get('date_from') or '…'} to {patrol.get('date_to') or '…'}"]
     crime = summary.get("crime")
     if crime:
-        lines.append(f"Crimes {crime['period']}: {crime['total']} (previous period {crime['previous_total']})")
+        if crime["total"] is None:
+            lines.append(crime["note"])
+        else:
+            lines.append(f"Crimes {crime['period']}: {crime['total']} (previous period {crime['previous_total']})")
     if patrol.get("notes"):
         lines.append(f"Notes: {patrol['notes']}")
     return "\n".join(lines)
-
-
-def briefing_pdf(patrol: dict[str, Any], summary: dict[str, Any], wards: gpd.GeoDataFrame,
-                 crime_points: gpd.GeoSeries) -> bytes:
-    """A one-page A4 briefing: map of the area over the wards with the crimes inside, and the summary."""
-    area = gpd.GeoSeries([shape(patrol["geometry"])], crs=4326).to_crs(BNG)
-    figure = plt.figure(figsize=(8.27, 11.69), dpi=100)
-    try:
-        # names, teams and notes are users' text: parse_math=False prints a "$" instead of starting mathtext
-        figure.text(0.06, 0.96, patrol["name"], fontsize=16, fontweight="bold", va="top", parse_math=False)
-        figure.text(0.06, 0.935, _subtitle(patrol), fontsize=9, va="top", color="#333333", parse_math=False)
-        axes = figure.add_axes((0.06, 0.45, 0.88, 0.46))
-        _draw_briefing_map(axes, area, wards.to_crs(BNG), crime_points.to_crs(BNG))
-        figure.text(0.06, 0.42, "\n".join(_briefing_lines(patrol, summary)), fontsize=8.5, va="top",
-                    family="DejaVu Sans", parse_math=False)
-        figure.text(0.06, 0.02, "Contains OS data © Crown copyright and database right. Source: Office for National "
-                    "Statistics licensed under the Open Government Licence v3.0.\nCrime: data.police.uk, Open "
-                    "Government Licence v3.0. Crime locations are anonymised snap points.", fontsize=6,
-                    color="#444444")
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="pdf", metadata={"CreationDate": None, "ModDate": None})
-        return buffer.getvalue()
-    finally:
-        plt.close(figure)
-
-
-def _subtitle(patrol: dict[str, Any]) -> str:
-    dates = f"{patrol.get('date_from') or '…'} to {patrol.get('date_to') or '…'}"
-    return f"Team {patrol['team']} · {dates} · drawn by {patrol['created_by']}"
-
-
-def _draw_briefing_map(axes, area: gpd.GeoSeries, wards: gpd.GeoDataFrame, points: gpd.GeoSeries) -> None:
-    minx, miny, maxx, maxy = area.total_bounds
-    pad = max(maxx - minx, maxy - miny) * 0.25 + 200
-    wards.plot(ax=axes, facecolor="#f7f7f7", edgecolor="#969696", linewidth=0.6)
-    area.plot(ax=axes, facecolor="#e6392033", edgecolor="#e63920", linewidth=2)
-    if len(points):
-        points.plot(ax=axes, color="#08519c", markersize=4, alpha=0.7)
-    axes.set_xlim(minx - pad, maxx + pad)
-    axes.set_ylim(miny - pad, maxy + pad)
-    axes.set_aspect("equal")
-    axes.set_axis_off()
-
-
-def _briefing_lines(patrol: dict[str, Any], summary: dict[str, Any]) -> list[str]:
-    lines = [f"Area {summary['area_km2']:.2f} km²"]
-    crime = summary.get("crime")
-    if crime:
-        density = crime["density_per_km2"]
-        borough = crime["borough_density_per_km2"]
-        lines.append(f"Crimes {crime['period']}: {crime['total']} ({density:.0f} per km², borough {borough:.0f}); "
-                     f"previous period {crime['previous_total']}")
-        lines += [f"   {row['type']}: {row['count']} ({row['change']:+d})" for row in crime["by_type"][:10]]
-    for set_summary in summary.get("areas", []):
-        areas = set_summary["areas"]
-        names = ", ".join(f"{a['name']} ({a['share_of_patrol'] * 100:.0f}%)" for a in areas[:5])
-        more = f" and {len(areas) - 5} more" if len(areas) > 5 else ""
-        lines.append(f"{set_summary['title']}: {names}{more}")
-    for layer in summary.get("hotspot_points", []):
-        if layer["records"]:
-            lines.append(f"{layer['title']}: {layer['records']} records inside (total count {layer['count']:g})")
-    spots = summary.get("gi_hot_spots") or []
-    if spots:
-        lines.append(f"Significant Gi* hot spots covered ({len(spots)}): {', '.join(spots[:4])}")
-    if patrol.get("notes"):
-        lines.append(f"Notes: {patrol['notes']}")
-    return [wrapped for line in lines for wrapped in _wrap(line, 115)][:40]
-
-
-def _wrap(line: str, width: int) -> list[str]:
-    indent = line[: len(line) - len(line.lstrip())]
-    words, out, current = line.split(), [], indent
-    for word in words:
-        if len(current) + len(word) + 1 > width and current.strip():
-            out.append(current)
-            current = indent + "      " + word
-        else:
-            current = f"{current} {word}" if current.strip() else f"{current}{word}"
-    return [*out, current]

@@ -80,3 +80,41 @@ def parse_period(text: str) -> Period:
 
 def year_period(year: int) -> Period:
     return Period(date(year, 1, 1), date(year, 12, 1))
+
+
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December")
+
+
+def months_in_words(start: date, end: date) -> str:
+    """"June 2022", "January–November 2022", "November 2021 – February 2022"."""
+    first, last = MONTH_NAMES[start.month - 1], MONTH_NAMES[end.month - 1]
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{first} {start.year}"
+    if start.year == end.year:
+        if start.month == 1 and end.month == 12:
+            return str(start.year)
+        return f"{first}–{last} {start.year}"
+    return f"{first} {start.year} – {last} {end.year}"
+
+
+def covered_in_words(period: Period, months_with_data: list[date]) -> str:
+    """The months that have data, in words, with how much of the period asked for they are:
+    "January–November 2022 (11 of 12 months)"; just the months when all of the period has data."""
+    inside = sorted(m for m in months_with_data if period.contains(m))
+    if not inside:
+        return f"{months_in_words(period.start, period.end)} (no data)"
+    text = months_in_words(inside[0], inside[-1])
+    if len(inside) < period.months:
+        text += f" ({len(inside)} of {period.months} months)"
+    return text
+
+
+def days_in_words(period: Period) -> str:
+    """The period to the day, for briefings: "1 September – 30 November 2022"."""
+    last = add_months(period.end, 1).toordinal() - 1
+    end = date.fromordinal(last)
+    first = f"{period.start.day} {MONTH_NAMES[period.start.month - 1]}"
+    if period.start.year != end.year:
+        first += f" {period.start.year}"
+    return f"{first} – {end.day} {MONTH_NAMES[end.month - 1]} {end.year}"

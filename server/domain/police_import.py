@@ -17,6 +17,10 @@ file that overlaps an earlier one, inserts nothing twice:
   identical row within the file (1 for the first, 2 for the second …). Two identical ASB rows in one
   month are two incidents and stay two records; re-importing the same file gives the same identities.
   The outcome and context are left out because police.uk may revise them in later publications.
+
+The rules for a field and for an identity are in server.domain.police_fields. A file is read a column at a time
+(server.domain.police_columns) whenever Python's csv module would read the same fields from it; otherwise, and as
+the specification that the column-wise reader is tested against, row by row here (PoliceFile.rows).
 """
 
 from __future__ import annotations
@@ -25,13 +29,11 @@ import csv
 import gzip
 import hashlib
 import json
-import math
-import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -39,31 +41,30 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from server.domain.boundary_files import file_checksum
-from server.domain.file_errors import FileProblems
+from server.domain.police_columns import CheckedRecords, PoliceRecords, check_records, nul_free, read_plain_csv
+from server.domain.police_fields import (
+    MAX_CHECKED_PROBLEMS,
+    POLICE_COLUMNS,
+    CrimeFileError,
+    check_header,
+    check_record,
+    coordinate_text,
+    crime_type_slug,
+    derived_identity,
+    identity_key,
+)
 from server.store import crime as store
 from server.store.db import transaction
 
-POLICE_COLUMNS = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-                  "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context")
+__all__ = ["POLICE_COLUMNS", "CrimeFileError", "FileSummary", "ImportSummary", "PoliceFile", "PoliceRecords",
+           "crime_type_slug", "import_police_files", "import_police_records", "open_police_files"]
+
 SUPPORTED_SUFFIXES = (".csv", ".csv.gz")
-MAX_CHECKED_PROBLEMS = 1000
 PROGRESS_EVERY_ROWS = 2000
-MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
-NUMBER_PATTERN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-IDENTITY_SEPARATOR = "\x1f"
 MONTH_FIELD = store.STAGING_COLUMNS.index("month")
 LONGITUDE_FIELD = store.STAGING_COLUMNS.index("longitude")
 
 RowProgress = Callable[[int], None]
-
-
-class CrimeFileError(FileProblems):
-    """A crime file that cannot be imported; `problems` lists each reason (with its line number)."""
-
-
-def crime_type_slug(crime_type: str) -> str:
-    """'Violence and sexual offences' -> 'violence-and-sexual-offences'."""
-    return re.sub(r"[^a-z0-9]+", "-", crime_type.lower()).strip("-")
 
 
 @dataclass
@@ -146,7 +147,7 @@ class PoliceFile:
             raise CrimeFileError(self.name, [f"unreadable file ({_reason(error)})"]) from None
         if not header:
             raise CrimeFileError(self.name, ["the file is empty; expected a police.uk header line"])
-        return _check_header(self.name, [column.strip() for column in header])
+        return check_header(self.name, [column.strip() for column in header])
 
     def rows(self, progress: RowProgress | None = None) -> Iterator[tuple]:
         """Yield rows laid out as server.store.crime.STAGING_COLUMNS; raise CrimeFileError after the
@@ -186,56 +187,8 @@ class PoliceFile:
         counts["rows_read"] += 1
 
 
-class PoliceRows(PoliceFile):
-    """Records already parsed into the police.uk columns (a dict per record, keyed by POLICE_COLUMNS: e.g. fetched
-    from the police.uk API), checked and identified exactly as the rows of a file are."""
-
-    def __init__(self, name: str, records: Sequence[Mapping[str, str]]):
-        self.path = Path(name)
-        self.name = name
-        self.records = records
-        self.columns = {column: index for index, column in enumerate(POLICE_COLUMNS)}
-        canonical = json.dumps([[record.get(c, "") for c in POLICE_COLUMNS] for record in records])
-        self.checksum = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-        self.summary = FileSummary(file=name)
-
-    def rows(self, progress: RowProgress | None = None) -> Iterator[tuple]:
-        parser = _RowParser(self.columns)
-        problems: list[str] = []
-        self.summary = FileSummary(file=self.name, checksum=self.checksum)
-        for number, record in enumerate(self.records, start=1):
-            row = parser.parse([str(record.get(column, "")) for column in POLICE_COLUMNS], number, problems)
-            if row is not None and not problems:
-                self._count(row)
-                yield row
-            if len(problems) >= MAX_CHECKED_PROBLEMS:
-                problems.append(f"stopped checking at record {number}")
-                break
-        if progress:
-            progress(parser.rows)
-        if problems:
-            raise CrimeFileError(self.name, problems)
-
-
 def _reason(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
-
-
-def _check_header(name: str, header: list[str]) -> dict[str, int]:
-    missing = [column for column in POLICE_COLUMNS if column not in header]
-    unexpected = [column for column in header if column not in POLICE_COLUMNS]
-    repeated = sorted({column for column in header if header.count(column) > 1})
-    problems = []
-    if missing:
-        problems.append(f"missing column(s) {', '.join(repr(c) for c in missing)}")
-    if unexpected:
-        problems.append(f"unexpected column(s) {', '.join(repr(c) for c in unexpected)}")
-    if repeated:
-        problems.append(f"repeated column(s) {', '.join(repr(c) for c in repeated)}")
-    if problems:
-        problems.append("a police.uk street-level file has the columns: " + ", ".join(POLICE_COLUMNS))
-        raise CrimeFileError(name, problems)
-    return {column: header.index(column) for column in POLICE_COLUMNS}
 
 
 class _RowParser:
@@ -256,9 +209,7 @@ class _RowParser:
             return None
         value = {column: fields[index].strip() for column, index in self.columns.items()}
         try:
-            month = _parse_month(value["Month"])
-            longitude, latitude = _parse_coordinates(value["Longitude"], value["Latitude"])
-            slug = _parse_crime_type(value["Crime type"])
+            month, longitude, latitude, slug = check_record(value)
         except ValueError as error:
             problems.append(f"line {line}: {error}")
             return None
@@ -268,48 +219,10 @@ class _RowParser:
                 value["Crime type"], slug, value["Last outcome category"], value["Context"])
 
     def _derived_identity(self, value: dict[str, str], longitude: float | None, latitude: float | None) -> str:
-        key = IDENTITY_SEPARATOR.join((
-            value["Month"], value["Reported by"], _coordinate_text(longitude), _coordinate_text(latitude),
-            value["Location"], value["LSOA code"], value["Crime type"]))
+        key = identity_key(value["Month"], value["Reported by"], coordinate_text(longitude),
+                           coordinate_text(latitude), value["Location"], value["LSOA code"], value["Crime type"])
         self.occurrences[key] += 1
-        occurrence = f"{key}{IDENTITY_SEPARATOR}{self.occurrences[key]}"
-        return "sha256:" + hashlib.sha256(occurrence.encode("utf-8")).hexdigest()
-
-
-def _coordinate_text(value: float | None) -> str:
-    return "" if value is None else f"{value:.6f}"
-
-
-def _parse_month(raw: str) -> date:
-    match = MONTH_PATTERN.match(raw)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"Month '{raw}' is not a month like 2022-01")
-    return date(int(match.group(1)), int(match.group(2)), 1)
-
-
-def _parse_coordinates(longitude: str, latitude: str) -> tuple[float | None, float | None]:
-    if not longitude and not latitude:
-        return None, None
-    if not longitude or not latitude:
-        given, missing = ("Longitude", "Latitude") if longitude else ("Latitude", "Longitude")
-        raise ValueError(f"{given} is given but {missing} is empty")
-    return _parse_degrees("Longitude", longitude, 180), _parse_degrees("Latitude", latitude, 90)
-
-
-def _parse_degrees(column: str, raw: str, limit: float) -> float:
-    if not NUMBER_PATTERN.match(raw):
-        raise ValueError(f"{column} '{raw}' is not a number")
-    value = float(raw)
-    if not math.isfinite(value) or not -limit <= value <= limit:
-        raise ValueError(f"{column} {raw} is out of range (-{limit:g} to {limit:g} degrees)")
-    return value
-
-
-def _parse_crime_type(raw: str) -> str:
-    slug = crime_type_slug(raw)
-    if not slug:
-        raise ValueError(f"Crime type '{raw}' is empty or has no letters or digits")
-    return slug
+        return derived_identity(key, self.occurrences[key])
 
 
 def open_police_files(files: list[tuple[Path, str]]) -> list[PoliceFile]:
@@ -324,8 +237,44 @@ def import_police_files(engine: Engine, files: list[PoliceFile], imported_by: st
 
     Any bad row in any file raises CrimeFileError and leaves the database as it was.
     """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="police-reader") as reader:
+        checked_in_turn = _checked_in_turn(reader, files)
+        loaders = [lambda session, police_file=police_file: _load_file(session, police_file, next(checked_in_turn),
+                                                                       imported_by, on_rows)
+                   for police_file in files]
+        return _import(engine, loaders, on_placed)
+
+
+def _checked_in_turn(reader: ThreadPoolExecutor, files: list[PoliceFile]) -> Iterator[CheckedRecords | None]:
+    """Each file's checked records in turn (None: read it row by row), the next file read and checked in `reader`
+    while the database inserts this one (one file ahead, so that memory holds two files at most)."""
+    upcoming = reader.submit(_checked_file, files[0]) if files else None
+    for position in range(len(files)):
+        checked = upcoming.result()
+        upcoming = reader.submit(_checked_file, files[position + 1]) if position + 1 < len(files) else None
+        yield checked
+
+
+def _checked_file(police_file: PoliceFile) -> CheckedRecords | None:
+    records = read_plain_csv(police_file.path, police_file.name, police_file.checksum, police_file.columns)
+    return None if records is None else _checked(records)
+
+
+def import_police_records(engine: Engine, batches: list[PoliceRecords], imported_by: str | None = None, *,
+                          on_rows: RowProgress | None = None,
+                          on_placed: store.StepProgress | None = None) -> ImportSummary:
+    """Import records already parsed (PoliceRecords.from_rows / from_frame, e.g. from the police.uk API) exactly as
+    files are imported: the same checks, identities, duplicates and placement, one transaction for all batches,
+    one crime_imports row per batch (its name and checksum as given). A bad record raises CrimeFileError naming the
+    batch and "record N" (1 for its first)."""
+    loaders = [lambda session, batch=batch: _load_records(session, batch, imported_by, on_rows) for batch in batches]
+    return _import(engine, loaders, on_placed)
+
+
+def _import(engine: Engine, loaders: list[Callable[[Session], FileSummary]],
+            on_placed: store.StepProgress | None) -> ImportSummary:
     with transaction(engine) as session:
-        summaries = [_load_file(session, police_file, imported_by, on_rows) for police_file in files]
+        summaries = [load(session) for load in loaders]
         import_ids = [summary.import_id for summary in summaries if summary.import_id is not None]
         unplaced = store.place_imported_records(session, import_ids, progress=on_placed)
         for summary in summaries:
@@ -337,12 +286,42 @@ def import_police_files(engine: Engine, files: list[PoliceFile], imported_by: st
     return ImportSummary(summaries)
 
 
-def _load_file(session: Session, police_file: PoliceFile, imported_by: str | None,
+def _load_file(session: Session, police_file: PoliceFile, checked: CheckedRecords | None, imported_by: str | None,
                on_rows: RowProgress | None) -> FileSummary:
+    """The file's records checked column-wise when it is plain enough (nearly always), else read row by row."""
+    if checked is not None:
+        return _load_checked(session, checked, imported_by, on_rows)
     import_id = store.create_import(session, police_file.name, police_file.checksum, imported_by)
     store.stage_rows(session, police_file.rows(on_rows))
-    inserted_per_month = store.insert_staged(session, import_id)
-    summary = police_file.summary
+    return _with_inserted(police_file.summary, import_id, store.insert_staged(session, import_id))
+
+
+def _load_records(session: Session, records: PoliceRecords, imported_by: str | None,
+                  on_rows: RowProgress | None) -> FileSummary:
+    return _load_checked(session, _checked(records), imported_by, on_rows)
+
+
+def _checked(records: PoliceRecords) -> CheckedRecords:
+    if not nul_free(records):
+        raise CrimeFileError(records.name, ["a field holds a NUL character, which no text may hold"])
+    return check_records(records)
+
+
+def _load_checked(session: Session, checked: CheckedRecords, imported_by: str | None,
+                  on_rows: RowProgress | None) -> FileSummary:
+    import_id = store.create_import(session, checked.name, checked.checksum, imported_by)
+    store.stage_copy(session, checked.copy_chunks(on_rows))
+    return _with_inserted(_summary_of(checked), import_id, store.insert_staged(session, import_id))
+
+
+def _summary_of(checked: CheckedRecords) -> FileSummary:
+    return FileSummary(file=checked.name, checksum=checked.checksum, rows_read=checked.rows,
+                       no_location=checked.no_location,
+                       per_month={month: {"rows_read": rows, "inserted": 0}
+                                  for month, rows in checked.rows_per_month.items()})
+
+
+def _with_inserted(summary: FileSummary, import_id: int, inserted_per_month: dict[str, int]) -> FileSummary:
     summary.import_id = import_id
     for month, count in inserted_per_month.items():
         summary.per_month.setdefault(month, {"rows_read": 0, "inserted": 0})["inserted"] = count
@@ -353,8 +332,8 @@ def _load_file(session: Session, police_file: PoliceFile, imported_by: str | Non
 
 def import_police_rows(engine: Engine, source_name: str, records: Sequence[Mapping[str, str]],
                        imported_by: str | None = None) -> ImportSummary:
-    """Import records given in the police.uk CSV columns (Crime ID, Month, Reported by, Falls within, Longitude,
-    Latitude, Location, LSOA code, LSOA name, Crime type, Last outcome category, Context) through the same checks,
-    identities, idempotent insert and placement as a file, in one transaction; source_name is what the import
-    is listed as."""
-    return import_police_files(engine, [PoliceRows(source_name, records)], imported_by)
+    """Import records given in the police.uk CSV columns (e.g. fetched from the police.uk API) through the fast path
+    of import_police_records; source_name is what the import is listed as, and the checksum is of the records."""
+    canonical = json.dumps([[record.get(column, "") for column in POLICE_COLUMNS] for record in records])
+    checksum = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return import_police_records(engine, [PoliceRecords.from_rows(source_name, checksum, records)], imported_by)

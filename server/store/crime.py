@@ -45,8 +45,7 @@ def create_import(session: Session, file_name: str, checksum: str, imported_by: 
         {"file": file_name, "checksum": checksum, "by": imported_by}).scalar_one()
 
 
-def stage_rows(session: Session, rows: Iterable[Sequence[Any]]) -> None:
-    """COPY rows (laid out as STAGING_COLUMNS) into an emptied TEMP table that lives until commit."""
+def _create_staging(session: Session) -> None:
     session.execute(text("""
         CREATE TEMP TABLE IF NOT EXISTS crime_staging (
             line integer, identity text, crime_id text, month date, reported_by text, falls_within text,
@@ -54,16 +53,37 @@ def stage_rows(session: Session, rows: Iterable[Sequence[Any]]) -> None:
             lsoa_name text, crime_type text, crime_type_slug text, last_outcome text, context text
         ) ON COMMIT DROP"""))
     session.execute(text("TRUNCATE crime_staging"))
+
+
+def _copy_into_staging(session: Session):
     driver_connection = session.connection().connection.driver_connection
-    with driver_connection.cursor() as cursor, cursor.copy(
-            f"COPY crime_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
+    return driver_connection.cursor().copy(f"COPY crime_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN")
+
+
+def stage_rows(session: Session, rows: Iterable[Sequence[Any]]) -> None:
+    """COPY rows (laid out as STAGING_COLUMNS) into an emptied TEMP table that lives until commit."""
+    _create_staging(session)
+    with _copy_into_staging(session) as copy:
         for row in rows:
             copy.write_row(row)
 
 
+def stage_copy(session: Session, chunks: Iterable[bytes]) -> None:
+    """As stage_rows, from rows already in COPY text format."""
+    _create_staging(session)
+    with _copy_into_staging(session) as copy:
+        for chunk in chunks:
+            copy.write(chunk)
+
+
 def insert_staged(session: Session, import_id: int) -> dict[str, int]:
-    """Insert the staged rows whose identity is new; returns how many were inserted per YYYY-MM."""
+    """Insert the staged rows whose identity is new; returns how many were inserted per YYYY-MM. The new records
+    are also kept in the TEMP table crime_new until commit, for place_imported_records."""
     columns = ", ".join(RECORD_COLUMNS)
+    session.execute(text("""
+        CREATE TEMP TABLE IF NOT EXISTS crime_new (
+            id bigint, import_id integer, lsoa_code text, geom geometry(Point, 4326)
+        ) ON COMMIT DROP"""))
     rows = session.execute(text(f"""
         WITH inserted AS (
             INSERT INTO crime_records ({columns}, geom, import_id)
@@ -73,7 +93,10 @@ def insert_staged(session: Session, import_id: int) -> dict[str, int]:
                    :import_id
             FROM crime_staging ORDER BY line
             ON CONFLICT (identity) DO NOTHING
-            RETURNING month)
+            RETURNING id, import_id, month, lsoa_code, geom
+        ), kept AS (
+            INSERT INTO crime_new (id, import_id, lsoa_code, geom)
+            SELECT id, import_id, lsoa_code, geom FROM inserted)
         SELECT to_char(month, 'YYYY-MM') AS month, count(*) AS inserted FROM inserted GROUP BY 1"""),
         {"import_id": import_id}).all()
     return {month: count for month, count in rows}
@@ -129,11 +152,37 @@ def place_records(session: Session, set_ids: list[str] | None = None, only_unpla
 
 def place_imported_records(session: Session, import_ids: list[int],
                            progress: StepProgress | None = None) -> dict[int, dict[str, int]]:
-    """Place the records of these imports in every set; per import and set, how many stay unplaced."""
-    session.execute(text("ANALYZE crime_records"))  # fresh statistics after the bulk insert, for the planner
-    unplaced = _place(session, None, False, import_ids, progress)
-    return {import_id: {set_id: by_import.get(import_id, 0) for set_id, by_import in unplaced.items()}
-            for import_id in import_ids}
+    """Place the records that insert_staged inserted for these imports (in this transaction) in every set; per
+    import and set, how many stay unplaced.
+
+    Each set's three steps run only on the new records that some step could place in it (_NEAR_SET), with the
+    same SQL as place_records: a national import placed in a borough's wards looks at the borough's records only.
+    """
+    session.execute(text("""
+        CREATE TEMP TABLE IF NOT EXISTS crime_new (
+            id bigint, import_id integer, lsoa_code text, geom geometry(Point, 4326)
+        ) ON COMMIT DROP"""))
+    new = dict(session.execute(text("SELECT import_id, count(*) FROM crime_new WHERE import_id = ANY(:ids) "
+                                    "GROUP BY import_id"), {"ids": list(import_ids)}).all())
+    unplaced: dict[int, dict[str, int]] = {import_id: {} for import_id in import_ids}
+    for set_id in boundary_set_ids(session):
+        params = {"set": set_id, "import_ids": list(import_ids)}
+        session.execute(text("""
+            CREATE TEMP TABLE IF NOT EXISTS crime_pending (
+                id bigint PRIMARY KEY, import_id integer, lsoa_code text, geom geometry(Point, 4326)
+            ) ON COMMIT DROP"""))
+        session.execute(text("TRUNCATE crime_pending"))
+        near = dict(session.execute(text(_NEAR_SET), params).all())
+        session.execute(text("ANALYZE crime_pending"))
+        for step, sql in zip(PLACEMENT_STEPS, (_WITHIN_SQL, _LSOA_SQL, _NEAREST_SQL), strict=True):
+            session.execute(text(sql), params)
+            if progress:
+                progress(set_id, step)
+        left = dict(session.execute(text("SELECT import_id, count(*) FROM crime_pending GROUP BY import_id")).all())
+        for import_id in import_ids:
+            placed = near.get(import_id, 0) - left.get(import_id, 0)
+            unplaced[import_id][set_id] = new.get(import_id, 0) - placed
+    return unplaced
 
 
 def _place(session: Session, set_ids: list[str] | None, only_unplaced: bool, import_ids: list[int] | None,
@@ -256,6 +305,23 @@ _LSOA_SQL = _placing("lsoa_code", """
         SELECT DISTINCT ON (lsoa_code) lsoa_code, area_code FROM candidates
         WHERE share > 0 ORDER BY lsoa_code, share DESC, area_code
     )""")
+
+# The new records that a step could place in set :set: those inside its extent grown by the nearest step's search
+# box (within and nearest need no more), and those whose LSOA code is an area of an LSOA set meeting its extent (the
+# only codes the lsoa_code step maps into the set). Every other record stays unplaced in that set whatever the steps do.
+_NEAR_SET = f"""
+    WITH reach AS ({_extent(NEAREST_SEARCH_DEGREES)}
+    ), lsoa_codes AS (
+        SELECT DISTINCT l.code FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
+        WHERE l.geom && (SELECT ST_SetSRID(ST_Extent(geom)::geometry, 4326) FROM areas WHERE set_id = :set)
+    ), near AS (
+        INSERT INTO crime_pending (id, import_id, lsoa_code, geom)
+        SELECT n.id, n.import_id, n.lsoa_code, n.geom FROM crime_new n
+        WHERE n.import_id = ANY(:import_ids)
+          AND (n.geom && (SELECT box FROM reach) OR n.lsoa_code IN (SELECT code FROM lsoa_codes))
+        RETURNING import_id)
+    SELECT import_id, count(*) FROM near GROUP BY import_id"""
+
 
 # A record outside the set's extent grown by the search box has no area of the set within reach: that drops at once
 # the records of a national import far from a borough's wards (and Northern Ireland's for England's LSOAs).

@@ -142,13 +142,13 @@ def crimes_inside(session: Session, geometry: dict[str, Any], period: tuple[date
     return [dict(r) for r in rows.mappings()]
 
 
-def borough_density(session: Session, set_id: str, period: tuple[date, date]) -> float | None:
-    """Crimes per km² over the whole of a boundary set (the borough) in the period."""
+def borough_density(session: Session, set_id: str, period: tuple[date, date], codes: list[str]) -> float | None:
+    """Crimes per km² over the areas `codes` of a boundary set (the borough's, where crime data covers it)."""
     row = session.execute(text("""
         SELECT (SELECT count(*) FROM crime_placements p JOIN crime_records r ON r.id = p.record_id
-                WHERE p.set_id = :s AND r.month BETWEEN :a AND :b) AS crimes,
-               (SELECT sum(area_km2) FROM areas WHERE set_id = :s) AS km2"""),
-        {"s": set_id, "a": period[0], "b": period[1]}).mappings().one()
+                WHERE p.set_id = :s AND p.area_code = ANY(:codes) AND r.month BETWEEN :a AND :b) AS crimes,
+               (SELECT sum(area_km2) FROM areas WHERE set_id = :s AND code = ANY(:codes)) AS km2"""),
+        {"s": set_id, "a": period[0], "b": period[1], "codes": codes}).mappings().one()
     return row["crimes"] / row["km2"] if row["km2"] else None
 
 

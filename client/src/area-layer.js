@@ -1,0 +1,73 @@
+// The classified layer, drawn the way its size needs: up to TILE_THRESHOLD areas as GeoJSON (one SVG path per area:
+// crisp outlines, CSS hooks, instant hover), more as vector tiles on canvas (vector-choropleth.js), which keeps the
+// page light for England's 32,844 LSOAs. Both offer the same methods to the rest of the map.
+import { getJSON } from './api.js';
+import { Choropleth } from './choropleth.js';
+import { layerUrl } from './state.js';
+import { VectorChoropleth } from './vector-choropleth.js';
+
+export const TILE_THRESHOLD = 2000;
+
+let counts = null; // boundary set id -> number of areas, asked once per page
+
+async function areaCount(set) {
+  if (!counts) {
+    counts = getJSON('/api/boundary-sets').then((body) => new Map(body.boundary_sets.map(
+      (s) => [s.id, s.feature_count])));
+    counts.catch(() => { counts = null; });
+  }
+  return (await counts).get(set) ?? 0;
+}
+
+export class AreaLayer {
+  constructor(map, options) {
+    this.svg = new Choropleth(map, options);
+    this.tiles = new VectorChoropleth(map, options);
+    this.active = this.svg;
+    this.fillOpacity = 0.85;
+  }
+
+  get data() {
+    return this.active.data;
+  }
+
+  async fetch(state) {
+    const tiled = !state.clusters && await areaCount(state.set) > TILE_THRESHOLD;
+    const data = tiled ? await this.tiles.fetch(state, layerUrl(state)) : await this.svg.fetch(state);
+    data.drawnAs = tiled ? 'tiles' : 'geojson';
+    return data;
+  }
+
+  show(data, state) {
+    this.clear();
+    this.active = data.drawnAs === 'tiles' ? this.tiles : this.svg;
+    this.active.fillOpacity = this.fillOpacity;
+    return this.active.show(data, state);
+  }
+
+  clear() {
+    this.svg.clear();
+    this.tiles.clear();
+  }
+
+  setFillOpacity(opacity) {
+    this.fillOpacity = opacity;
+    this.active.setFillOpacity(opacity);
+  }
+
+  bounds() {
+    return this.active.bounds();
+  }
+
+  features() {
+    return this.active.features();
+  }
+
+  tileElements() {
+    return this.active === this.tiles ? this.tiles.tileElements() : [];
+  }
+
+  focus(code) {
+    return this.active.focus(code);
+  }
+}

@@ -1,0 +1,41 @@
+"""Uploads over CSP_ATLAS_UPLOAD_JOB_BYTES go to the job workers (when jobs are queued): the files are kept in
+PostgreSQL so that a worker on any machine can run them, and the answer is 202 with the job to follow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from server.api import engine, settings
+from server.api.auth import current_user
+from server.api.caching import job_json
+from server.api.errors import ApiError
+from server.jobs import JOB_ENVIRON, enqueue_upload
+from server.store import jobs as jobs_store
+from server.store.db import transaction
+
+
+def runs_as_job() -> bool:
+    """Whether this upload request is large enough to be queued rather than run now."""
+    return (settings().jobs == "queue" and JOB_ENVIRON not in request.environ
+            and (request.content_length or 0) > settings().upload_job_bytes)
+
+
+def queue_upload(kind: str, result_url: str, params: dict[str, Any], files: list[tuple[str, bytes]]) -> Response:
+    """202 with the new job that will run this upload; its files wait in PostgreSQL until it ends."""
+    with transaction(engine()) as db:
+        user = current_user()
+        job = jobs_store.create_upload_job(db, kind, result_url, user.username if user else None, params, files)
+    try:
+        enqueue_upload(settings().database_url, job["id"])
+    except Exception as error:  # the queue is unreachable: say so rather than keep files for a job that never runs
+        with transaction(engine()) as db:
+            jobs_store.finish_upload(db, job["id"], None, "the job queue is unavailable", None)
+        raise ApiError(503, "the job queue is unavailable; try again shortly", retry_after=10) from error
+    response = jsonify({"job": job_json(job)})
+    response.status_code = 202
+    response.headers["Location"] = f"/api/jobs/{job['id']}"
+    response.headers["Retry-After"] = "2"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -442,7 +442,11 @@ async function start() {
     if (share) share.refresh();
   });
 
-  // The option lists (methods, palettes, measures, formats) come from the server's registries, before anything draws.
+  // The layer is requested and drawn at once; the catalogue (metrics, boundary sets) arrives alongside and builds the
+  // controls. A state the catalogue corrects (e.g. a table mapped on the wrong boundaries) is drawn again.
+  const setsRequest = getJSON('/api/boundary-sets');
+  // The option lists (methods, palettes, measures, formats) come from the server's registries, before anything draws
+  // (both lists are preloaded by the page).
   try {
     const registries = await getJSON('/api/registries');
     useRegistries(registries);
@@ -451,9 +455,6 @@ async function start() {
     showStatus(`Could not load the map: ${error.message}`, 'error');
     return;
   }
-  // The layer is requested and drawn at once; the catalogue (metrics, boundary sets) arrives alongside and builds the
-  // controls. A state the catalogue corrects (e.g. a table mapped on the wrong boundaries) is drawn again.
-  const setsRequest = getJSON('/api/boundary-sets');
   // A measure the map picks depends on the set's population: the first draw waits for the (small) list of sets.
   const firstDraw = state.measureAuto ? setsRequest.then((answer) => {
     state = { ...state, measure: defaultMeasure(answer.boundary_sets.find((s) => s.id === state.set)) };

@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(blueprint)
     contract.complete_document(api, app, limits.EXPENSIVE_ENDPOINTS)
     document = api.spec.to_dict()
+    contract.complete_hand_written(OGC_PATHS)
     document["paths"].update(OGC_PATHS)  # /ogc keeps its own, hand-written part for now
     app.extensions["csp_openapi"] = document
     return app

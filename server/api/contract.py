@@ -240,8 +240,8 @@ def complete_document(api: Api, app: Any, expensive_endpoints: Iterable[str]) ->
             codes = {503, *getattr(view, "csp_errors", ())}
             if any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 codes.add(400)
-            if "{" in path:
-                codes.add(404)
+            if "{" in path:  # refuse_unsafe_path_values: 400; no such resource: 404
+                codes |= {400, 404}
             if "requestBody" in operation:
                 codes |= {400, 413}
             if getattr(view, "csp_role", None):
@@ -255,6 +255,16 @@ def complete_document(api: Api, app: Any, expensive_endpoints: Iterable[str]) ->
             responses = operation.setdefault("responses", {})
             for code in sorted(codes):  # replaces flask-smorest's own error bodies: ours is {error: {status, message}}
                 responses[str(code)] = ERROR_REF
+
+
+def complete_hand_written(paths: dict[str, Any]) -> None:
+    """What every route answers, added to a hand-written part of the document (/ogc): 400 for a path parameter with
+    control characters (refuse_unsafe_path_values), 503 when the database is down."""
+    for operations in paths.values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("503", ERROR_REF)
+            responses.setdefault("400", ERROR_REF)
 
 
 class DocumentedApi(Api):

@@ -31,6 +31,10 @@ class Settings:
     heavy_wait_seconds: float = 3.0  # how long a heavy request waits for a free slot before a 503
     cache_bytes: int = 512 * 1024 * 1024  # the shared response cache in PostgreSQL (gzip bodies)
     local_cache_bytes: int = 64 * 1024 * 1024  # each process's copy of the hottest entries
+    gi_job_work: int = 1_000_000  # Gi* over more units × (permutations + 1) than this runs as a job
+    kde_job_cells: int = 40_000  # kernel density over more grid cells than this runs as a job
+    job_niceness: int = 10  # job workers lower their CPU priority by this much (0: as the web workers)
+    listen_for_version: bool = True  # learn data versions by LISTEN, serving held responses without a query
     jobs: str = "inline"  # "queue": heavy requests go to the job workers (scripts/run starts them); "inline": answer
     owner_database_url: str | None = None  # the schema's owner, for migrations; None: DATABASE_URL
     https: bool = False  # served over TLS: Secure __Host- session cookie (and HSTS)
@@ -81,6 +85,10 @@ def load_settings() -> Settings:
         heavy_wait_seconds=float(os.environ.get("CSP_ATLAS_HEAVY_WAIT_SECONDS", 3)),
         cache_bytes=int(os.environ.get("CSP_ATLAS_CACHE_BYTES", 512 * 1024 * 1024)),
         local_cache_bytes=int(os.environ.get("CSP_ATLAS_LOCAL_CACHE_BYTES", 64 * 1024 * 1024)),
+        gi_job_work=int(os.environ.get("CSP_ATLAS_GI_JOB_WORK", 1_000_000)),
+        kde_job_cells=int(os.environ.get("CSP_ATLAS_KDE_JOB_CELLS", 40_000)),
+        job_niceness=int(os.environ.get("CSP_ATLAS_JOB_NICENESS", 10)),
+        listen_for_version=os.environ.get("CSP_ATLAS_LISTEN_FOR_VERSION", "1") == "1",
         jobs=_jobs_mode(os.environ.get("CSP_ATLAS_JOBS", "queue")),
         owner_database_url=normalise_database_url(os.environ.get("CSP_ATLAS_OWNER_DATABASE_URL", "")) or None,
         https=os.environ.get("CSP_ATLAS_HTTPS", "0") == "1",

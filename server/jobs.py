@@ -5,6 +5,7 @@ an inline request runs and leaves its result in the shared response cache, where
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 
 import procrastinate
@@ -80,7 +81,10 @@ def run_request(job_id: str) -> None:
         jobs_store.finish(db, job_id, error)
 
 
-def run_worker(database_url: str, concurrency: int, once: bool) -> None:
-    """Work the queue until stopped (Ctrl-C, SIGTERM), or until it is empty with `once`."""
+def run_worker(database_url: str, concurrency: int, once: bool, niceness: int = 0) -> None:
+    """Work the queue until stopped (Ctrl-C, SIGTERM), or until it is empty with `once`. With `niceness`, the worker
+    yields the CPU to the web workers on the same machine, so heavy jobs never slow cheap requests down."""
+    if niceness > 0:
+        os.nice(niceness)
     queue_app(database_url).run_worker(queues=[QUEUE], concurrency=concurrency, wait=not once,
                                        install_signal_handlers=not once, delete_jobs="successful")

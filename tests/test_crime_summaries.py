@@ -14,16 +14,14 @@ from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
 from server.store import crime_summary
 from server.store.db import transaction
+from tests import test_crime_import as crime_import_tests
 from tests.conftest import GEODATA
-from tests.test_crime_import import (  # noqa: F401 (fixtures)
-    east_of,
-    easternmost,
-    import_files,
-    police_row,
-    real_import,
-    test_months,
-    write_police_csv,
-)
+from tests.test_crime_import import east_of, import_files, police_row, write_police_csv
+
+# The import tests' fixtures: the real Maidstone files, constructed months removed afterwards, an edge point.
+real_import = crime_import_tests.real_import
+test_months = crime_import_tests.test_months
+easternmost = crime_import_tests.easternmost
 
 DIRECT_MONTHS = """
     SELECT month, crime_type_slug, crime_type, count(*), count(*) FILTER (WHERE geom IS NULL)
@@ -119,7 +117,6 @@ def test_summaries_follow_a_boundary_load_a_moved_placement_and_a_set_deletion(e
 
 def test_rebuild_restores_summaries_written_around(engine, real_import):
     with transaction(engine) as session:
-        session.execute(text("ALTER TABLE crime_month_counts DISABLE TRIGGER ALL"))  # no triggers on it: a no-op
         session.execute(text("UPDATE crime_month_counts SET records = records + 7"))
         session.execute(text("DELETE FROM crime_area_counts WHERE set_id = 'wards-2013'"))
         crime_summary.rebuild(session)

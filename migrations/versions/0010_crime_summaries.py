@@ -1,5 +1,5 @@
 """crime summaries kept by triggers (records per month and crime type; placed records per area, month and crime
-type), and a notification on every data-version bump so that app processes know the version without asking
+type), and a notification on every data-version change so that app processes know the version without asking
 
 Revision ID: 0010_crime_summaries
 Revises: 0009
@@ -120,23 +120,17 @@ CREATE TRIGGER crime_placements_summary_truncate AFTER TRUNCATE ON crime_placeme
     FOR EACH STATEMENT EXECUTE FUNCTION crime_area_counts_clear();
 """
 
-# Listeners (server/api/data_version.py) learn each committed version from the payload; NOTIFY is delivered only on
-# commit, so a rolled-back import is never announced.
-NOTIFYING_BUMP = """
-CREATE OR REPLACE FUNCTION bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE bumped bigint;
+# Listeners (server/store/version_listener.py) learn each committed version from the payload, whatever bumped it;
+# NOTIFY is delivered only on commit, so a rolled-back import is never announced.
+ANNOUNCE = """
+CREATE FUNCTION announce_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE data_version SET version = version + 1, changed_at = now() WHERE id = 1 RETURNING version INTO bumped;
-    PERFORM pg_notify('csp_atlas_data_version', bumped::text);
+    PERFORM pg_notify('csp_atlas_data_version', NEW.version::text);
     RETURN NULL;
-END $$"""
-
-PLAIN_BUMP = """
-CREATE OR REPLACE FUNCTION bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE data_version SET version = version + 1, changed_at = now() WHERE id = 1;
-    RETURN NULL;
-END $$"""
+END $$;
+CREATE TRIGGER data_version_announce AFTER UPDATE ON data_version
+    FOR EACH ROW EXECUTE FUNCTION announce_data_version();
+"""
 
 
 def upgrade() -> None:
@@ -161,11 +155,12 @@ def upgrade() -> None:
     op.execute(FUNCTIONS)
     op.execute(TRIGGERS)
     op.execute("SELECT crime_summaries_rebuild()")
-    op.execute(NOTIFYING_BUMP)
+    op.execute(ANNOUNCE)
 
 
 def downgrade() -> None:
-    op.execute(PLAIN_BUMP)
+    op.execute("DROP TRIGGER IF EXISTS data_version_announce ON data_version")
+    op.execute("DROP FUNCTION IF EXISTS announce_data_version()")
     for table, events in (("crime_records", ("insert", "delete", "update", "truncate")),
                           ("crime_placements", ("insert", "delete", "update", "truncate"))):
         for event in events:

@@ -75,7 +75,8 @@ class Variant:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", default="33f4e6a", help="the commit as shipped before (default 33f4e6a)")
-    parser.add_argument("--clients", default="50,200", help="wrk connections of the mixed load, comma separated")
+    parser.add_argument("--clients", default="4,50,200", help="wrk connections of the mixed load, comma separated "
+                                                             "(4: the heavy clients alone)")
     parser.add_argument("--duration", type=int, default=15, help="seconds of each load run (default 15)")
     parser.add_argument("--big", action="store_true", help="also import the Kent and all-forces files and time a "
                                                           "cold layer and /api/metrics")
@@ -262,7 +263,8 @@ def warm(base: str) -> None:
 def mixed_load(base: str, clients: int, duration: int, scratch: Path) -> dict[str, Wrk]:
     single = lua_script(scratch / "single.lua", None)
     runs = {
-        "mix": wrk(base, clients - 4, duration, lua_script(scratch / "mix.lua", MIX)),
+        # 4 clients: the heavy ones alone, to see what they do to cheap requests without the mix's own queue
+        "mix": wrk(base, max(clients - 4, 1), duration if clients > 4 else 1, lua_script(scratch / "mix.lua", MIX)),
         "heavy": wrk(base, 4, duration, lua_script(scratch / "heavy.lua", None, heavy=True), threads=4),
         "health": wrk(base, 1, duration, single, path="/api/health"),
         "warm layer": wrk(base, 1, duration, single, path=WARM_LAYER),

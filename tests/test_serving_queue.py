@@ -145,3 +145,32 @@ def test_a_held_response_is_served_without_a_query_and_a_new_version_is_heard(ap
     wait_until_heard(listening, current_version(engine))
     after = client.get(url)
     assert after.status_code == 200 and after.headers["ETag"] != held.headers["ETag"]
+
+
+def test_anonymous_health_asks_the_database_at_most_once_a_second(app):
+    checked = create_app(app.extensions["csp_settings"])
+    client = checked.test_client()
+    statements: list[str] = []
+    app_engine = engine_for(checked.extensions["csp_settings"].database_url)
+    record = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(app_engine, "before_cursor_execute", record)
+
+    def asked() -> int:
+        return sum("alembic_version" in s for s in statements)
+
+    try:
+        answers = [client.get("/api/health") for _ in range(5)]
+        asked_within_the_second = asked()
+        time.sleep(1.1)
+        answers.append(client.get("/api/health"))  # answered at once; one thread asks again meanwhile
+        answers.append(client.get("/api/health"))
+        for _ in range(200):
+            if asked() == 2:
+                break
+            time.sleep(0.01)
+        time.sleep(0.1)
+    finally:
+        event.remove(app_engine, "before_cursor_execute", record)
+    assert all(a.status_code == 200 and a.get_json() == {"status": "ok"} for a in answers)
+    assert asked_within_the_second == 1
+    assert asked() == 2, "asked again once, in the background, when the answer was a second old"

@@ -1,7 +1,9 @@
 """GET /api/health: is the service and its database usable. Anyone learns ok or not; admins also get the details.
 
-The database is asked at most once per HEALTH_CHECK_SECONDS per process for anonymous checks: a load balancer probing
-every few hundred milliseconds, or many at once, then costs no queries, and its answer is never older than that."""
+Anonymous checks are answered from this process's last answer from the database while it is under
+HEALTH_CHECK_SECONDS old; up to STALE_SECONDS old, it is answered too while one background thread asks again, so no
+probe waits for the database under load; older, or after a failure, the probe asks itself. A load balancer probing
+often then costs at most one query a second per process, and an outage shows within seconds."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import threading
 import time
 
 from flask import Blueprint, current_app, jsonify
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.api import engine
@@ -18,6 +21,7 @@ from server.store import meta
 
 bp = Blueprint("health", __name__, url_prefix="/api")
 HEALTH_CHECK_SECONDS = 1.0
+STALE_SECONDS = 5.0
 
 
 
@@ -28,14 +32,32 @@ class LastCheck:
         self.lock = threading.Lock()
         self.at = float("-inf")
         self.healthy = False
+        self.refreshing = False
 
     def recent(self) -> bool:
         with self.lock:
             return self.healthy and time.monotonic() - self.at < HEALTH_CHECK_SECONDS
 
+    def usable(self) -> tuple[bool, bool]:
+        """(the last answer may still be given, this caller should ask again in the background)."""
+        with self.lock:
+            if not (self.healthy and time.monotonic() - self.at < STALE_SECONDS):
+                return False, False
+            claimed, self.refreshing = not self.refreshing, True
+            return True, claimed
+
     def remember(self, healthy: bool) -> None:
         with self.lock:
-            self.at, self.healthy = time.monotonic(), healthy
+            self.at, self.healthy, self.refreshing = time.monotonic(), healthy, False
+
+
+def _refresh(app_engine: Engine, last: LastCheck) -> None:
+    try:
+        meta.database_versions(app_engine)
+    except SQLAlchemyError:
+        last.remember(False)
+    else:
+        last.remember(True)
 
 
 def _last_check() -> LastCheck:
@@ -55,6 +77,11 @@ def health():
     admin = _is_admin()
     last = _last_check()
     if not admin and last.recent():
+        return jsonify({"status": "ok"})
+    usable, refresh = (False, False) if admin else last.usable()
+    if refresh:
+        threading.Thread(target=_refresh, args=(engine(), last), name="health-check", daemon=True).start()
+    if usable:
         return jsonify({"status": "ok"})
     try:
         versions = meta.database_versions(engine())

@@ -313,11 +313,27 @@ def table(variants: list[Variant]) -> str:
             errors = sum(w.non_2xx for w in r.values())
             server_errors = sum(w.server_errors for w in r.values())
             sockets = sum(w.socket_errors for w in r.values())
-            rows.append(f"| {clients} | {v.name} | {r['mix'].requests_per_s:,.1f} | {r['mix'].p50_ms:,.1f} ms | "
-                        f"{r['mix'].p99_ms:,.0f} ms | {r['heavy'].completed} | {r['health'].p50_ms:,.1f} ms | "
+            mix = (f"{r['mix'].requests_per_s:,.1f} | {r['mix'].p50_ms:,.1f} ms | {r['mix'].p99_ms:,.0f} ms"
+                   if int(clients) > 4 else "— | — | —")
+            rows.append(f"| {clients} | {v.name} | {mix} | {r['heavy'].completed} | {r['health'].p50_ms:,.1f} ms | "
                         f"{r['health'].p99_ms:,.1f} ms | {r['warm layer'].p50_ms:,.1f} ms | {server_errors} | "
                         f"{errors} | {sockets} |")
     return "\n".join(rows)
+
+
+def targets(now: Variant) -> str:
+    """Issue 10's figures for today's code, each met or missed."""
+    lines = []
+    for clients, r in now.results.items():
+        errors = sum(w.server_errors for w in r.values())
+        health, warm = r["health"].p99_ms, r["warm layer"].p50_ms
+        lines.append(f"- {clients} clients: {errors} server errors (target 0); /api/health p99 {health:,.1f} ms "
+                     f"({'met' if health <= 50 else 'missed'}, target ≤ 50 ms); warm layer p50 {warm:,.1f} ms "
+                     f"({'met' if warm <= 20 else 'missed'}, target ≤ 20 ms).")
+    if now.big:
+        lines.append(f"- With the big files: cold 22-ward layer {now.big['cold_layer_ms']:,.0f} ms (target ≤ 100 ms), "
+                     f"/api/metrics {now.big['metrics_ms']:,.1f} ms (target ≤ 20 ms).")
+    return "\n".join(lines)
 
 
 def ratio(now: Variant, baseline: Variant, clients: str) -> float:
@@ -326,7 +342,7 @@ def ratio(now: Variant, baseline: Variant, clients: str) -> float:
 
 def section(args: argparse.Namespace, variants: list[Variant]) -> str:
     baseline, now = variants
-    ratios = ", ".join(f"{c} clients {ratio(now, baseline, c):,.1f}×" for c in now.results)
+    ratios = ", ".join(f"{c} clients {ratio(now, baseline, c):,.1f}×" for c in now.results if int(c) > 4)
     text = f"""## Serving under load
 
 Today's code ("now": gunicorn {args.workers} threaded workers × {args.threads} threads, the shared PostgreSQL cache,
@@ -347,7 +363,9 @@ Reproduce: `.venv/bin/python benchmarks/bench_serving.py --clients {args.clients
 
 {table(variants)}
 
-Throughput of the mix, now / baseline: {ratios}.
+Throughput of the mix, now / baseline: {ratios}. The 4-client rows are the heavy clients alone (no mix).
+
+{targets(now)}
 """
     if args.big:
         text += "\nWith the Kent (Jan–Nov 2022) and all-forces (June 2022) files imported:\n\n"

@@ -185,7 +185,7 @@ local n, next_path, polling, fetching = 0, nil, false, false
 request = function()
   if next_path then return wrk.format("GET", next_path) end
   n = n + 1
-  return wrk.format("GET", "%s" .. (thread_id * 1000000000 + math.random(1, 1000000) * 1000 + n %% 1000))
+  return wrk.format("GET", "%s" .. (thread_id * 200000000 + math.random(1, 100000) * 1000 + n %% 1000))
 end
 delay = function() if polling then return 500 end return 0 end
 response = function(status, headers, body)

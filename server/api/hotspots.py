@@ -15,10 +15,11 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from server.api import engine
+from server.api import engine, settings
 from server.api.caching import cached_response
 from server.api.errors import ApiError
 from server.api.hotspot_layers import caller, date_range, domain_errors
+from server.domain import analysis_size
 from server.domain import hotspot_analysis as analysis
 from server.domain import hotspot_records as records
 from server.store import hotspots as hotspot_store
@@ -87,13 +88,15 @@ def _geojson(build: Callable[[], dict[str, Any]]) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def point_analysis(kind: str, key_request: Any, build: Callable[[Any, analysis.PointData], dict[str, Any]]) -> Response:
-    """Serve an analysis of points: crime for anyone, a hotspot layer only for those who may read it."""
+def point_analysis(kind: str, key_request: Any, build: Callable[[Any, analysis.PointData], dict[str, Any]],
+                   job_kind: Callable[[Any], str | None] | None = None) -> Response:
+    """Serve an analysis of points: crime for anyone, a hotspot layer only for those who may read it; `job_kind`
+    decides, when the result is not built yet, whether it is queued as a job."""
     source: analysis.PointSource = key_request.points
     key = f"hotspots|{kind}|{json.dumps(asdict(key_request), default=str, sort_keys=True)}"
     if source.source == analysis.CRIME:
         return cached_response(key, lambda db: _geojson(lambda: build(db, analysis.crime_points(
-            db, source.metric, source.period))), GEOJSON)
+            db, source.metric, source.period))), GEOJSON, job_kind=job_kind)
     who = caller()
     with domain_errors(who), transaction(engine()) as db:
         layer = _source_layer(db, who, source.source)
@@ -101,7 +104,7 @@ def point_analysis(kind: str, key_request: Any, build: Callable[[Any, analysis.P
         records.audit_read(db, layer, who, f"read-{kind}", used,
                            {"from": source.date_from, "to": source.date_to, "params": dict(request.args)})
     response = cached_response(key, lambda db: _geojson(lambda: build(db, analysis.layer_points(
-        db, layer, source.date_from, source.date_to))), GEOJSON, hotspot_data=True)
+        db, layer, source.date_from, source.date_to))), GEOJSON, hotspot_data=True, job_kind=job_kind)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
@@ -149,10 +152,13 @@ def gi_star():
     if caller() is None:
         _within_anonymous_caps(gi)
     key = f"hotspots|gi|{json.dumps(asdict(gi), sort_keys=True)}"
-    heavy = gi.permutations > ANONYMOUS_MAX_PERMUTATIONS or (
-        gi.geography == "hex" and gi.cell < ANONYMOUS_MIN_HEX_CELL_M)  # beyond what anyone may ask anonymously
-    return cached_response(key, lambda db: _geojson(lambda: analysis.build_gi(db, gi)), GEOJSON,
-                           job_kind="gi-star" if heavy else None)
+    beyond_anonymous = gi.permutations > ANONYMOUS_MAX_PERMUTATIONS or (
+        gi.geography == "hex" and gi.cell < ANONYMOUS_MIN_HEX_CELL_M)
+
+    def job_kind(db: Any) -> str | None:
+        return "gi-star" if beyond_anonymous or analysis_size.gi_work(db, gi) > settings().gi_job_work else None
+
+    return cached_response(key, lambda db: _geojson(lambda: analysis.build_gi(db, gi)), GEOJSON, job_kind=job_kind)
 
 
 @bp.get("/kde")
@@ -160,7 +166,11 @@ def kernel_density():
     _check_args(KDE_PARAMS)
     kde = analysis.KdeRequest(point_source(), number_arg("bandwidth", None),
                               number_arg("cell", analysis.DEFAULTS["kde_cell"]))
-    return point_analysis("kde", kde, lambda db, data: analysis.build_kde(db, kde, data))
+
+    def job_kind(db: Any) -> str | None:
+        return "kde" if analysis_size.kde_cells(db, kde) > settings().kde_job_cells else None
+
+    return point_analysis("kde", kde, lambda db, data: analysis.build_kde(db, kde, data), job_kind)
 
 
 @bp.get("/clusters")

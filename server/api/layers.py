@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
-from server.api import engine
 from server.api.caching import cached_response
 from server.api.errors import ApiError
 from server.domain import layers
 from server.domain.metrics import catalogue
 from server.store import crime as crime_store
 from server.store import statistics as statistics_store
-from server.store.db import transaction
 
 bp = Blueprint("layers", __name__, url_prefix="/api")
 LAYER_PARAMS = ("metric", "period", "measure", "base", "method", "k", "palette", "breaks")
@@ -98,21 +96,29 @@ def _metric_json(db, metric) -> dict:
     return item
 
 
+def _json_bytes(value: dict) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
 @bp.get("/metrics")
 def list_metrics():
-    with transaction(engine()) as db:
+    """The catalogue, built once per data version (the client asks for it on every page load)."""
+    def build(db) -> bytes:
         metrics = catalogue([(slug, name) for slug, name, _ in crime_store.crime_types(db)])
-        items = [_metric_json(db, m) for m in metrics.values()]
-    return jsonify({"metrics": items, "measures": layers.MEASURES})
+        return _json_bytes({"metrics": [_metric_json(db, m) for m in metrics.values()], "measures": layers.MEASURES})
+
+    return cached_response("metrics", build, "application/json")
 
 
 @bp.get("/metrics/<metric_id>")
 def metric_detail(metric_id: str):
-    with transaction(engine()) as db:
+    def build(db) -> bytes:
         metrics = catalogue([(slug, name) for slug, name, _ in crime_store.crime_types(db)])
         if metric_id not in metrics:
             raise ApiError(404, f"no metric '{metric_id}'")
         item = _metric_json(db, metrics[metric_id])
         if not metrics[metric_id].is_police:
             item["series"] = statistics_store.monthly_series(db, metric_id)
-    return jsonify(item)
+        return _json_bytes(item)
+
+    return cached_response(f"metric|{metric_id}", build, "application/json")

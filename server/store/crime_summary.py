@@ -1,7 +1,7 @@
 """Counts of police.uk records read from two summary tables instead of the half-million-row record table: records per
 month and crime type (crime_month_counts) and placed records per boundary area, month and crime type
 (crime_area_counts). Triggers on crime_records and crime_placements keep both exact on every insert, COPY, delete and
-update, whoever writes (migration 0010_crime_summaries); `rebuild` recomputes them from scratch for a writer that
+update, whoever writes (migration 0013_crime_summaries); `rebuild` recomputes them from scratch for a writer that
 bypasses the triggers."""
 
 from __future__ import annotations

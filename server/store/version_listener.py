@@ -1,5 +1,5 @@
 """The data version as this process last heard it: a thread LISTENs for the NOTIFY that every bump sends on commit
-(migration 0010_crime_summaries), so a request for a response this process already holds needs no database round
+(migration 0013_crime_summaries), so a request for a response this process already holds needs no database round
 trip. While the listener is not connected the version is unknown and callers ask the database."""
 
 from __future__ import annotations

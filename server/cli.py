@@ -691,7 +691,8 @@ def jobs_worker(concurrency: int, once: bool) -> None:
     """Run a job worker against the same PostgreSQL as the app; start as many as you like, on any machine."""
     from server.jobs import run_worker
 
-    run_worker(load_settings().database_url, concurrency, once)
+    settings = load_settings()
+    run_worker(settings.database_url, concurrency, once, settings.job_niceness)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ the same code the request would have run, and the job keeps the outcome or the e
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 
 import procrastinate
@@ -119,7 +120,10 @@ def run_upload(job_id: str) -> None:
         jobs_store.finish_upload(db, job_id, outcome, error, details)
 
 
-def run_worker(database_url: str, concurrency: int, once: bool) -> None:
-    """Work the queue until stopped (Ctrl-C, SIGTERM), or until it is empty with `once`."""
+def run_worker(database_url: str, concurrency: int, once: bool, niceness: int = 0) -> None:
+    """Work the queue until stopped (Ctrl-C, SIGTERM), or until it is empty with `once`. With `niceness`, the worker
+    yields the CPU to the web workers on the same machine, so heavy jobs never slow cheap requests down."""
+    if niceness > 0:
+        os.nice(niceness)
     queue_app(database_url).run_worker(queues=[QUEUE], concurrency=concurrency, wait=not once,
                                        install_signal_handlers=not once, delete_jobs="successful")

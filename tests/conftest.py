@@ -71,7 +71,8 @@ def engine(database_url: str, owner_database_url: str) -> Engine:
 @pytest.fixture(scope="session")
 def app(engine: Engine, database_url: str) -> Flask:
     settings = Settings(database_url=database_url, secret_key="test-secret", shared_dir=SHARED,
-                        max_upload_bytes=5 * 1024 * 1024, rate_limits=UNLIMITED_RATES)
+                        max_upload_bytes=5 * 1024 * 1024, rate_limits=UNLIMITED_RATES,
+                        listen_for_version=False)  # tests write and read at once: ask the database every time
     flask_app = create_app(settings)
     flask_app.config["TESTING"] = True
     return flask_app

@@ -1,5 +1,7 @@
 // Fetch JSON from the CSP Atlas API; errors carry the API's message. Requests go to our own origin, so the session
 // cookie (SameSite=Strict, HttpOnly) travels with them; nothing here reads or stores it.
+import { followJob } from './jobs.js';
+
 export class ApiError extends Error {
   constructor(message, status) {
     super(message);
@@ -15,6 +17,17 @@ async function request(url, options) {
     throw new ApiError(`the server could not be reached (${error.message})`, 0);
   }
   const body = await response.json().catch(() => ({}));
+  if (response.status === 202 && body.job) {
+    const poll = (url) => fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin',
+      signal: options.signal });
+    let result;
+    try {
+      result = await followJob(response, body, poll, options.signal);
+    } catch (error) {
+      throw new ApiError(error.message, 0);
+    }
+    return request(result, options);
+  }
   if (!response.ok) {
     const message = body.error?.message || `${response.status} ${response.statusText}`;
     throw new ApiError(message, response.status);

@@ -1,22 +1,16 @@
 // The classified layer, drawn the way its size needs: up to TILE_THRESHOLD areas as GeoJSON (one SVG path per area:
 // crisp outlines, CSS hooks, instant hover), more as vector tiles on canvas (vector-choropleth.js), which keeps the
 // page light for England's 32,844 LSOAs. Both offer the same methods to the rest of the map.
-import { getJSON } from './api.js';
+import { boundarySets } from './catalogue.js';
 import { Choropleth } from './choropleth.js';
 import { layerUrl } from './state.js';
 import { VectorChoropleth } from './vector-choropleth.js';
 
 export const TILE_THRESHOLD = 2000;
 
-let counts = null; // boundary set id -> number of areas, asked once per page
-
 async function areaCount(set) {
-  if (!counts) {
-    counts = getJSON('/api/boundary-sets').then((body) => new Map(body.boundary_sets.map(
-      (s) => [s.id, s.feature_count])));
-    counts.catch(() => { counts = null; });
-  }
-  return (await counts).get(set) ?? 0;
+  const { boundary_sets: sets } = await boundarySets();
+  return sets.find((s) => s.id === set)?.feature_count ?? 0;
 }
 
 export class AreaLayer {

@@ -3,6 +3,7 @@ import { Annotations } from './annotations.js';
 import { getJSON } from './api.js';
 import { basemapLayer, setBasemap } from './basemap.js';
 import { AreaLayer } from './area-layer.js';
+import { boundarySets } from './catalogue.js';
 import { Controls, reconcile } from './controls.js';
 import { embedDownloads, useDownloadFormats } from './downloads.js';
 import { download, renderPng } from './export.js';
@@ -444,7 +445,7 @@ async function start() {
 
   // The layer is requested and drawn at once; the catalogue (metrics, boundary sets) arrives alongside and builds the
   // controls. A state the catalogue corrects (e.g. a table mapped on the wrong boundaries) is drawn again.
-  const setsRequest = getJSON('/api/boundary-sets');
+  const setsRequest = boundarySets();
   // The option lists (methods, palettes, measures, formats) come from the server's registries, before anything draws
   // (both lists are preloaded by the page).
   try {

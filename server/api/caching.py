@@ -13,13 +13,14 @@ from threading import Lock
 from flask import Response, current_app, jsonify, request
 from sqlalchemy.orm import Session
 
-from server.api import engine, settings
+from server.api import engine, limits, settings
 from server.api.errors import ApiError
-from server.jobs import JOB_ENVIRON, enqueue
+from server.jobs import JOB_ENVIRON, enqueue, libpq_url
 from server.store import jobs as jobs_store
 from server.store import response_cache
 from server.store import statistics as statistics_store
 from server.store.db import transaction
+from server.store.version_listener import VersionListener
 
 GZIP_LEVEL = 6
 
@@ -60,11 +61,44 @@ def local_cache() -> LocalCache:
     return extensions["csp_local_cache"]
 
 
+def _digest(version: str, key: str) -> str:
+    return hashlib.sha256(f"{version}|{key}".encode()).hexdigest()[:32]
+
+
 def cache_key(db: Session, key: str, hotspot_data: bool) -> str:
     version = str(statistics_store.data_version(db))
     if hotspot_data:
         version += f".{statistics_store.hotspot_data_version(db)}"
-    return hashlib.sha256(f"{version}|{key}".encode()).hexdigest()[:32]
+    return _digest(version, key)
+
+
+_listener_lock = Lock()
+
+
+def heard_version() -> int | None:
+    """The data version announced to this process (server/store/version_listener.py), or None when unknown or when
+    the setting turns listening off; the listener starts with the first request of each process (after the fork)."""
+    if not settings().listen_for_version:
+        return None
+    extensions = current_app.extensions
+    listener = extensions.get("csp_version_listener")
+    if listener is None:
+        with _listener_lock:
+            listener = extensions.get("csp_version_listener")
+            if listener is None:
+                listener = VersionListener(libpq_url(settings().database_url)).start()
+                extensions["csp_version_listener"] = listener
+    return listener.version
+
+
+def _held_locally(key: str, hotspot_data: bool) -> tuple[str, bytes] | None:
+    """A public response this process holds for the version it has heard of: served without touching the database."""
+    version = None if hotspot_data else heard_version()
+    if version is None:
+        return None
+    digest = _digest(str(version), key)
+    body = local_cache().get(digest)
+    return (digest, body) if body is not None else None
 
 
 class NotForKeeping(Exception):
@@ -95,24 +129,51 @@ def cached_gzip(db: Session, digest: str, build: Callable[[Session], bytes]) -> 
 
 def cached_response(key: str, build: Callable[[Session], bytes], mimetype: str,
                     headers: dict[str, str] | None = None, hotspot_data: bool = False,
-                    job_kind: str | None = None) -> Response:
+                    job_kind: str | Callable[[Session], str | None] | None = None) -> Response:
     """`build` runs only when this key has not been built for the current data version. Responses built from hotspot
     layers (`hotspot_data`) are keyed by the hotspot version too; public ones are not, so a write to a restricted
-    layer never shows in a public ETag. With `job_kind`, a result not built yet is queued as a job: 202 with the
-    job's URL (the same job for everyone asking meanwhile), and this URL answers 200 once it is done."""
+    layer never shows in a public ETag. With `job_kind` (or a function of the session giving one, asked only when
+    the result is not built yet), a result not built yet is queued as a job: 202 with the job's URL (the same job for
+    everyone asking meanwhile), and this URL answers 200 once it is done. A heavy GET that finds every heavy slot
+    of this process busy is queued the same way rather than refused."""
+    held = _held_locally(key, hotspot_data)
+    if held is not None:
+        digest, body = held
+        if request.if_none_match.contains_weak(digest):
+            return _revalidate(Response(status=304), digest)
+        return _body_response(body, digest, mimetype, headers)
+    can_queue = settings().jobs == "queue" and JOB_ENVIRON not in request.environ and request.method == "GET"
+    job = None
     with transaction(engine()) as db:
         digest = cache_key(db, key, hotspot_data)
         if request.if_none_match.contains_weak(digest):
             return _revalidate(Response(status=304), digest)
-        if job_kind and settings().jobs == "queue" and JOB_ENVIRON not in request.environ:
-            body = local_cache().get(digest) or response_cache.get(db, digest)
-            if body is None:
-                job, new = jobs_store.create_or_follow(db, job_kind, request.full_path.rstrip("?"), digest,
-                                                      _username())
+        body = local_cache().get(digest) or response_cache.get(db, digest)
+        if body is None:
+            kind = job_kind(db) if callable(job_kind) else job_kind
+            if kind and can_queue:
+                job = jobs_store.create_or_follow(db, kind, _job_url(), digest, _username())
+            else:
+                with limits.slot_to_build(wait=not can_queue) as free:
+                    if free:
+                        body = cached_gzip(db, digest, build)
+                    elif can_queue:
+                        job = jobs_store.create_or_follow(db, f"busy-{limits.busy_bucket()}", _job_url(), digest,
+                                                          _username())
         else:
-            body = cached_gzip(db, digest, build)
+            local_cache().put(digest, body)
+    if job is not None:
+        return job_accepted(*job)
     if body is None:
-        return job_accepted(job, new)
+        raise ApiError(503, "the server is busy with other heavy requests; try again shortly", retry_after=5)
+    return _body_response(body, digest, mimetype, headers)
+
+
+def _job_url() -> str:
+    return request.full_path.rstrip("?")
+
+
+def _body_response(body: bytes, digest: str, mimetype: str, headers: dict[str, str] | None) -> Response:
     if "gzip" in request.accept_encodings:
         response = Response(body, mimetype=mimetype)
         response.headers["Content-Encoding"] = "gzip"

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Response, request
 
-from server.api import engine
+from server.api import engine, settings
 from server.api.caching import cached_response
 from server.api.contract import (
     GEOJSON,
@@ -32,6 +32,7 @@ from server.api.contract import (
 )
 from server.api.errors import ApiError
 from server.api.hotspot_layers import ObservedRange, audited, caller
+from server.domain import analysis_size
 from server.domain import hotspot_analysis as analysis
 from server.domain import hotspot_records as records
 from server.domain.hotspots import GI_INFERENCE
@@ -100,13 +101,15 @@ def _geojson(build: Callable[[], dict[str, Any]]) -> bytes:
     return json.dumps(build(), separators=(",", ":")).encode()
 
 
-def point_analysis(kind: str, key_request: Any, build: Callable[[Any, analysis.PointData], dict[str, Any]]) -> Response:
-    """Serve an analysis of points: crime for anyone, a hotspot layer only for those who may read it."""
+def point_analysis(kind: str, key_request: Any, build: Callable[[Any, analysis.PointData], dict[str, Any]],
+                   job_kind: Callable[[Any], str | None] | None = None) -> Response:
+    """Serve an analysis of points: crime for anyone, a hotspot layer only for those who may read it; `job_kind`
+    decides, when the result is not built yet, whether it is queued as a job."""
     source: analysis.PointSource = key_request.points
     key = f"hotspots|{kind}|{json.dumps(asdict(key_request), default=str, sort_keys=True)}"
     if source.source == analysis.CRIME:
         return cached_response(key, lambda db: _geojson(lambda: build(db, analysis.crime_points(
-            db, source.metric, source.period))), GEOJSON)
+            db, source.metric, source.period))), GEOJSON, job_kind=job_kind)
     who = caller()
     with audited(who), transaction(engine()) as db:
         layer = _source_layer(db, who, source.source)
@@ -114,7 +117,7 @@ def point_analysis(kind: str, key_request: Any, build: Callable[[Any, analysis.P
         records.audit_read(db, layer, who, f"read-{kind}", used,
                            {"from": source.date_from, "to": source.date_to, "params": dict(request.args)})
     response = cached_response(key, lambda db: _geojson(lambda: build(db, analysis.layer_points(
-        db, layer, source.date_from, source.date_to))), GEOJSON, hotspot_data=True)
+        db, layer, source.date_from, source.date_to))), GEOJSON, hotspot_data=True, job_kind=job_kind)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
@@ -162,19 +165,26 @@ def gi_star(query: dict[str, Any]):
     if caller() is None:
         _within_anonymous_caps(gi)
     key = f"hotspots|gi|{json.dumps(asdict(gi), sort_keys=True)}"
-    heavy = gi.permutations > ANONYMOUS_MAX_PERMUTATIONS or (
-        gi.geography == "hex" and gi.cell < ANONYMOUS_MIN_HEX_CELL_M)  # beyond what anyone may ask anonymously
-    return cached_response(key, lambda db: _geojson(lambda: analysis.build_gi(db, gi)), GEOJSON,
-                           job_kind="gi-star" if heavy else None)
+    beyond_anonymous = gi.permutations > ANONYMOUS_MAX_PERMUTATIONS or (
+        gi.geography == "hex" and gi.cell < ANONYMOUS_MIN_HEX_CELL_M)
+
+    def job_kind(db: Any) -> str | None:
+        return "gi-star" if beyond_anonymous or analysis_size.gi_work(db, gi) > settings().gi_job_work else None
+
+    return cached_response(key, lambda db: _geojson(lambda: analysis.build_gi(db, gi)), GEOJSON, job_kind=job_kind)
 
 
 @bp.get("/kde")
-@responds(bp, 200, ANALYSIS, GEOJSON, "FeatureCollection", errors=(401, 403, 404))
+@responds(bp, 200, ANALYSIS, GEOJSON, "FeatureCollection", errors=(401, 403, 404), queued=True)
 @bp.arguments(KdeQuery, location="query")
 def kernel_density(query: dict[str, Any]):
-    """Kernel density of police.uk crime, or of a hotspot layer you may read, on a grid"""
+    """Kernel density of police.uk crime, or of a hotspot layer you may read, on a grid (large grids are jobs)"""
     kde = analysis.KdeRequest(point_source(query), query.get("bandwidth"), query["cell"])
-    return point_analysis("kde", kde, lambda db, data: analysis.build_kde(db, kde, data))
+
+    def job_kind(db: Any) -> str | None:
+        return "kde" if analysis_size.kde_cells(db, kde) > settings().kde_job_cells else None
+
+    return point_analysis("kde", kde, lambda db, data: analysis.build_kde(db, kde, data), job_kind)
 
 
 @bp.get("/clusters")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, jsonify
+from flask import Response
 
-from server.api import engine
 from server.api.caching import cached_response
 from server.api.contract import GEOJSON, SLUG, Blueprint, Numbers, Query, choice, period_param, responds, text, whole
 from server.api.errors import ApiError
@@ -14,7 +13,6 @@ from server.domain import layers, registry
 from server.domain.metrics import catalogue
 from server.store import crime as crime_store
 from server.store import statistics as statistics_store
-from server.store.db import transaction
 
 bp = Blueprint("layers", __name__, url_prefix="/api", description="Classified choropleth layers and metrics")
 
@@ -103,26 +101,33 @@ def _metric_json(db, metric) -> dict:
     return item
 
 
+def _json_bytes(value: dict) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
 @bp.get("/metrics")
 @responds(bp, 200, "metrics with their periods and measures, and the registries (methods, palettes, formats)",
           schema="Metrics")
 def list_metrics():
-    """Metrics with their periods, measures and where they can be mapped"""
-    with transaction(engine()) as db:
+    """Metrics with their periods, measures and where they can be mapped (built once per data version)"""
+    def build(db) -> bytes:
         metrics = catalogue([(slug, name) for slug, name, _ in crime_store.crime_types(db)])
-        items = [_metric_json(db, m) for m in metrics.values()]
-    return jsonify({"metrics": items, "measures": layers.MEASURES})
+        return _json_bytes({"metrics": [_metric_json(db, m) for m in metrics.values()], "measures": layers.MEASURES})
+
+    return cached_response("metrics", build, "application/json")
 
 
 @bp.get("/metrics/<metric_id>")
 @responds(bp, 200, "one metric", schema="Metric", errors=(404,))
 def metric_detail(metric_id: str):
     """One metric; for the partnership's tables also the published figures (e.g. monthly series)"""
-    with transaction(engine()) as db:
+    def build(db) -> bytes:
         metrics = catalogue([(slug, name) for slug, name, _ in crime_store.crime_types(db)])
         if metric_id not in metrics:
             raise ApiError(404, f"no metric '{metric_id}'")
         item = _metric_json(db, metrics[metric_id])
         if not metrics[metric_id].is_police:
             item["series"] = statistics_store.monthly_series(db, metric_id)
-    return jsonify(item)
+        return _json_bytes(item)
+
+    return cached_response(f"metric|{metric_id}", build, "application/json")

@@ -1,11 +1,14 @@
 """Bounded work per request: body size per route, JSON nesting depth, per-client rate limits on expensive routes
 (counted in PostgreSQL, so they hold across workers and processes) and a per-process cap on heavy requests running at
-once, so cheap requests such as /api/health always find a free thread."""
+once, so cheap requests such as /api/health always find a free thread. A heavy GET served from the response cache
+takes a slot only when it has to build; when none is free it is queued as a job (202) instead of waiting."""
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +46,8 @@ EXPENSIVE_ENDPOINTS = {
     "maps.figure_pack": "figure-packs",
     **{endpoint: "uploads" for endpoint in UPLOAD_ENDPOINTS},
 }
+# Heavy GETs answered through server.api.caching.cached_response: a slot only for building, a job when none is free.
+CACHED_HEAVY_ENDPOINTS = frozenset(EXPENSIVE_ENDPOINTS) - UPLOAD_ENDPOINTS - {"patrols.export_area"}
 DEFAULT_LIMITS = {"analysis": Limit(30, 60), "maps": Limit(60, 60), "exports": Limit(60, 60),
                   "figure-packs": Limit(6, 60), "uploads": Limit(10, 60)}
 
@@ -127,7 +132,32 @@ def _bound_request() -> None:
     bucket = EXPENSIVE_ENDPOINTS.get(request.endpoint or "")
     if bucket and JOB_ENVIRON not in request.environ:  # a queued job was counted when it was asked for
         _check_rate(bucket)
-        _take_heavy_slot()
+        if not (request.endpoint in CACHED_HEAVY_ENDPOINTS and request.method == "GET"):
+            _take_heavy_slot()
+
+
+def busy_bucket() -> str | None:
+    """The heavy bucket of this request when it must hold a slot to build (None: cheap, or a replayed job)."""
+    if request.method != "GET" or JOB_ENVIRON in request.environ:
+        return None
+    return EXPENSIVE_ENDPOINTS.get(request.endpoint or "") if request.endpoint in CACHED_HEAVY_ENDPOINTS else None
+
+
+@contextmanager
+def slot_to_build(wait: bool) -> Iterator[bool]:
+    """Hold a heavy slot while a cached heavy GET builds: True with one, False when none came free (at once unless
+    `wait`, then after CSP_ATLAS_HEAVY_WAIT_SECONDS). Cheap requests and replayed jobs need none."""
+    if busy_bucket() is None:
+        yield True
+        return
+    slots: threading.BoundedSemaphore = current_app.extensions["csp_heavy_slots"]
+    if not slots.acquire(timeout=settings().heavy_wait_seconds if wait else 0):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        slots.release()
 
 
 def _release_heavy_slot(_error: BaseException | None) -> None:

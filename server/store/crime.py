@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.store import crime_summary
 from server.store.versioned import per_data_version
 
 # The columns of the staging table, in the order the reader (server.domain.police_import) yields them.
@@ -361,28 +362,20 @@ def count_by_area(session: Session, set_id: str, month_from: date, month_to: dat
                   crime_type_slugs: list[str] | None = None,
                   exclude_slugs: list[str] | None = None) -> dict[str, int]:
     """Records per area code of a set (every area, zero included) for months month_from..month_to inclusive."""
-    where, params = _period_filter(month_from, month_to, crime_type_slugs, exclude_slugs)
-    rows = session.execute(text(f"""
-        SELECT a.code, count(r.id) FROM areas a
-        LEFT JOIN crime_placements p ON p.set_id = a.set_id AND p.area_code = a.code
-        LEFT JOIN crime_records r ON r.id = p.record_id AND {where}
-        WHERE a.set_id = :set
-        GROUP BY a.code ORDER BY a.code"""), {**params, "set": set_id}).all()
-    return {code: count for code, count in rows}
+    return crime_summary.count_by_area(session, set_id, month_from, month_to, crime_type_slugs, exclude_slugs)
 
+
+# The aggregates below read the trigger-maintained summaries (server/store/crime_summary.py), never crime_records.
 
 @per_data_version
 def available_months(session: Session) -> list[date]:
-    return list(session.execute(text("SELECT DISTINCT month FROM crime_records ORDER BY month")).scalars())
+    return crime_summary.available_months(session)
 
 
 @per_data_version
 def crime_types(session: Session) -> list[tuple[str, str, int]]:
     """(slug, name as published, number of records), most frequent first."""
-    rows = session.execute(text("""
-        SELECT crime_type_slug, min(crime_type), count(*) FROM crime_records
-        GROUP BY crime_type_slug ORDER BY count(*) DESC, crime_type_slug""")).all()
-    return [(slug, name, count) for slug, name, count in rows]
+    return crime_summary.crime_types(session)
 
 
 @per_data_version
@@ -390,12 +383,8 @@ def unplaced_counts(session: Session, month_from: date, month_to: date,
                     crime_type_slugs: list[str] | None = None,
                     exclude_slugs: list[str] | None = None) -> dict[str, int]:
     """Per boundary set, records of the period with no area in that set (no-location records included)."""
-    where, params = _period_filter(month_from, month_to, crime_type_slugs, exclude_slugs)
-    records = session.execute(text(f"SELECT count(*) FROM crime_records r WHERE {where}"), params).scalar_one()
-    placed = dict(session.execute(text(f"""
-        SELECT p.set_id, count(*) FROM crime_placements p JOIN crime_records r ON r.id = p.record_id
-        WHERE {where} GROUP BY p.set_id"""), params).all())
-    return {set_id: records - placed.get(set_id, 0) for set_id in boundary_set_ids(session)}
+    return crime_summary.unplaced_counts(session, boundary_set_ids(session), month_from, month_to,
+                                         crime_type_slugs, exclude_slugs)
 
 
 @per_data_version
@@ -403,19 +392,12 @@ def no_location_count(session: Session, month_from: date, month_to: date,
                       crime_type_slugs: list[str] | None = None,
                       exclude_slugs: list[str] | None = None) -> int:
     """Records of the period that police.uk published without coordinates."""
-    where, params = _period_filter(month_from, month_to, crime_type_slugs, exclude_slugs)
-    return session.execute(text(f"SELECT count(*) FROM crime_records r WHERE r.geom IS NULL AND {where}"),
-                           params).scalar_one()
+    return crime_summary.no_location_count(session, month_from, month_to, crime_type_slugs, exclude_slugs)
 
 
 def month_summary(session: Session) -> list[dict[str, Any]]:
     """Per month: records, of which anti-social behaviour, and without location."""
-    rows = session.execute(text("""
-        SELECT month, count(*) AS records,
-               count(*) FILTER (WHERE crime_type_slug = 'anti-social-behaviour') AS asb,
-               count(*) FILTER (WHERE geom IS NULL) AS no_location
-        FROM crime_records GROUP BY month ORDER BY month""")).mappings().all()
-    return [dict(r) for r in rows]
+    return crime_summary.month_summary(session)
 
 
 def crime_points(session: Session, month_from: date, month_to: date,

@@ -43,7 +43,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         errors,
         health,
         hotspot_layers,
-        hotspots,
         jobs,
         layers,
         limits,
@@ -56,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         populations,
         registries,
         security_headers,
+        spatial_statistics,
     )
     from server.api.openapi_ogc import OGC_PATHS
     from server.api.schemas import SCHEMAS
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     compression.register(app)
     security_headers.register(app)
     documented = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp,
-                  hotspot_layers.bp, hotspots.bp, jobs.bp, patrols.bp, admin.bp, partnership_annotations.bp,
+                  hotspot_layers.bp, spatial_statistics.bp, jobs.bp, patrols.bp, admin.bp, partnership_annotations.bp,
                   registries.bp)
     for blueprint in documented:
         api.register_blueprint(blueprint)

@@ -28,9 +28,9 @@ from server.api.contract import (
     whole,
 )
 from server.api.errors import ApiError
-from server.api.hotspots import ClusterQuery, point_analysis, point_source
-from server.domain import hotspot_analysis as analysis
+from server.api.spatial_statistics import ClusterQuery, point_analysis, point_source
 from server.domain import hotspot_records, patrols
+from server.domain import spatial_analysis as analysis
 from server.domain.briefing import Briefing, briefing_pdf
 from server.domain.patrol_suggest import LIMITS as SUGGEST_LIMITS
 from server.domain.patrol_suggest import SuggestRequest, suggest_areas

@@ -9,7 +9,7 @@ import geopandas as gpd
 from shapely.geometry import mapping
 
 from server.domain.errors import DomainError
-from server.domain.hotspot_analysis import ClusterRequest, PointData, build_clusters
+from server.domain.spatial_analysis import ClusterRequest, PointData, build_clusters
 
 BNG = 27700
 EDGE_BUFFER_M = 50.0  # points on the hull edge belong inside; a hull of two points becomes an area

@@ -1,6 +1,6 @@
 """Hotspot statistics in British National Grid metres: Getis-Ord Gi*, kernel density and DBSCAN point clusters.
 
-Plain numbers and geometries in, plain results out: no Flask and no database (server.domain.hotspot_analysis
+Plain numbers and geometries in, plain results out: no Flask and no database (server.domain.spatial_analysis
 fetches the data and serves the results as map layers). All distances are metres in EPSG:27700.
 
 - **Gi\\*** (esda.G_Local with star=True, binary weights): the z-score is the permutation z (``z_sim``: the observed

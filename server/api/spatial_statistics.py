@@ -1,4 +1,5 @@
-"""Hotspot analysis layers: GET /api/hotspots/gi, /kde and /clusters.
+"""Spatial statistics of points: GET /api/hotspots/gi, /kde and /clusters (the URLs keep their first name; "hotspot
+layers" are the partnership's own records, server.api.hotspot_layers).
 
 Police.uk crime is public, so its analyses need no sign-in (like /api/layers). A hotspot layer as the source needs
 read access to that layer, checked before the cache is consulted; reads of a restricted layer are audited on every
@@ -33,13 +34,13 @@ from server.api.contract import (
 from server.api.errors import ApiError
 from server.api.hotspot_layers import ObservedRange, audited, caller
 from server.domain import analysis_size
-from server.domain import hotspot_analysis as analysis
 from server.domain import hotspot_records as records
-from server.domain.hotspots import GI_INFERENCE
+from server.domain import spatial_analysis as analysis
+from server.domain.spatial_statistics import GI_INFERENCE
 from server.store import hotspots as hotspot_store
 from server.store.db import transaction
 
-bp = Blueprint("hotspots", __name__, url_prefix="/api/hotspots",
+bp = Blueprint("spatial_statistics", __name__, url_prefix="/api/hotspots",
                description="Spatial statistics of points: Gi* hot spots, kernel density, DBSCAN clusters")
 LIMITS, DEFAULTS = analysis.LIMITS, analysis.DEFAULTS
 METRIC = "all-crime (default), asb, vbc, cas or a police.uk crime type"
@@ -47,7 +48,7 @@ METRIC_ERROR = "must be a metric id such as all-crime or burglary (GET /api/metr
 
 
 def _limited(name: str, description: str, integer: bool = False, limits: str | None = None, **kwargs: Any) -> Any:
-    """A parameter whose range is the analysis's own (hotspot_analysis.LIMITS)."""
+    """A parameter whose range is the analysis's own (spatial_analysis.LIMITS)."""
     low, high = LIMITS[limits or name]
     return (whole if integer else number)(low, high, description, **kwargs)
 

@@ -10,9 +10,8 @@ from marshmallow import ValidationError, validates_schema
 from server import police_jobs
 from server.api import engine, settings
 from server.api.auth import actor, current_user, require_role
-from server.api.caching import job_json
+from server.api.caching import accepted, job_json
 from server.api.contract import Blueprint, Body, JsonBool, Query, choice, responds, text, whole
-from server.api.errors import ApiError
 from server.domain import accounts
 from server.store import jobs as jobs_store
 from server.store import police_api as police_api_store
@@ -143,16 +142,4 @@ def start_police_fetch():
             police_jobs.run_fetch_job(settings(), job["id"])
         with transaction(engine()) as db:
             return jsonify({"job": job_json(jobs_store.get(db, job["id"]))})
-    if new:
-        try:
-            police_jobs.defer_fetch_job(settings().database_url, job["id"])
-        except Exception as error:  # the queue is unreachable: say so rather than leave a job that never runs
-            with transaction(engine()) as db:
-                jobs_store.finish(db, job["id"], "the job queue is unavailable")
-            raise ApiError(503, "the job queue is unavailable; try again shortly", retry_after=10) from error
-    response = jsonify({"job": job_json(job)})
-    response.status_code = 202
-    response.headers["Location"] = f"/api/jobs/{job['id']}"
-    response.headers["Retry-After"] = "2"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return accepted(job, (lambda: police_jobs.defer_fetch_job(settings().database_url, job["id"])) if new else None)

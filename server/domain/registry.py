@@ -19,7 +19,7 @@ MAP_FORMATS = tuple(rendering.FORMATS)
 # The static map formats the map offers as downloads (rendering.FORMATS has them all), with their labels.
 OFFERED_MAP_FORMATS = {"png": "Map image (PNG)", "pdf": "Map for print (PDF)"}
 ANALYSES = {"gi": "Getis-Ord Gi* hot and cold spots (permutation inference, FDR)",
-            "kde": "kernel density of points (quartic kernel)",
+            "kde": "Gaussian kernel density of points (per km², weighted by count)",
             "clusters": "DBSCAN clusters of points"}
 
 

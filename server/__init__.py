@@ -76,5 +76,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     document = api.spec.to_dict()
     contract.complete_hand_written(OGC_PATHS)
     document["paths"].update(OGC_PATHS)  # /ogc keeps its own, hand-written part for now
-    app.extensions["csp_openapi"] = document
+    app.extensions["csp_openapi"] = contract.without_unused_schemas(document)
     return app

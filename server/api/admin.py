@@ -88,7 +88,7 @@ def revoke_sessions(username: str):
 
 
 @bp.get("/users/<username>/tokens")
-@responds(bp, 200, "the user's API tokens (never the secrets)")
+@responds(bp, 200, "the user's API tokens (never the secrets)", schema="ApiTokens")
 @require_role("admin")
 def list_tokens(username: str):
     """A user's API tokens"""

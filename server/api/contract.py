@@ -253,8 +253,8 @@ def complete_document(api: Api, app: Any, expensive_endpoints: Iterable[str]) ->
             if any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 operation["responses"]["414"] = URI_TOO_LONG
             responses = operation.setdefault("responses", {})
-            for code in sorted(codes):  # replaces flask-smorest's own error bodies: ours is {error: {status, message}}
-                responses[str(code)] = ERROR_REF
+            for code in {*map(str, codes), *(c for c in responses if c.isdigit() and int(c) >= 400)}:
+                responses[code] = ERROR_REF  # also replaces flask-smorest's own error bodies with ours
 
 
 def complete_hand_written(paths: dict[str, Any]) -> None:
@@ -265,6 +265,35 @@ def complete_hand_written(paths: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             responses.setdefault("503", ERROR_REF)
             responses.setdefault("400", ERROR_REF)
+
+
+def _refs(value: Any, kind: str) -> set[str]:
+    """Names of the components of `kind` (schemas, responses) that `value` refers to."""
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        found = {ref.rsplit("/", 1)[-1]} if isinstance(ref, str) and ref.startswith(f"#/components/{kind}/") else set()
+        return found.union(*(_refs(item, kind) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_refs(item, kind) for item in value))
+    return set()
+
+
+def without_unused_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without components nothing refers to (flask-smorest registers its own error responses and
+    schemas and a pagination schema, which this API does not use)."""
+    components = document["components"]
+    responses = _refs(document["paths"], "responses")
+    components["responses"] = {name: value for name, value in components.get("responses", {}).items()
+                               if name in responses}
+    schemas = components["schemas"]
+    used = _refs(document["paths"], "schemas") | _refs(components["responses"], "schemas")
+    pending = list(used)
+    while pending:
+        for name in _refs(schemas.get(pending.pop(), {}), "schemas") - used:
+            used.add(name)
+            pending.append(name)
+    components["schemas"] = {name: schema for name, schema in schemas.items() if name in used}
+    return document
 
 
 class DocumentedApi(Api):

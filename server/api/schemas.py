@@ -9,12 +9,6 @@ _TIME = {"type": "string", "format": "date-time"}
 _NULLABLE_TIME = {**_TIME, "nullable": True}
 
 SCHEMAS: dict[str, Any] = {
-    "Patrol": {"type": "object", "properties": {
-        "name": {"type": "string"}, "geometry": {"type": "object", "description": "GeoJSON, lon/lat"},
-        "buffer_m": {"type": "number", "description": "route width each side, 5-1000 m"},
-        "date_from": {"type": "string", "format": "date"}, "date_to": {"type": "string", "format": "date"},
-        "notes": {"type": "string"}, "team": {"type": "string", "description": "admins only"},
-        "archived": {"type": "boolean", "description": "PATCH only"}}},
     "BoundarySet": {"type": "object", "properties": {
         "id": {"type": "string"}, "kind": {"type": "string"}, "title": {"type": "string"},
         "valid_from": {"type": "string", "format": "date", "nullable": True},
@@ -147,3 +141,5 @@ SCHEMAS["SecurityAudit"] = {"type": "object", "required": ["entries"], "properti
     "entries": {"type": "array", "items": {"$ref": _REF + "SecurityAuditEntry"}}}}
 SCHEMAS["Health"] = {"type": "object", "required": ["status"], "properties": {
     "status": {"type": "string", "enum": ["ok", "unavailable"]}}}
+SCHEMAS["ApiTokens"] = {"type": "object", "required": ["username", "tokens"], "properties": {
+    "username": {"type": "string"}, "tokens": {"type": "array", "items": {"$ref": _REF + "ApiToken"}}}}

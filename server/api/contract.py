@@ -253,7 +253,7 @@ def complete_document(api: Api, app: Any, expensive_endpoints: Iterable[str]) ->
             if any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 operation["responses"]["414"] = URI_TOO_LONG
             responses = operation.setdefault("responses", {})
-            for code in {*map(str, codes), *(c for c in responses if c.isdigit() and int(c) >= 400)}:
+            for code in {*map(str, codes), *(c for c in responses if c.isdigit() and int(c) >= 400)} - {"414"}:
                 responses[code] = ERROR_REF  # also replaces flask-smorest's own error bodies with ours
 
 

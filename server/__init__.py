@@ -38,11 +38,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         auth,
         boundaries,
         compression,
+        contract,
         crime,
         errors,
         health,
         hotspot_layers,
-        hotspots,
         jobs,
         layers,
         limits,
@@ -53,16 +53,28 @@ def create_app(settings: Settings | None = None) -> Flask:
         partnership_annotations,
         patrols,
         populations,
+        registries,
         security_headers,
+        spatial_statistics,
     )
+    from server.api.openapi_ogc import OGC_PATHS
+    from server.api.schemas import SCHEMAS
 
-    errors.register(app)
+    api = contract.make_api(app, SCHEMAS)
+    errors.register(app)  # after the Api, whose own HTTPException handler it replaces
     limits.register(app)
     compression.register(app)
     security_headers.register(app)
-    blueprints = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp,
-                  hotspot_layers.bp, hotspots.bp, jobs.bp, patrols.bp, admin.bp, openapi.bp, ogc.bp, pages.bp,
-                  partnership_annotations.bp)
-    for blueprint in blueprints:
+    documented = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp,
+                  hotspot_layers.bp, spatial_statistics.bp, jobs.bp, patrols.bp, admin.bp, partnership_annotations.bp,
+                  registries.bp)
+    for blueprint in documented:
+        api.register_blueprint(blueprint)
+    for blueprint in (openapi.bp, ogc.bp, pages.bp):
         app.register_blueprint(blueprint)
+    contract.complete_document(api, app, limits.EXPENSIVE_ENDPOINTS)
+    document = api.spec.to_dict()
+    contract.complete_hand_written(OGC_PATHS)
+    document["paths"].update(OGC_PATHS)  # /ogc keeps its own, hand-written part for now
+    app.extensions["csp_openapi"] = contract.without_unused_schemas(document)
     return app

@@ -26,7 +26,7 @@ from server.domain import (
 )
 from server.domain.accounts import ROLE_ORDER, AccountError
 from server.domain.accuracy import COMPARED, compare_interpolation
-from server.domain.boundary_files import BoundaryFileError, read_boundary_file
+from server.domain.boundary_files import BoundaryFileError, read_boundary_file, store_boundary_set
 from server.domain.crime_provenance import origin_of
 from server.domain.figure_pack import build_figure_pack
 from server.domain.periods import PeriodError, parse_period
@@ -146,7 +146,7 @@ def boundaries_load(file: Path, set_id: str, kind: str, code_field: str, name_fi
     try:
         data = read_boundary_file(file, code_field=code_field, name_field=name_field, crs=crs, layer=layer)
         with transaction(_engine()) as session:
-            report = boundary_store.replace_boundary_set(session, meta, data)
+            report = store_boundary_set(session, meta, data)
     except BoundaryFileError as error:
         _refuse(f"not loaded: {error.file}", error.problems, error.more)
     verb = "replaced" if report.replaced else "created"

@@ -112,7 +112,7 @@ def run_upload(job_id: str) -> None:
     try:
         outcome = run_upload_job(engine, job["kind"], job["params"] or {}, files, job["requested_by"], progress)
     except FileProblems as problem:  # the file's fault: the message names the file and the row or feature
-        error, details = problem.message, problem.as_dict()
+        error, details = problem.message, problem.details()
     except Exception:  # the job must end as failed, not stay 'running' for ever
         log.exception("job %s failed", job_id)
         error = "internal error; the details are in the worker's log"

@@ -12,7 +12,7 @@ from shapely import LineString, Point, Polygon
 from sqlalchemy import Engine, text
 
 from server.domain import boundary_files
-from server.domain.boundary_files import BoundaryFileError, read_boundary_file
+from server.domain.boundary_files import BoundaryFileError, read_boundary_file, store_boundary_set
 from server.store import boundaries as store
 from server.store.db import transaction
 from tests.conftest import GEODATA
@@ -43,7 +43,7 @@ def load(engine: Engine, set_id: str, path: Path, code: str = "WD13CD", name: st
     data = read_boundary_file(path, code_field=code, name_field=name, crs=crs)
     meta = store.BoundarySetMeta(id=set_id, kind="ward", title=set_id, code_field=code, name_field=name)
     with transaction(engine) as session:
-        return store.replace_boundary_set(session, meta, data)
+        return store_boundary_set(session, meta, data)
 
 
 def problems_of(path: Path, **kwargs) -> str:

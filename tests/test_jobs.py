@@ -93,3 +93,19 @@ def test_a_failed_job_says_why_without_a_stack_trace(queued, engine, database_ur
 def test_an_unknown_job_is_404(client):
     assert client.get("/api/jobs/not-a-uuid").status_code == 404
     assert client.get("/api/jobs/6f1c1d5e-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_an_unreachable_queue_is_a_503_and_the_job_ends_failed(queued, engine, monkeypatch, fresh_version):
+    from server.api import caching
+
+    def unreachable(*_args):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(caching, "enqueue", unreachable)
+    response = queued.get("/api/figure-packs/2020.zip")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "10"
+    assert "job queue is unavailable" in response.get_json()["error"]["message"]
+    with transaction(engine) as session:
+        status, error = session.execute(text(
+            "SELECT status, error FROM jobs ORDER BY created_at DESC LIMIT 1")).one()
+    assert (status, error) == ("failed", "the job queue is unavailable")

@@ -31,6 +31,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
+    """One gunicorn app process (one gthread worker) on loopback."""
+    return subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                             "--worker-class", "gthread", "--threads", "4", "server:create_app()"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_until_up(base: str) -> None:
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{base}/api/health", timeout=5).read()
+            return
+        except OSError:
+            time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def processes(database_url: str, engine) -> Iterator[list[str]]:
     """Two gunicorn app processes (one worker each, so each is one process) and a job worker."""
@@ -38,21 +54,13 @@ def processes(database_url: str, engine) -> Iterator[list[str]]:
            "CSP_ATLAS_JOBS": "queue", "CSP_ATLAS_RATE_LIMITS": UNLIMITED_RATES}
     env.pop("CSP_ATLAS_OWNER_DATABASE_URL", None)
     ports = [free_port(), free_port()]
-    started = [subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                                 "--worker-class", "gthread", "--threads", "4", "server:create_app()"],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for port in ports]
+    started = [gunicorn(port, env) for port in ports]
     started.append(subprocess.Popen([sys.executable, "-m", "server.cli", "jobs", "worker"], cwd=ROOT, env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for base in bases:
-            for _ in range(120):
-                try:
-                    urllib.request.urlopen(f"{base}/api/health", timeout=5).read()
-                    break
-                except OSError:
-                    time.sleep(0.5)
+            wait_until_up(base)
         yield bases
     finally:
         for process in started:

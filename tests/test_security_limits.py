@@ -92,17 +92,17 @@ def test_expensive_routes_are_rate_limited_per_client_across_processes(limited_s
 
 
 def test_heavy_requests_beyond_the_cap_are_shed_and_health_still_answers(limited_settings, monkeypatch):
-    from server.domain import hotspot_analysis
+    from server.domain import spatial_analysis
 
     started, release = threading.Event(), threading.Event()
-    original = hotspot_analysis.build_clusters
+    original = spatial_analysis.build_clusters
 
     def slow_clusters(*args, **kwargs):
         started.set()
         release.wait(10)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(hotspot_analysis, "build_clusters", slow_clusters)
+    monkeypatch.setattr(spatial_analysis, "build_clusters", slow_clusters)
     app = create_app(replace(limited_settings, rate_limits=UNLIMITED_RATES))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

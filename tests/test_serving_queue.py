@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event, text
 
 from server import create_app
-from server.domain import hotspot_analysis as analysis
+from server.domain import spatial_analysis as analysis
 from server.store.db import engine_for, transaction
 from tests.test_jobs import run_workers
 

@@ -5,14 +5,15 @@
 import { html, setHtml } from './html.js';
 import { layerParams } from './state.js';
 
-export const DOWNLOADS = [
-  { kind: 'exports', ext: 'geojson', label: 'GeoJSON' },
-  { kind: 'exports', ext: 'gpkg', label: 'GeoPackage' },
-  { kind: 'exports', ext: 'shp.zip', label: 'Shapefile (zip, British National Grid)' },
-  { kind: 'exports', ext: 'csv', label: 'CSV table' },
-  { kind: 'maps', ext: 'png', label: 'Map image (PNG)' },
-  { kind: 'maps', ext: 'pdf', label: 'Map for print (PDF)' },
-];
+// Filled from GET /api/registries: the export and map formats the server offers as downloads, in its order.
+export const DOWNLOADS = [];
+
+export function useDownloadFormats(registries) {
+  DOWNLOADS.length = 0;
+  for (const [kind, formats] of [['exports', registries.export_formats], ['maps', registries.map_formats]]) {
+    for (const { id, title, offered } of formats) if (offered) DOWNLOADS.push({ kind, ext: id, label: title });
+  }
+}
 
 export function downloadUrl(state, { kind, ext }) {
   const set = encodeURIComponent(state.set);

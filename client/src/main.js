@@ -5,7 +5,7 @@ import { basemapLayer, setBasemap } from './basemap.js';
 import { AreaLayer } from './area-layer.js';
 import { boundarySets } from './catalogue.js';
 import { Controls, reconcile } from './controls.js';
-import { embedDownloads } from './downloads.js';
+import { embedDownloads, useDownloadFormats } from './downloads.js';
 import { download, renderPng } from './export.js';
 import { setupFind } from './find.js';
 import { HotspotCapture } from './hotspot-capture.js';
@@ -20,7 +20,7 @@ import { clearStatus, showStatus, whileLoading } from './status.js';
 import { defaultMeasure, layerUrl, readState, writeState } from './state.js';
 import { renderTable } from './table.js';
 import { html, htmlText } from './html.js';
-import { MEASURES } from './options.js';
+import { MEASURES, useRegistries } from './options.js';
 import { isNarrow } from './viewport.js';
 
 const EMBED = document.body.dataset.mode === 'embed';
@@ -446,6 +446,16 @@ async function start() {
   // The layer is requested and drawn at once; the catalogue (metrics, boundary sets) arrives alongside and builds the
   // controls. A state the catalogue corrects (e.g. a table mapped on the wrong boundaries) is drawn again.
   const setsRequest = boundarySets();
+  // The option lists (methods, palettes, measures, formats) come from the server's registries, before anything draws
+  // (both lists are preloaded by the page).
+  try {
+    const registries = await getJSON('/api/registries');
+    useRegistries(registries);
+    useDownloadFormats(registries);
+  } catch (error) {
+    showStatus(`Could not load the map: ${error.message}`, 'error');
+    return;
+  }
   // A measure the map picks depends on the set's population: the first draw waits for the (small) list of sets.
   const firstDraw = state.measureAuto ? setsRequest.then((answer) => {
     state = { ...state, measure: defaultMeasure(answer.boundary_sets.find((s) => s.id === state.set)) };

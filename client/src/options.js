@@ -1,28 +1,26 @@
-// The choices the classified layer API offers, with labels for people.
-export const MEASURES = {
-  count: 'Count',
-  density: 'Density (per km²)',
-  rate: 'Rate per 1,000 residents',
-  change: 'Change on previous period',
-  pct_change: '% change on previous period',
-};
+// The choices the classified layer API offers, with labels for people: filled from GET /api/registries (the server's
+// registries are the one place a method, palette, measure or format is added), before the map draws.
+export const MEASURES = {};
 
 // GET /api/layers methods (user_defined needs explicit breaks and is left to the API).
-export const METHODS = {
-  natural_breaks: 'Natural breaks (Jenks)',
-  quantiles: 'Quantiles (equal counts)',
-  equal_interval: 'Equal intervals',
-  std_mean: 'Standard deviations from the mean',
-  head_tail: 'Head/tail breaks',
-  pretty: 'Rounded (“pretty”) breaks',
-  maximum_breaks: 'Maximum breaks',
-};
+export const METHODS = {};
 
-// ColorBrewer schemes the API offers: all marked colour-blind safe by ColorBrewer.
-export const PALETTES = {
-  Sequential: ['YlOrRd', 'OrRd', 'Reds', 'Blues', 'Greens', 'Purples', 'YlGnBu', 'PuBuGn', 'BuPu', 'Greys'],
-  Diverging: ['RdBu', 'PuOr', 'BrBG', 'PiYG', 'RdYlBu'],
-};
+// ColorBrewer schemes the API offers, by kind: all marked colour-blind safe by ColorBrewer.
+export const PALETTES = { Sequential: [], Diverging: [] };
+
+const KIND_LABELS = { sequential: 'Sequential', diverging: 'Diverging' };
+
+// Fill the option lists from a GET /api/registries answer (in place: the modules that import them see the entries).
+export function useRegistries(registries) {
+  for (const { id, title } of registries.measures) MEASURES[id] = title;
+  for (const { id, title, needs_breaks: needsBreaks } of registries.classification_methods) {
+    if (!needsBreaks) METHODS[id] = title;
+  }
+  for (const { id, kind } of registries.palettes) {
+    const label = KIND_LABELS[kind] || kind;
+    PALETTES[label] = [...(PALETTES[label] || []), id];
+  }
+}
 
 export const HEAT_RADII = [100, 200, 300, 500, 800, 1200];
 

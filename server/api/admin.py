@@ -2,38 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify
+from marshmallow import ValidationError, validates_schema
 
 from server import police_jobs
 from server.api import engine, settings
 from server.api.auth import actor, current_user, require_role
-from server.api.caching import job_json
-from server.api.errors import ApiError
+from server.api.caching import accepted, job_json
+from server.api.contract import Blueprint, Body, JsonBool, Query, choice, responds, text, whole
 from server.domain import accounts
 from server.store import jobs as jobs_store
 from server.store import police_api as police_api_store
 from server.store.db import transaction
 from server.store.models import User
 
-bp = Blueprint("admin", __name__, url_prefix="/api/admin")
-USER_FIELDS = ("role", "active")
+bp = Blueprint("admin", __name__, url_prefix="/api/admin",
+               description="Account administration (role admin); every change is written to the security audit")
 MAX_AUDIT_LIMIT = 1000
 
 
-@contextmanager
-def account_errors() -> Iterator[None]:
-    try:
-        yield
-    except accounts.UnknownAccount as error:
-        raise ApiError(404, str(error)) from None
-    except accounts.AccountConflict as error:
-        raise ApiError(409, str(error)) from None
-    except accounts.AccountError as error:
-        raise ApiError(400, str(error)) from None
+class UserChanges(Body):
+    role = choice(accounts.ROLE_ORDER, "the new role", error="unknown role '{input}'; valid roles: {choices}")
+    active = JsonBool(metadata={"description": "false deactivates (ends sessions, revokes tokens)"})
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("send a JSON object with role and/or active")
+
+
+class AuditQuery(Query):
+    limit = whole(1, MAX_AUDIT_LIMIT, "entries per page", default=100)
+    before = whole(1, 2**62, "entries older than this id")
+    user = text("only this user's events")
+    event = text("only this event, e.g. sign-in-failed")
 
 
 def _admin() -> accounts.Actor:
@@ -49,33 +53,22 @@ def _iso(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/users")
+@responds(bp, 200, "users with their open sessions, last sign-in and active tokens", schema="AccountUsers")
 @require_role("admin")
 def list_users():
+    """Every account"""
     with transaction(engine()) as db:
         users = accounts.list_users(db, settings().session_idle_hours, settings().session_max_hours)
     return jsonify({"users": [_iso({k: v for k, v in u.items() if k != "id"}) for u in users]})
 
 
-def _user_changes() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not body:
-        raise ApiError(400, "send a JSON object with role and/or active")
-    unknown = sorted(set(body) - set(USER_FIELDS))
-    if unknown:
-        raise ApiError(400, f"unknown field(s) {', '.join(unknown)}; send role and/or active")
-    if "active" in body and not isinstance(body["active"], bool):
-        raise ApiError(400, "active is true or false")
-    if "role" in body and not isinstance(body["role"], str):
-        raise ApiError(400, f"role is one of {', '.join(accounts.ROLE_ORDER)}")
-    return body
-
-
 @bp.patch("/users/<username>")
+@responds(bp, 200, "the user", errors=(404, 409))
 @require_role("admin")
-def change_user(username: str):
-    """Change role and/or active; either ends the user's sessions (deactivation also revokes their tokens)."""
-    changes = _user_changes()
-    with account_errors(), transaction(engine()) as db:
+@bp.arguments(UserChanges, location="json")
+def change_user(changes: dict, username: str):
+    """Change role and/or active; either ends the user's sessions (deactivation also revokes their tokens)"""
+    with transaction(engine()) as db:
         user = accounts.require_user(db, username)
         if "role" in changes:
             user = accounts.set_role(db, username, changes["role"], _admin())
@@ -85,51 +78,49 @@ def change_user(username: str):
 
 
 @bp.delete("/users/<username>/sessions")
+@responds(bp, 200, "how many sessions ended")
 @require_role("admin")
 def revoke_sessions(username: str):
-    with account_errors(), transaction(engine()) as db:
+    """End all of a user's browser sessions"""
+    with transaction(engine()) as db:
         ended = accounts.revoke_sessions(db, username, _admin())
     return jsonify({"username": username, "revoked": ended})
 
 
 @bp.get("/users/<username>/tokens")
+@responds(bp, 200, "the user's API tokens (never the secrets)", schema="ApiTokens")
 @require_role("admin")
 def list_tokens(username: str):
-    with account_errors(), transaction(engine()) as db:
+    """A user's API tokens"""
+    with transaction(engine()) as db:
         tokens = accounts.list_tokens(db, username)
     return jsonify({"username": username, "tokens": [_iso(t) for t in tokens]})
 
 
 @bp.delete("/users/<username>/tokens/<int:token_id>")
+@responds(bp, 200, "the revoked token")
 @require_role("admin")
 def revoke_token(username: str, token_id: int):
-    with account_errors(), transaction(engine()) as db:
+    """Revoke one API token"""
+    with transaction(engine()) as db:
         token = accounts.revoke_token(db, token_id, _admin(), username=username)
     return jsonify({"token": _iso(token)})
 
 
-def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiError(400, f"{name} is a whole number from {low} to {high}")
-    return int(raw)
-
-
 @bp.get("/security-audit")
+@responds(bp, 200, "entries, newest first", schema="SecurityAudit")
 @require_role("admin")
-def security_audit():
-    """Account events, newest first: sign-ins, failures, throttling, sign-outs and every account change."""
-    limit = _int_arg("limit", 100, 1, MAX_AUDIT_LIMIT)
-    before = _int_arg("before", None, 1, 2**62)
+@bp.arguments(AuditQuery, location="query")
+def security_audit(query: dict):
+    """Account events, newest first: sign-ins, failures, throttling, sign-outs and every account change"""
     with transaction(engine()) as db:
-        entries = accounts.audit_entries(db, username=request.args.get("user"), event=request.args.get("event"),
-                                         before_id=before, limit=limit)
+        entries = accounts.audit_entries(db, username=query.get("user"), event=query.get("event"),
+                                         before_id=query.get("before"), limit=query["limit"])
     return jsonify({"entries": [_iso(e) for e in entries]})
 
 
 @bp.get("/police-fetch")
+@responds(bp, 200, "the API and the months fetched")
 @require_role("admin")
 def police_fetch_months():
     """The months fetched from the police.uk API: when, the API's last-updated date, records and requests."""
@@ -140,6 +131,7 @@ def police_fetch_months():
 
 
 @bp.post("/police-fetch")
+@responds(bp, 200, "done at once (CSP_ATLAS_JOBS=inline): the finished job", schema="JobAccepted", queued=True)
 @require_role("admin")
 def start_police_fetch():
     """Fetch the months police.uk has and the atlas lacks, as a job: 202 and the job to follow (the one already
@@ -150,16 +142,4 @@ def start_police_fetch():
             police_jobs.run_fetch_job(settings(), job["id"])
         with transaction(engine()) as db:
             return jsonify({"job": job_json(jobs_store.get(db, job["id"]))})
-    if new:
-        try:
-            police_jobs.defer_fetch_job(settings().database_url, job["id"])
-        except Exception as error:  # the queue is unreachable: say so rather than leave a job that never runs
-            with transaction(engine()) as db:
-                jobs_store.finish(db, job["id"], "the job queue is unavailable")
-            raise ApiError(503, "the job queue is unavailable; try again shortly", retry_after=10) from error
-    response = jsonify({"job": job_json(job)})
-    response.status_code = 202
-    response.headers["Location"] = f"/api/jobs/{job['id']}"
-    response.headers["Retry-After"] = "2"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return accepted(job, (lambda: police_jobs.defer_fetch_job(settings().database_url, job["id"])) if new else None)

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Response, g, jsonify, request
+from marshmallow import fields, validate
 
 from server.api import engine, settings
+from server.api.contract import Blueprint, Body, json_only, responds, text
 from server.api.errors import ApiError
 from server.domain import accounts
 from server.domain.accounts import Actor, role_at_least
@@ -17,7 +19,7 @@ from server.jobs import JOB_USER_ENVIRON
 from server.store.db import transaction
 from server.store.models import User
 
-bp = Blueprint("auth", __name__, url_prefix="/api/session")
+bp = Blueprint("auth", __name__, url_prefix="/api/session", description="Sign-in and roles")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_USERNAME_LENGTH = 80
 WRONG_CREDENTIALS = "wrong username or password"  # the same whether the user exists, is inactive or mistyped
@@ -105,6 +107,7 @@ def require_role(minimum: str) -> Callable:
                 raise ApiError(403, f"this needs the '{minimum}' role or higher; you are '{user.role}'")
             return view(*args, **kwargs)
 
+        wrapped.csp_role = minimum  # the OpenAPI document adds 401, 403 and the security schemes
         return wrapped
 
     return decorator
@@ -126,8 +129,13 @@ def _forget_session_cookie(response: Response) -> None:
     response.delete_cookie(cookie_name(), path="/", secure=settings().https, httponly=True, samesite="Strict")
 
 
+USER = "the signed-in user, or null"
+
+
 @bp.get("")
+@responds(bp, 200, USER, schema="Session")
 def who_am_i():
+    """The signed-in user, or null"""
     user = current_user()
     response = jsonify(_user_json(user))
     if user is None and request.cookies.get(cookie_name()):
@@ -135,26 +143,36 @@ def who_am_i():
     return response
 
 
-def _credentials() -> tuple[str, str]:
-    """Username and password from a JSON body: a form post from another site cannot sign anyone in."""
-    if not request.is_json:
-        raise ApiError(415, "send the username and password as JSON (Content-Type: application/json)")
-    body = request.get_json(silent=True)
-    username = body.get("username") if isinstance(body, dict) else None
-    password = body.get("password") if isinstance(body, dict) else None
-    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
-        raise ApiError(400, "send username and password")
-    if len(username) > MAX_USERNAME_LENGTH or len(password) > accounts.MAX_PASSWORD_LENGTH:
-        raise ApiError(400, f"a username has at most {MAX_USERNAME_LENGTH} characters and a password at most "
-                            f"{accounts.MAX_PASSWORD_LENGTH}")
-    return username, password
+class Credentials(Body):
+    username = text("", required=True, min_length=1, max_length=MAX_USERNAME_LENGTH)
+    password = fields.String(required=True, load_only=True, validate=validate.Length(
+        1, accounts.MAX_PASSWORD_LENGTH, error="must have 1 to {max} characters"),
+        error_messages={"invalid": "must be text", "required": "is required"})
+
+
+def _same_origin_if_browser(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        if request.headers.get("Origin") or request.headers.get("Sec-Fetch-Site"):
+            require_same_origin()  # a browser on another site (non-browser clients send neither header)
+        return view(*args, **kwargs)
+
+    wrapped.csp_errors = (*getattr(view, "csp_errors", ()), 403)
+    return wrapped
 
 
 @bp.post("")
-def sign_in():
-    if request.headers.get("Origin") or request.headers.get("Sec-Fetch-Site"):
-        require_same_origin()  # a browser on another site (non-browser clients send neither header)
-    username, password = _credentials()
+@responds(bp, 200, "signed in", schema="Session", errors=(401, 429))
+@_same_origin_if_browser
+@json_only
+@bp.arguments(Credentials, location="json")
+def sign_in(credentials: dict):
+    """Sign in: sets a session cookie (HttpOnly, SameSite=Strict; over HTTPS Secure and named __Host-session)
+
+    JSON only. Failed attempts are throttled per account (5) and per client address (30) in 15 minutes; a session
+    ends after 8 idle hours or 24 hours. With the cookie, POST/PUT/PATCH/DELETE are accepted only from this site's
+    own origin."""
+    username, password = credentials["username"], credentials["password"]
     address = client_address()
     with transaction(engine()) as db:  # committed before the check, so parallel guesses are all counted
         wait = accounts.sign_in_wait(db, username, address)
@@ -172,7 +190,9 @@ def sign_in():
 
 
 @bp.delete("")
+@responds(bp, 200, "signed out: the session ends on the server too", schema="Session", errors=(403,))
 def sign_out():
+    """Sign out"""
     secret = request.cookies.get(cookie_name())
     response = jsonify({"user": None})
     if secret:

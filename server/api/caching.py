@@ -9,6 +9,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
+from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from sqlalchemy.orm import Session
@@ -209,21 +210,32 @@ def job_json(job: dict) -> dict:
             "links": {"self": f"/api/jobs/{job['id']}", "result": job["url"]}}
 
 
-def job_accepted(job: dict, new: bool) -> Response:
-    """202: the work is queued (or already was); follow the job's URL."""
-    if new:
+QUEUE_DOWN = "the job queue is unavailable"
+
+
+def accepted(job: dict, enqueue_job: Callable[[], None] | None = None,
+             give_up: Callable[[Any], None] | None = None) -> Response:
+    """202: the work is queued (or already was); follow the job's URL. `enqueue_job` hands a new job to the queue; if
+    the queue is unreachable the job ends failed (`give_up`, default: finished with that error) and the answer is 503,
+    rather than a job that never runs."""
+    if enqueue_job is not None:
         try:
-            enqueue(settings().database_url, job["id"])
-        except Exception as error:  # the queue is unreachable: say so rather than leave a job that never runs
+            enqueue_job()
+        except Exception as error:
             with transaction(engine()) as db:
-                jobs_store.finish(db, job["id"], "the job queue is unavailable")
-            raise ApiError(503, "the job queue is unavailable; try again shortly", retry_after=10) from error
+                (give_up or (lambda session: jobs_store.finish(session, job["id"], QUEUE_DOWN)))(db)
+            raise ApiError(503, f"{QUEUE_DOWN}; try again shortly", retry_after=10) from error
     response = jsonify({"job": job_json(job)})
     response.status_code = 202
     response.headers["Location"] = f"/api/jobs/{job['id']}"
     response.headers["Retry-After"] = "2"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def job_accepted(job: dict, new: bool) -> Response:
+    """202 for a queued heavy request (a new one is handed to the queue)."""
+    return accepted(job, (lambda: enqueue(settings().database_url, job["id"])) if new else None)
 
 
 def _revalidate(response: Response, digest: str) -> Response:

@@ -8,24 +8,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 from werkzeug.datastructures import FileStorage
 
 from server.api import engine
 from server.api.auth import current_user, require_role
-from server.api.boundaries import parse_bbox
 from server.api.caching import cached_response
+from server.api.contract import GEOJSON, Bbox, Blueprint, Query, period_param, responds, text
 from server.api.errors import ApiError
 from server.api.upload_jobs import queue_upload, runs_as_job
-from server.domain import police_import, uploads
+from server.domain import uploads
 from server.domain.accounts import role_at_least
 from server.domain.metrics import POLICE_SOURCE, catalogue
-from server.domain.periods import Period, PeriodError, parse_period
+from server.domain.periods import Period, parse_period
 from server.domain.uploads import safe_file_name
 from server.store import crime as store
 from server.store.db import transaction
 
-bp = Blueprint("crime", __name__, url_prefix="/api/crime")
+bp = Blueprint("crime", __name__, url_prefix="/api/crime", description="Police.uk crime records")
 
 
 def _uploaded_files() -> list[FileStorage]:
@@ -48,8 +48,17 @@ def _save_uploads(uploads: list[FileStorage], scratch: Path) -> list[tuple[Path,
 
 
 @bp.post("/imports")
+@responds(bp, 201, "imported: per file and in total, rows read, inserted, duplicates, no location, unplaced per "
+          "boundary set, per month", schema="CrimeImportSummary", errors=(400, 413), queued=True)
+@bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {"file": {
+        "type": "string", "format": "binary", "description": "a file; repeat the field for more"}}}}}})
 @require_role("gis")
 def create_import():
+    """Import data.police.uk street-level crime files (.csv or .csv.gz) in one transaction. Role gis or admin.
+
+    A bad header or row in any file refuses them all (400 naming the file and line). Rows already loaded are counted
+    as duplicates, not inserted again. Uploads over CSP_ATLAS_UPLOAD_JOB_BYTES are queued as a job (202)."""
     files = _uploaded_files()
     if runs_as_job():
         return queue_upload(uploads.CRIME_IMPORT, "/api/crime/imports", {},
@@ -57,12 +66,8 @@ def create_import():
                              for position, upload in enumerate(files)])
     user = current_user()
     with tempfile.TemporaryDirectory(prefix="csp-atlas-crime-") as scratch:
-        try:
-            summary = uploads.import_crime_files(engine(), _save_uploads(files, Path(scratch)),
-                                                 user.username if user else None)
-        except police_import.CrimeFileError as error:
-            details = {key: value for key, value in error.as_dict().items() if key != "message"}
-            raise ApiError(400, error.message, **details) from None
+        summary = uploads.import_crime_files(engine(), _save_uploads(files, Path(scratch)),
+                                             user.username if user else None)
     return jsonify(summary), 201
 
 
@@ -75,8 +80,10 @@ def _import_json(row: dict[str, Any], show_importer: bool) -> dict[str, Any]:
 
 
 @bp.get("/imports")
+@responds(bp, 200, "past imports, newest first", schema="CrimeImports")
 @require_role("viewer")
 def list_imports():
+    """Past imports of police.uk crime files, newest first, each with its summary. Any signed-in user."""
     with transaction(engine()) as db:
         rows = store.list_imports(db)
     show_importer = role_at_least(current_user().role, "gis")  # who imported what is for GIS staff and admins
@@ -85,7 +92,13 @@ def list_imports():
 
 # --- crime points for the hotspot map ----------------------------------------------------------------------
 
-POINT_PARAMS = ("metric", "period", "bbox")
+class PointsQuery(Query):
+    metric = text("all-crime (default), asb, vbc, cas or a police.uk crime type such as burglary; several joined by "
+                  "commas give their union (all-crime,asb = every record); the partnership's tables have no locations",
+                  pattern=r"^[a-z0-9][a-z0-9-]{0,79}(,[a-z0-9][a-z0-9-]{0,79}){0,19}$", max_length=400,
+                  default="all-crime", pattern_error="must be metric ids separated by commas, e.g. all-crime,asb")
+    period = period_param("a month (2022-06), a year (2022) or a range (2022-01/2022-11); default: all loaded months")
+    bbox = Bbox()
 
 
 def _points_period(text: str | None, months: list) -> Period:
@@ -93,10 +106,7 @@ def _points_period(text: str | None, months: list) -> Period:
         raise ApiError(400, "no police.uk crime records are loaded yet")
     if not text:
         return Period(months[0], months[-1])
-    try:
-        period = parse_period(text)
-    except PeriodError as error:
-        raise ApiError(400, str(error)) from None
+    period = parse_period(text)
     if not any(period.contains(m) for m in months):
         raise ApiError(400, f"no police.uk records for {period.label}; loaded months: "
                             f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}")
@@ -125,14 +135,14 @@ def _points_types(metric_arg: str, metrics: dict, all_slugs: list[str]) -> tuple
     return chosen, sorted(slugs)
 
 
-def _points_collection(db, args) -> dict[str, Any]:
+def _points_collection(db, args: dict[str, Any]) -> dict[str, Any]:
     types = store.crime_types(db)
     metrics = catalogue([(slug, name) for slug, name, _count in types])
-    chosen, include = _points_types(args.get("metric") or "all-crime", metrics, [slug for slug, _n, _c in types])
+    chosen, include = _points_types(args["metric"], metrics, [slug for slug, _n, _c in types])
     exclude = (list(chosen[0].exclude_types) or None) if len(chosen) == 1 else None
     months = store.available_months(db)
     period = _points_period(args.get("period"), months)
-    bbox = parse_bbox(args.get("bbox"))
+    bbox = args.get("bbox")
     rows = store.crime_points(db, period.start, period.end, include, exclude, bbox)
     covered = [m for m in months if period.contains(m)]
     notes = []
@@ -157,11 +167,15 @@ def _points_collection(db, args) -> dict[str, Any]:
 
 
 @bp.get("/points")
-def crime_points():
-    unknown = sorted(set(request.args) - set(POINT_PARAMS))
-    if unknown:
-        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(POINT_PARAMS)}")
-    args = {name: (request.args.get(name) or "").strip() for name in POINT_PARAMS}
+@responds(bp, 200, "RFC 7946 FeatureCollection of points with metadata", GEOJSON, "FeatureCollection")
+@bp.arguments(PointsQuery, location="query")
+def crime_points(args: dict[str, Any]):
+    """Police.uk crime records of a metric and period as GeoJSON points, for heat maps and markers
+
+    Each feature is a record with coordinates: properties crime_type (slug; metadata.crime_types gives the published
+    names), month (YYYY-MM) and location (police.uk's anonymised 'On or near …' text). metadata gives metric,
+    period, count, source, data date and notes (months not loaded, records without location). Gzipped when the
+    client accepts it; responses carry an ETag that any import changes."""
     return cached_response(f"crime-points|{json.dumps(args, sort_keys=True)}",
                            lambda db: json.dumps(_points_collection(db, args), separators=(",", ":")).encode(),
                            "application/geo+json")

@@ -9,6 +9,8 @@ from flask import Flask, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from server.domain.errors import DomainError
+
 log = logging.getLogger(__name__)
 
 
@@ -31,6 +33,10 @@ def register(app: Flask) -> None:
         if "retry_after" in error.details:
             response.headers["Retry-After"] = str(error.details["retry_after"])
         return response, status
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        return error_response(error.status, error.message, **error.details())
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -10,16 +10,17 @@ from __future__ import annotations
 import threading
 import time
 
-from flask import Blueprint, current_app, jsonify
+from flask import current_app, jsonify
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.api import engine
 from server.api.auth import current_user
+from server.api.contract import Blueprint, responds
 from server.domain.accounts import role_at_least
 from server.store import meta
 
-bp = Blueprint("health", __name__, url_prefix="/api")
+bp = Blueprint("health", __name__, url_prefix="/api", description="Service health")
 HEALTH_CHECK_SECONDS = 1.0
 STALE_SECONDS = 5.0
 
@@ -73,7 +74,10 @@ def _is_admin() -> bool:
 
 
 @bp.get("/health")
+@responds(bp, 200, "healthy (admins also get the PostgreSQL and PostGIS versions)", schema="Health")
+@bp.alt_response(503, description="the database is unreachable", schema="Health")
 def health():
+    """Service and database health"""
     admin = _is_admin()
     last = _last_check()
     if not admin and last.recent():

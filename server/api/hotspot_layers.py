@@ -13,15 +13,15 @@ from datetime import date
 from pathlib import PurePath
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import g, jsonify, request
+from marshmallow import ValidationError, fields, validates_schema
 
 from server.api import engine, settings
 from server.api.auth import current_user
-from server.api.boundaries import parse_bbox
+from server.api.contract import GEOJSON, Bbox, Blueprint, Body, Query, choice, flag, responds, text, whole
 from server.api.errors import ApiError
 from server.domain import hotspot_records as records
 from server.domain.hotspot_input import (
-    ImportFileError,
     PointInputError,
     feature_record,
     parse_location,
@@ -33,7 +33,8 @@ from server.store import accounts
 from server.store import hotspots as hotspot_store
 from server.store.db import transaction
 
-bp = Blueprint("hotspot_layers", __name__, url_prefix="/api")
+bp = Blueprint("hotspot_layers", __name__, url_prefix="/api",
+               description="Hotspot layers: the partnership's own records (needle finds, DCSM locations)")
 READ, WRITE = records.READ, records.WRITE
 MAX_AUDIT_LIMIT = 1000
 
@@ -54,71 +55,115 @@ def signed_in() -> records.Caller:
 
 
 @contextmanager
-def domain_errors(who: records.Caller | None = None) -> Iterator[None]:
-    """Map domain errors to HTTP; a denied access to a restricted layer is written to the audit log."""
+def audited(who: records.Caller | None = None) -> Iterator[None]:
+    """A denied access to a restricted layer is written to the audit log (in its own transaction) on its way out."""
     try:
         yield
     except records.AccessDenied as denied:
         if denied.audit_layer:
             with transaction(engine()) as db:
                 records.audit_denied(db, who, denied, {"method": request.method, "path": request.path})
-        raise ApiError(denied.status, denied.message) from None
-    except records.NotFound as error:
-        raise ApiError(404, str(error)) from None
-    except records.Conflict as error:
-        raise ApiError(409, str(error)) from None
-    except records.RecordError as error:
-        raise ApiError(400, str(error)) from None
-    except PointInputError as error:
-        raise ApiError(400, "; ".join(error.problems), problems=error.problems) from None
+        raise
 
 
-def date_arg(name: str, last: bool) -> date | None:
+OBSERVED = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
+
+
+class Observed(fields.String):
     """from/to: a date, a month (2022-06) or a year (2022); `last` takes the end of a month or year."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        first, final = parse_observed(raw)
-    except PointInputError:
-        raise ApiError(400, f"{name} must be a date (2022-06-30), a month (2022-06) or a year (2022), "
-                            f"not '{raw}'") from None
-    if "/" in raw:
-        raise ApiError(400, f"{name} must be a single date, month or year, not a range")
-    return final if last else first
+
+    def __init__(self, last: bool, description: str, **kwargs: Any):
+        super().__init__(metadata={"description": description, "pattern": OBSERVED, "example": "2023-05"}, **kwargs)
+        self.last = last
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
+        raw = super()._deserialize(value, attr, data, **kwargs).strip()
+        if "/" in raw:
+            raise ValidationError("must be a single date, month or year, not a range")
+        try:
+            first, final = parse_observed(raw[:40])
+        except PointInputError:
+            raise ValidationError(f"must be a date (2022-06-30), a month (2022-06) or a year (2022), "
+                                  f"not '{raw[:40]}'") from None
+        return final if self.last else first
 
 
-def date_range() -> tuple[date | None, date | None]:
-    date_from, date_to = date_arg("from", last=False), date_arg("to", last=True)
-    if date_from and date_to and date_to < date_from:
-        raise ApiError(400, f"to ({date_to}) is before from ({date_from})")
-    return date_from, date_to
+class ObservedRange(Query):
+    """Records observed in a date range (from/to), both optional."""
+
+    date_from = Observed(False, "observed on or after: a date 2023-05-01, a month 2023-05 or a year 2023",
+                         data_key="from")
+    date_to = Observed(True, "observed on or before: a date, a month (its last day) or a year (31 December)",
+                       data_key="to")
+
+    @validates_schema
+    def _in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            raise ValidationError(f"to ({data['date_to']}) is before from ({data['date_from']})")
 
 
-def check_args(allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(request.args) - set(allowed))
-    if unknown:
-        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(allowed) or 'none'}")
+class PointsQuery(ObservedRange):
+    bbox = Bbox()
+    deleted = choice(records.DELETED_VIEWS, "exclude (default); include or only: admins", default="exclude")
+
+
+class PlacesQuery(Query):
+    unplaced = flag("true: only places without a point", default=False)
+
+
+class AuditQuery(Query):
+    layer = text("only this layer's entries")
+    user = text("only this user's entries")
+    action = text("only this action, e.g. read-points")
+    before = whole(1, 2**62, "entries older than this id (the previous page's next_before)")
+    limit = whole(1, MAX_AUDIT_LIMIT, "entries per page", default=100)
+
+
+class GrantBody(Body):
+    access = choice((READ, WRITE), "read or write: a grant is never implied", required=True,
+                    error="must be read or write: a grant is never implied",
+                    error_messages={"required": "is required (read or write): a grant is never implied"})
+
+
+POINT_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "$ref": "#/components/schemas/HotspotPointInput"}}}}
+PLACE_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "maxLength": 200}, "note": {"type": "string"},
+        "layer": {"type": "string", "description": "a restricted layer's private place"},
+        "lon": {"type": "number"}, "lat": {"type": "number"}, "easting": {"type": "number"},
+        "northing": {"type": "number"}}}}}}
+LOCATION_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"lon": {"type": "number"}, "lat": {"type": "number"},
+                                     "easting": {"type": "number"}, "northing": {"type": "number"},
+                                     "source": {"type": "string"}}}}}}
+ACCESS = (401, 403, 404)
+ACCESS_RULES = (
+    "Access: anonymous 401. Internal layers (needle-finds): any signed-in user reads, role officer or above writes. "
+    "Restricted layers (dcsm-locations): only users an admin granted the layer (read or write) and admins; anyone "
+    "else gets 403 and the layer is not listed. Reads of restricted layers and all writes are audited.")
+FEATURE = "the point as a GeoJSON Feature (geometry null when it has no location yet)"
 
 
 def json_body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "send a JSON object (Content-Type: application/json)")
-    if body.get("type") == "Feature":
-        try:
-            return feature_record(body)
-        except PointInputError as error:
-            raise ApiError(400, "; ".join(error.problems), problems=error.problems) from None
-    return body
+    return feature_record(body) if body.get("type") == "Feature" else body
 
 
 # --- layers -------------------------------------------------------------------------------------------------------
 
 
+STATISTICS = (" Each layer has `statistics`: its figures with no locations (the DCSM's 2023 borough counts), each "
+              "with value, unit, period, paragraph, source_line and the quote as printed.")
+
+
 @bp.get("/hotspot-layers")
-def list_layers():
-    check_args(())
+@responds(bp, 200, "layers", schema="HotspotLayers", errors=(401,))
+@bp.arguments(Query, location="query")
+def list_layers(_query: dict):
+    """The hotspot layers the caller may see, with metadata and the caller's access (read or write)"""
     who = signed_in()
     with transaction(engine()) as db:
         layers = records.readable_layers_json(db, records.visible_layers(db, who), who)
@@ -126,25 +171,27 @@ def list_layers():
 
 
 @bp.get("/hotspot-layers/<layer_id>")
-def layer_detail(layer_id: str):
-    check_args(())
+@responds(bp, 200, "layer", schema="HotspotLayer", errors=ACCESS)
+@bp.arguments(Query, location="query")
+def layer_detail(_query: dict, layer_id: str):
+    """One hotspot layer's metadata"""
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         (item,) = records.readable_layers_json(db, [layer], who)
     return jsonify(item)
 
 
 @bp.get("/hotspot-layers/<layer_id>/points")
-def list_points(layer_id: str):
-    check_args(("from", "to", "bbox", "deleted"))
+@responds(bp, 200, "RFC 7946 FeatureCollection with `layer` and `summary` (the records not on the map)", GEOJSON,
+          "FeatureCollection", errors=ACCESS)
+@bp.arguments(PointsQuery, location="query")
+def list_points(query: dict, layer_id: str):
+    """The layer's points that have a location (their own, or their named place's), as GeoJSON"""
     who = signed_in()
-    bbox = parse_bbox(request.args.get("bbox"))
-    date_from, date_to = date_range()
-    deleted = request.args.get("deleted", "exclude")
-    if deleted not in records.DELETED_VIEWS:
-        raise ApiError(400, f"deleted must be one of {', '.join(records.DELETED_VIEWS)}")
-    with domain_errors(who), transaction(engine()) as db:
+    bbox, date_from, date_to = query.get("bbox"), query.get("date_from"), query.get("date_to")
+    deleted = query["deleted"]
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         body = records.points_collection(db, layer, who, date_from, date_to, bbox, deleted)
     response = jsonify(body)
@@ -154,9 +201,12 @@ def list_points(layer_id: str):
 
 
 @bp.post("/hotspot-layers/<layer_id>/points")
+@responds(bp, 201, FEATURE, schema="HotspotPoint", errors=ACCESS)
+@bp.doc(requestBody=POINT_BODY)
 def create_point(layer_id: str):
+    """Record a point (write access). Body: a JSON object or a GeoJSON Feature with a Point."""
     who = signed_in()
-    with domain_errors(who):
+    with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "create")
         point = parse_point(json_body())
@@ -167,9 +217,11 @@ def create_point(layer_id: str):
 
 
 @bp.get("/hotspot-layers/<layer_id>/points/<int:point_id>")
+@responds(bp, 200, FEATURE, schema="HotspotPoint", errors=ACCESS)
 def get_point(layer_id: str, point_id: int):
+    """One point"""
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         row = records.live_point(db, layer, who, point_id)
         records.audit_read(db, layer, who, "read-point", 1, {"point_id": point_id})
@@ -177,9 +229,14 @@ def get_point(layer_id: str, point_id: int):
 
 
 @bp.patch("/hotspot-layers/<layer_id>/points/<int:point_id>")
+@responds(bp, 200, FEATURE, schema="HotspotPoint", errors=(*ACCESS, 409))
+@bp.doc(requestBody=POINT_BODY)
 def update_point(layer_id: str, point_id: int):
+    """Edit a point (write access): send only what changes
+
+    `location: null` removes its own point, `place: null` its place. The old and new values go to its history."""
     who = signed_in()
-    with domain_errors(who):
+    with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "update")
         change = parse_point(json_body(), partial=True)
@@ -191,72 +248,86 @@ def update_point(layer_id: str, point_id: int):
 
 
 @bp.delete("/hotspot-layers/<layer_id>/points/<int:point_id>")
+@responds(bp, 200, FEATURE, schema="HotspotPoint", errors=(*ACCESS, 409))
 def delete_point(layer_id: str, point_id: int):
+    """Delete a point (soft: kept with who and when; an admin can restore it)"""
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, WRITE, "delete")
         feature = records.delete_point(db, layer, who, point_id)
     return jsonify(feature)
 
 
 @bp.post("/hotspot-layers/<layer_id>/points/<int:point_id>/restore")
+@responds(bp, 200, FEATURE, schema="HotspotPoint", errors=(*ACCESS, 409))
 def restore_point(layer_id: str, point_id: int):
+    """Restore a deleted point (admins)"""
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ, "restore")
         feature = records.restore_point(db, layer, who, point_id)
     return jsonify(feature)
 
 
 @bp.get("/hotspot-layers/<layer_id>/points/<int:point_id>/history")
+@responds(bp, 200, "the point and every change of it: action, who, when, old and new values", errors=ACCESS)
 def point_history(layer_id: str, point_id: int):
+    """Every change of a point: action, who, when, old and new values"""
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         body = records.history(db, layer, who, point_id)
     return jsonify(body)
 
 
 @bp.get("/hotspot-layers/<layer_id>/unplaced")
-def unplaced(layer_id: str):
-    check_args(("from", "to"))
+@responds(bp, 200, "records and place names", errors=ACCESS)
+@bp.arguments(ObservedRange, location="query")
+def unplaced(query: dict, layer_id: str):
+    """Records at named places that have no point yet (placing the place places them)"""
     who = signed_in()
-    date_from, date_to = date_range()
-    with domain_errors(who), transaction(engine()) as db:
+    date_from, date_to = query.get("date_from"), query.get("date_to")
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         items = records.unlocated_records(db, layer, who, False, date_from, date_to)
     return jsonify({"layer": layer_id, "records": items, "places": sorted({i["place"] for i in items})})
 
 
 @bp.get("/hotspot-layers/<layer_id>/series")
-def area_series(layer_id: str):
-    check_args(("from", "to"))
+@responds(bp, 200, "records", errors=ACCESS)
+@bp.arguments(ObservedRange, location="query")
+def area_series(query: dict, layer_id: str):
+    """Area-level records, e.g. the monthly borough totals of needle finds (area_code E07000110)"""
     who = signed_in()
-    date_from, date_to = date_range()
-    with domain_errors(who), transaction(engine()) as db:
+    date_from, date_to = query.get("date_from"), query.get("date_to")
+    with audited(who), transaction(engine()) as db:
         layer = records.require_layer(db, layer_id, who, READ)
         items = records.unlocated_records(db, layer, who, True, date_from, date_to)
     return jsonify({"layer": layer_id, "records": items})
 
 
 @bp.post("/hotspot-layers/<layer_id>/import")
+@responds(bp, 201, "imported: counts, new places, ignored columns", errors=(*ACCESS, 400, 413))
+@bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})
 def import_points(layer_id: str):
+    """Import a CSV or a GeoJSON file of points, all or nothing
+
+    CSV columns: lon,lat or easting,northing or place; observed or observed_from/observed_to; count; category;
+    notes. A refused file gives 400 with problems [{file, row, reason}] (CSV row = line number, header = 1; GeoJSON
+    row = feature number). Unknown place names become new, unplaced gazetteer places."""
     who = signed_in()
     upload = request.files.get("file")
-    with domain_errors(who):
+    with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "import")
         if upload is None or not upload.filename:
             raise ApiError(400, "attach a .csv or .geojson file as the multipart field 'file'")
         name = PurePath(upload.filename.replace("\\", "/")).name
-        try:
-            parsed = read_import_file(name, upload.read())
-            with transaction(engine()) as db:
-                layer = records.require_layer(db, layer_id, who, WRITE, "import")
-                summary = records.import_points(db, layer, who, parsed, settings().record_buffer_metres)
-        except ImportFileError as error:
-            raise ApiError(400, error.message, file=error.file, problems=error.problems,
-                           more_problems=error.more) from None
+        parsed = read_import_file(name, upload.read())
+        with transaction(engine()) as db:
+            layer = records.require_layer(db, layer_id, who, WRITE, "import")
+            summary = records.import_points(db, layer, who, parsed, settings().record_buffer_metres)
     return jsonify(summary), 201
 
 
@@ -271,9 +342,11 @@ def _user_or_404(db: Any, username: str) -> Any:
 
 
 @bp.get("/hotspot-layers/<layer_id>/grants")
+@responds(bp, 200, "grants", errors=ACCESS)
 def list_grants(layer_id: str):
+    """Who is granted the layer (admins)"""
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         records.require_admin(who, "see grants")
         layer = records.require_layer(db, layer_id, who, READ)
         grants = hotspot_store.layer_grants(db, layer["id"])
@@ -283,22 +356,24 @@ def list_grants(layer_id: str):
 
 
 @bp.put("/hotspot-layers/<layer_id>/grants/<username>")
-def put_grant(layer_id: str, username: str):
+@responds(bp, 200, "granted", errors=ACCESS)
+@bp.arguments(GrantBody, location="json")
+def put_grant(body: dict, layer_id: str, username: str):
+    """Grant a restricted layer to a user (admins): {"access": "read"} or {"access": "write"}"""
     who = signed_in()
-    body = json_body()
-    access = body.get("access")
-    if access not in (READ, WRITE):
-        raise ApiError(400, "send {\"access\": \"read\"} or {\"access\": \"write\"}: a grant is never implied")
-    with domain_errors(who), transaction(engine()) as db:
+    access = body["access"]
+    with audited(who), transaction(engine()) as db:
         records.require_admin(who, "grant access to layers")
         result = records.grant(db, who, layer_id, _user_or_404(db, username), access)
     return jsonify(result)
 
 
 @bp.delete("/hotspot-layers/<layer_id>/grants/<username>")
+@responds(bp, 200, "revoked", errors=ACCESS)
 def delete_grant(layer_id: str, username: str):
+    """Revoke a user's grant (admins)"""
     who = signed_in()
-    with domain_errors(who), transaction(engine()) as db:
+    with audited(who), transaction(engine()) as db:
         records.require_admin(who, "revoke access to layers")
         removed = records.revoke(db, who, layer_id, _user_or_404(db, username))
     if not removed:
@@ -310,19 +385,23 @@ def delete_grant(layer_id: str, username: str):
 
 
 @bp.get("/gazetteer")
-def list_places():
-    check_args(("unplaced",))
+@responds(bp, 200, "places", errors=(401, 403))
+@bp.arguments(PlacesQuery, location="query")
+def list_places(query: dict):
+    """Named places the caller may see, with their point (null when unplaced), sources and record counts
+
+    Shared places, and private places of restricted layers the caller may read; counts per visible layer."""
     who = signed_in()
-    unplaced_only = request.args.get("unplaced", "false").lower()
-    if unplaced_only not in ("true", "false"):
-        raise ApiError(400, "unplaced must be true or false")
-    with domain_errors(who), transaction(engine()) as db:
-        places = records.list_places(db, who, unplaced_only == "true")
+    with audited(who), transaction(engine()) as db:
+        places = records.list_places(db, who, query["unplaced"])
     return jsonify({"places": places})
 
 
 @bp.post("/gazetteer")
+@responds(bp, 201, "the place", errors=ACCESS)
+@bp.doc(requestBody=PLACE_BODY)
 def create_place():
+    """Add a named place (officer or above), with or without a location"""
     who = signed_in()
     body = json_body()
     name = " ".join(str(body.pop("name", "") or "").split())
@@ -330,7 +409,7 @@ def create_place():
     layer_id = body.pop("layer", None) or None
     if not name or len(name) > 200:
         raise ApiError(400, "name is required (at most 200 characters)")
-    with domain_errors(who):
+    with audited(who):
         location = parse_location(body) if body else None
         with transaction(engine()) as db:
             if location is not None:
@@ -341,11 +420,14 @@ def create_place():
 
 
 @bp.put("/gazetteer/<int:place_id>/location")
+@responds(bp, 200, "the place, placed (its unplaced records are placed with it)", errors=(*ACCESS, 409))
+@bp.doc(requestBody=LOCATION_BODY)
 def place_place(place_id: int):
+    """Give a place its location (lon/lat or easting/northing) and the source of it"""
     who = signed_in()
     body = json_body()
     source = str(body.pop("source", "") or "").strip()
-    with domain_errors(who):
+    with audited(who):
         location = parse_location(body)
         with transaction(engine()) as db:
             records.require_in_area(db, location, settings().record_buffer_metres)
@@ -356,30 +438,18 @@ def place_place(place_id: int):
 # --- audit log ----------------------------------------------------------------------------------------------------
 
 
-def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be a whole number, not '{raw}'") from None
-    if not low <= value <= high:
-        raise ApiError(400, f"{name} must be from {low} to {high}")
-    return value
-
-
 @bp.get("/hotspot-audit")
-def audit_log():
-    check_args(("layer", "user", "action", "before", "limit"))
+@responds(bp, 200, "entries, newest first, and next_before for the next page", errors=(401, 403))
+@bp.arguments(AuditQuery, location="query")
+def audit_log(query: dict):
+    """The hotspot audit log (admins): reads of restricted layers, denials and every change"""
     who = signed_in()
-    limit = _int_arg("limit", 100, 1, MAX_AUDIT_LIMIT)
-    before = _int_arg("before", None, 1, 2**62)
-    with domain_errors(who), transaction(engine()) as db:
+    limit, before = query["limit"], query.get("before")
+    with audited(who), transaction(engine()) as db:
         records.require_admin(who, "read the audit log")
-        entries = hotspot_store.audit_entries(db, layer_id=request.args.get("layer") or None,
-                                              username=request.args.get("user") or None,
-                                              action=request.args.get("action") or None, before_id=before,
+        entries = hotspot_store.audit_entries(db, layer_id=query.get("layer"),
+                                              username=query.get("user"), action=query.get("action"),
+                                              before_id=before,
                                               limit=limit or 100)
     items = [{**entry, "at": entry["at"].isoformat()} for entry in entries]
     return jsonify({"entries": items, "next_before": items[-1]["id"] if len(items) == limit else None})

@@ -4,80 +4,85 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, request
+from flask import Response
 
 from server.api.caching import cached_response
+from server.api.contract import GEOJSON, SLUG, Blueprint, Numbers, Query, choice, period_param, responds, text, whole
 from server.api.errors import ApiError
-from server.domain import layers
+from server.domain import layers, registry
 from server.domain.metrics import catalogue
 from server.store import crime as crime_store
 from server.store import statistics as statistics_store
 
-bp = Blueprint("layers", __name__, url_prefix="/api")
-LAYER_PARAMS = ("metric", "period", "measure", "base", "method", "k", "palette", "breaks")
+bp = Blueprint("layers", __name__, url_prefix="/api", description="Classified choropleth layers and metrics")
 
 
-def int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be a whole number, not '{raw}'") from None
+class LayerQuery(Query):
+    """What a classified layer shows and how it is classified (also the parameters of its maps and exports)."""
+
+    metric = text("all-crime (default), asb, vbc, cas, a police.uk crime type such as burglary, or a partnership "
+                  "table such as seed-crimes-by-ward (GET /api/metrics lists them)", pattern=SLUG, default="all-crime",
+                  pattern_error="must be a metric id such as all-crime or burglary (GET /api/metrics lists them)")
+    period = period_param("a month (2022-06), a year (2022) or a range (2022-01/2022-11); default: all loaded months "
+                          "(police.uk) or the latest year (tables)")
+    measure = choice(registry.MEASURES, "count (default), density (per km²), rate (per 1,000 residents), change, "
+                     "pct_change", default="count",
+                     error="unknown measure '{input}'; valid measures: {choices}")
+    base = period_param("the period to compare with for change and pct_change (default: the previous period of the "
+                        "same length)")
+    method = choice(registry.CLASSIFICATION_METHODS, "classification (mapclassify's definitions); natural_breaks is "
+                    "exact Fisher-Jenks", default="natural_breaks",
+                    error="unknown method '{input}'; valid methods: {choices}")
+    k = whole(registry.MIN_CLASSES, registry.MAX_CLASSES, "number of classes", default=5)
+    palette = choice(registry.PALETTES, "ColorBrewer scheme, e.g. YlOrRd (default), Blues, RdBu (default for change)",
+                     error="unknown palette '{input}'; valid palettes are {choices}")
+    breaks = Numbers("upper class bounds for method=user_defined, e.g. 10,50,100")
 
 
-def _breaks_arg() -> tuple[float, ...] | None:
-    raw = request.args.get("breaks")
-    if not raw:
-        return None
-    try:
-        return tuple(float(part) for part in raw.split(","))
-    except ValueError:
-        raise ApiError(400, f"breaks must be numbers separated by commas, e.g. 10,50,100; not '{raw}'") from None
+LAYER_PARAMS = tuple(LayerQuery().fields)
 
 
-def layer_request(set_id: str, clusters: bool, extra_params: tuple[str, ...] = ()) -> layers.LayerRequest:
-    """The layer a request asks for; `extra_params` are the other query parameters the route accepts."""
-    valid = LAYER_PARAMS + extra_params
-    unknown = sorted(set(request.args) - set(valid))
-    if unknown:
-        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
-    args = request.args
+def layer_request(set_id: str, clusters: bool, query: dict) -> layers.LayerRequest:
+    """The layer a request asks for, from its parsed LayerQuery (or a schema extending it)."""
     return layers.LayerRequest(
-        set_id=set_id, clusters=clusters, metric=args.get("metric") or "all-crime", period=args.get("period") or None,
-        measure=args.get("measure") or "count", base=args.get("base") or None,
-        method=args.get("method") or "natural_breaks", k=int_arg("k", 5), palette=args.get("palette") or None,
-        breaks=_breaks_arg())
+        set_id=set_id, clusters=clusters, metric=query["metric"], period=query.get("period"),
+        measure=query["measure"], base=query.get("base"), method=query["method"], k=query["k"],
+        palette=query.get("palette"), breaks=query.get("breaks"))
 
 
-def _layer(set_id: str, clusters: bool) -> Response:
-    layer = layer_request(set_id, clusters)
+def _layer(set_id: str, clusters: bool, query: dict) -> Response:
+    layer = layer_request(set_id, clusters, query)
     key = json.dumps(layer.__dict__, sort_keys=True, default=str)
 
     def build(db) -> bytes:
-        return json.dumps(build_layer_or_error(db, layer), separators=(",", ":")).encode()
+        return json.dumps(layers.build_layer(db, layer), separators=(",", ":")).encode()
 
     return cached_response(key, build, "application/geo+json")
 
 
-def build_layer_or_error(db, layer: layers.LayerRequest) -> dict:
-    try:
-        return layers.build_layer(db, layer)
-    except layers.LayerNotFound as error:
-        raise ApiError(404, str(error)) from None
-    except layers.LayerError as error:
-        raise ApiError(400, str(error)) from None
+LAYER = ("RFC 7946 FeatureCollection. Each feature carries value, class (0-based; null = no data), color, rank "
+         "(1 = highest) and rank_of; the top-level legend gives method, k, breaks and each class's lower and upper "
+         "bound, colour, count and label (the range as printed on every output), and no_data_label; metadata gives "
+         "metric, period, period_text (the months with data in words), measure and unit, boundary set with validity "
+         "dates, source, data date, interpolation method and estimate (figures re-estimated for another boundary set "
+         "carry estimate_low, estimate_high and estimate_error_pct) and counts of unplaced records. Areas outside the "
+         "imported crime data have value null. Responses carry an ETag; any import changes it.")
 
 
 @bp.get("/layers/<set_id>")
-def area_layer(set_id: str):
-    return _layer(set_id, clusters=False)
+@responds(bp, 200, LAYER, GEOJSON, "FeatureCollection", errors=(404,))
+@bp.arguments(LayerQuery, location="query")
+def area_layer(query: dict, set_id: str):
+    """A classified choropleth layer of a boundary set, with legend and metadata"""
+    return _layer(set_id, False, query)
 
 
 @bp.get("/layers/<set_id>/clusters")
-def cluster_layer(set_id: str):
-    return _layer(set_id, clusters=True)
+@responds(bp, 200, LAYER, GEOJSON, "FeatureCollection", errors=(404,))
+@bp.arguments(LayerQuery, location="query")
+def cluster_layer(query: dict, set_id: str):
+    """The same layer for the ward clusters of a ward set (values summed over member wards)"""
+    return _layer(set_id, True, query)
 
 
 def _metric_json(db, metric) -> dict:
@@ -101,8 +106,10 @@ def _json_bytes(value: dict) -> bytes:
 
 
 @bp.get("/metrics")
+@responds(bp, 200, "metrics with their periods and measures, and the registries (methods, palettes, formats)",
+          schema="Metrics")
 def list_metrics():
-    """The catalogue, built once per data version (the client asks for it on every page load)."""
+    """Metrics with their periods, measures and where they can be mapped (built once per data version)"""
     def build(db) -> bytes:
         metrics = catalogue([(slug, name) for slug, name, _ in crime_store.crime_types(db)])
         return _json_bytes({"metrics": [_metric_json(db, m) for m in metrics.values()], "measures": layers.MEASURES})
@@ -111,7 +118,9 @@ def list_metrics():
 
 
 @bp.get("/metrics/<metric_id>")
+@responds(bp, 200, "one metric", schema="Metric", errors=(404,))
 def metric_detail(metric_id: str):
+    """One metric; for the partnership's tables also the published figures (e.g. monthly series)"""
     def build(db) -> bytes:
         metrics = catalogue([(slug, name) for slug, name, _ in crime_store.crime_types(db)])
         if metric_id not in metrics:

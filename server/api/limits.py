@@ -39,7 +39,8 @@ class Limit:
 
 # The expensive routes, each in a bucket with its default limit per client (user, or address when anonymous).
 EXPENSIVE_ENDPOINTS = {
-    "hotspots.gi_star": "analysis", "hotspots.kernel_density": "analysis", "hotspots.clusters": "analysis",
+    "spatial_statistics.gi_star": "analysis", "spatial_statistics.kernel_density": "analysis",
+    "spatial_statistics.clusters": "analysis",
     "patrols.suggest": "analysis",
     "maps.static_map": "maps", "maps.static_cluster_map": "maps",
     "maps.export_layer": "exports", "maps.export_cluster_layer": "exports", "patrols.export_area": "exports",

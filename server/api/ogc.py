@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 
 from server.api import engine
 from server.api.caching import cache_key, cached_gzip, cached_response
+from server.api.contract import load_query
 from server.api.errors import ApiError
 from server.api.hotspot_layers import caller
-from server.api.layers import LAYER_PARAMS, layer_request
+from server.api.layers import LAYER_PARAMS, LayerQuery, layer_request
 from server.domain import hotspot_records as records
-from server.domain import layers, ogc
+from server.domain import ogc
 from server.store import boundaries as boundary_store
 from server.store import ogc as store
 from server.store.db import transaction
@@ -330,17 +331,12 @@ def queryables(collection_id: str):
 
 def _classified_layer(db: Session, set_id: str) -> dict[str, Any]:
     """The classified values of the request's layer (built once per data version, kept in the shared cache)."""
-    wanted = layer_request(set_id, clusters=False, extra_params=ITEM_PARAMS + _CLASSIFIED_FILTERS)
+    query = load_query(LayerQuery(), {name: request.args[name] for name in LAYER_PARAMS if name in request.args})
+    wanted = layer_request(set_id, False, query)
     digest = cache_key(db, "ogc-classified|" + json.dumps(wanted.__dict__, sort_keys=True, default=str), False)
 
     def build(session: Session) -> bytes:
-        try:
-            values = ogc.classified_values(session, wanted)
-        except layers.LayerNotFound as error:
-            raise ApiError(404, str(error)) from None
-        except layers.LayerError as error:
-            raise ApiError(400, str(error)) from None
-        return json.dumps(values, separators=(",", ":")).encode()
+        return json.dumps(ogc.classified_values(session, wanted), separators=(",", ":")).encode()
 
     return json.loads(gzip.decompress(cached_gzip(db, digest, build)))
 

@@ -1,11 +1,13 @@
-"""The OpenAPI description of OGC API – Features and Tiles under /ogc (merged into /api/openapi.json by
-server.api.openapi)."""
+"""The OpenAPI description of OGC API – Features and Tiles under /ogc, written by hand (the /ogc blueprint is not yet
+declared through server.api.contract) and added to the generated /api/openapi.json by create_app."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from server.api.openapi_hotspots import ERROR
+from server.domain import registry
+
+ERROR = {"$ref": "#/components/responses/Error"}
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 BNG = "http://www.opengis.net/def/crs/EPSG/0/27700"
@@ -42,9 +44,10 @@ CLASSIFIED_PARAMETERS = [
     _query("metric", "{set}.classified only: all-crime (default), asb, burglary, ... (GET /api/metrics)"),
     _query("period", "{set}.classified only: a month (2022-06), a year (2022) or a range (2022-01/2022-11)"),
     _query("measure", "{set}.classified only: count (default), density, rate, change, pct_change",
-           {"type": "string", "enum": ["count", "density", "rate", "change", "pct_change"]}),
+           {"type": "string", "enum": list(registry.MEASURES)}),
     _query("base", "{set}.classified only: the base period of change and pct_change"),
-    _query("method", "{set}.classified only: the classification method (default natural_breaks)"),
+    _query("method", "{set}.classified only: the classification method (default natural_breaks)",
+           {"type": "string", "enum": list(registry.CLASSIFICATION_METHODS)}),
     _query("k", "{set}.classified only: number of classes, 2-9", {"type": "integer", "minimum": 2, "maximum": 9}),
     _query("palette", "{set}.classified only: ColorBrewer palette, e.g. YlOrRd"),
     _query("breaks", "{set}.classified only: upper class bounds for method=user_defined"),

@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify
+from marshmallow import fields, validate
 
 from server.api import engine, settings
 from server.api.auth import current_user, require_role
+from server.api.contract import (
+    BINARY,
+    GEOJSON,
+    Blueprint,
+    Body,
+    JsonBool,
+    Query,
+    flag,
+    number,
+    period_param,
+    plain_text,
+    responds,
+    text,
+    whole,
+)
 from server.api.errors import ApiError
-from server.api.hotspots import number_arg, point_analysis, point_source
-from server.domain import hotspot_analysis as analysis
+from server.api.spatial_statistics import ClusterQuery, point_analysis, point_source
 from server.domain import hotspot_records, patrols
+from server.domain import spatial_analysis as analysis
 from server.domain.briefing import Briefing, briefing_pdf
-from server.domain.patrol_suggest import SuggestError, SuggestRequest, suggest_areas
+from server.domain.patrol_suggest import LIMITS as SUGGEST_LIMITS
+from server.domain.patrol_suggest import SuggestRequest, suggest_areas
 from server.domain.patrol_summary import (
-    SummaryError,
     crime_points_inside,
     gi_hot_spot_features,
     partnership_points,
@@ -32,8 +48,8 @@ from server.store import patrols as store
 from server.store.db import transaction
 from server.tiles import basemap_source
 
-bp = Blueprint("patrols", __name__, url_prefix="/api/patrol-areas")
-SUGGEST_PARAMS = ("source", "metric", "period", "from", "to", "eps", "min_points", "n", "min_km2", "max_km2")
+bp = Blueprint("patrols", __name__, url_prefix="/api/patrol-areas",
+               description="Patrol areas for task forces: draw, save, edit with history, summarise, export")
 EXPORTS = {"geojson": "application/geo+json", "kml": "application/vnd.google-earth.kml+xml", "pdf": "application/pdf"}
 
 
@@ -53,29 +69,66 @@ def _visible_patrol(db, patrol_id: int) -> dict[str, Any]:
     return patrol
 
 
-def _date(body: dict[str, Any], name: str) -> date | None:
-    raw = body.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(str(raw))
-    except ValueError:
-        raise ApiError(400, f"{name} must be a date like 2024-06-01, not '{raw}'") from None
+class OptionalDate(fields.Date):
+    """A date like 2024-06-01; null or "" for none."""
+
+    def __init__(self, description: str):
+        super().__init__(allow_none=True, metadata={"description": description},
+                         error_messages={"invalid": "must be a date like 2024-06-01"})
+
+    def deserialize(self, value: Any, attr: Any = None, data: Any = None, **kwargs: Any) -> Any:
+        return None if value == "" else super().deserialize(value, attr, data, **kwargs)
+
+
+class PatrolBody(Body):
+    name = fields.String(required=True, validate=[validate.Length(1, 120, error="is required (at most 120 "
+                                                                                 "characters)"), plain_text],
+                         error_messages={"required": "is required (at most 120 characters)", "invalid": "must be text"})
+    geometry = fields.Dict(required=True, metadata={"description": "GeoJSON Polygon or MultiPolygon, or a LineString "
+                                                                   "route with buffer_m; lon/lat"},
+                           error_messages={"required": "send a GeoJSON geometry: Polygon, MultiPolygon, or LineString "
+                                                       "with buffer_m",
+                                           "invalid": "must be a GeoJSON geometry object"})
+    buffer_m = number(patrols.MIN_BUFFER_M, patrols.MAX_BUFFER_M, "route width each side in metres", allow_none=True)
+    date_from = OptionalDate("first day of the patrol")
+    date_to = OptionalDate("last day of the patrol")
+    notes = text("free text", max_length=4000, allow_none=True)
+    team = text("the team (admins only; others save for their own team)", max_length=80, allow_none=True)
+    archived = JsonBool(metadata={"description": "PATCH only: true archives, false restores"})
+
+
+class PatrolChanges(PatrolBody):
+    """PATCH: only what changes."""
+
+
+class DrawingBody(Body):
+    geometry = PatrolBody().fields["geometry"]
+    buffer_m = number(patrols.MIN_BUFFER_M, patrols.MAX_BUFFER_M, "route width each side in metres", allow_none=True)
+
+
+class PeriodQuery(Query):
+    period = period_param("crime period; default the last 3 loaded months")
+
+
+class ListQuery(Query):
+    archived = flag("true adds archived areas", default=False)
+
+
+class SuggestQuery(ClusterQuery):
+    n = whole(*SUGGEST_LIMITS["n"], "candidates at most", default=5)
+    min_km2 = number(*SUGGEST_LIMITS["min_km2"], "smallest area in km²", default=0.05)
+    max_km2 = number(*SUGGEST_LIMITS["max_km2"], "largest area in km²", default=2.0)
 
 
 def _geometry(body: dict[str, Any]) -> patrols.PatrolGeometry:
-    buffer_m = body.get("buffer_m")
-    try:
-        return patrols.parse_patrol_geometry(body.get("geometry"), float(buffer_m) if buffer_m is not None else None)
-    except (TypeError, ValueError) as error:
-        raise ApiError(400, str(error)) from None
+    return patrols.parse_patrol_geometry(body.get("geometry"), body.get("buffer_m"))
 
 
 def _fields(db, body: dict[str, Any], partial: bool) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if "name" in body or not partial:
-        name = str(body.get("name", "")).strip()
-        if not name or len(name) > 120:
+        name = body["name"].strip()
+        if not name:
             raise ApiError(400, "name is required (at most 120 characters)")
         fields["name"] = name
     if "geometry" in body or not partial:
@@ -84,14 +137,9 @@ def _fields(db, body: dict[str, Any], partial: bool) -> dict[str, Any]:
                       route=patrols.as_geojson(drawn.route) if drawn.route else None)
     for name in ("date_from", "date_to"):
         if name in body or not partial:
-            fields[name] = _date(body, name)
+            fields[name] = body.get(name)
     if "notes" in body:
-        notes = body["notes"]
-        if notes is not None and not isinstance(notes, str):
-            raise ApiError(400, "notes must be text (a JSON string)")
-        if notes and len(notes) > 4000:
-            raise ApiError(400, "notes may be at most 4000 characters")
-        fields["notes"] = notes or ""
+        fields["notes"] = body["notes"] or ""
     if "team" in body or not partial:
         fields["team"] = _team_for(db, body.get("team"))
     if fields.get("date_from") and fields.get("date_to") and fields["date_to"] < fields["date_from"]:
@@ -110,21 +158,23 @@ def _team_for(db, requested: str | None) -> str:
     return own
 
 
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "send a JSON object")
-    return body
+AREA = "the patrol area as a GeoJSON Feature"
+AREAS = "RFC 7946 FeatureCollection of patrol areas"
 
 
 @bp.get("")
+@responds(bp, 200, AREAS, GEOJSON, "FeatureCollection")
 @require_role("officer")
-def list_areas():
-    include_archived = request.args.get("archived") == "true"
+@bp.arguments(ListQuery, location="query")
+def list_areas(query: dict):
+    """Your team's patrol areas (admins: all); archived=true adds archived ones. Role officer."""
+    include_archived = query["archived"]
     with transaction(engine()) as db:
         team = None if _is_admin() else _team_of_user(db)
         items = store.list_patrols(db, team, include_archived) if (team or _is_admin()) else []
-    return jsonify({"type": "FeatureCollection", "features": [_feature(p) for p in items]})
+    response = jsonify({"type": "FeatureCollection", "features": [_feature(p) for p in items]})
+    response.mimetype = GEOJSON
+    return response
 
 
 def _feature(patrol: dict[str, Any]) -> dict[str, Any]:
@@ -133,32 +183,35 @@ def _feature(patrol: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("")
+@responds(bp, 201, AREA)
 @require_role("officer")
-def create_area():
-    body = _body()
+@bp.arguments(PatrolBody, location="json")
+def create_area(body: dict):
+    """Save a patrol area for your team: name, geometry, date_from, date_to, notes; admins may give team"""
     with transaction(engine()) as db:
         created = store.create_patrol(db, _fields(db, body, partial=False), current_user().username)
     return jsonify(_feature(created)), 201
 
 
 @bp.get("/<int:patrol_id>")
+@responds(bp, 200, AREA)
 @require_role("officer")
 def get_area(patrol_id: int):
+    """One patrol area (404 for another team's)"""
     with transaction(engine()) as db:
         return jsonify(_feature(_visible_patrol(db, patrol_id)))
 
 
 @bp.patch("/<int:patrol_id>")
+@responds(bp, 200, AREA)
 @require_role("officer")
-def edit_area(patrol_id: int):
-    body = _body()
+@bp.arguments(PatrolChanges(partial=True), location="json")
+def edit_area(body: dict, patrol_id: int):
+    """Edit fields or geometry (kept in the history); {"archived": true|false} archives or restores"""
     with transaction(engine()) as db:
         patrol = _visible_patrol(db, patrol_id)
         if "archived" in body:
-            archived = body.pop("archived")
-            if not isinstance(archived, bool):
-                raise ApiError(400, f"archived must be true or false (a JSON boolean), not {json.dumps(archived)[:40]}")
-            patrol = store.set_archived(db, patrol_id, archived, current_user().username)
+            patrol = store.set_archived(db, patrol_id, body.pop("archived"), current_user().username)
         fields = _fields(db, body, partial=True)
         if fields:
             patrol = store.update_patrol(db, patrol_id, fields, current_user().username)
@@ -166,75 +219,85 @@ def edit_area(patrol_id: int):
 
 
 @bp.delete("/<int:patrol_id>")
+@responds(bp, 200, "the archived area")
 @require_role("officer")
 def archive_area(patrol_id: int):
-    """Archives (nothing is deleted); PATCH {"archived": false} brings it back."""
+    """Archive (nothing is deleted; PATCH {"archived": false} restores)"""
     with transaction(engine()) as db:
         _visible_patrol(db, patrol_id)
         return jsonify(_feature(store.set_archived(db, patrol_id, True, current_user().username)))
 
 
 @bp.get("/<int:patrol_id>/history")
+@responds(bp, 200, "changes: who, when, old and new values")
 @require_role("officer")
 def area_history(patrol_id: int):
+    """Who changed what and when (old and new values)"""
     with transaction(engine()) as db:
         _visible_patrol(db, patrol_id)
         return jsonify({"history": store.history(db, patrol_id)})
 
 
-def _summary(db, geometry: dict[str, Any]) -> dict[str, Any]:
-    try:
-        period = summary_period(db, request.args.get("period"))
-    except SummaryError as error:
-        raise ApiError(400, str(error)) from None
+def _summary(db, geometry: dict[str, Any], period_text: str | None) -> dict[str, Any]:
+    period = summary_period(db, period_text)
     area = patrols.parse_patrol_geometry(geometry).area
     caller = hotspot_records.caller_for(db, current_user())
     return summarise(db, geometry, patrols.area_km2(area), period, caller)
 
 
 @bp.get("/suggest")
+@responds(bp, 200, "candidate areas, most records first, and those left out for their size", GEOJSON,
+          "FeatureCollection")
 @require_role("officer")
-def suggest():
-    """Candidate patrol areas from DBSCAN clusters of crime (or of a hotspot layer the caller may read)."""
-    unknown = set(request.args) - set(SUGGEST_PARAMS)
-    if unknown:
-        raise ApiError(400, f"unknown parameter(s) {', '.join(sorted(unknown))}; valid: {', '.join(SUGGEST_PARAMS)}")
-    clusters = analysis.ClusterRequest(point_source(), number_arg("eps", analysis.DEFAULTS["eps"]),
-                                       number_arg("min_points", analysis.DEFAULTS["min_points"], whole=True))
-    wanted = SuggestRequest(clusters, int(number_arg("n", 5, whole=True)), number_arg("min_km2", 0.05),
-                            number_arg("max_km2", 2.0))
-    try:
-        wanted.validate()
-    except SuggestError as error:
-        raise ApiError(400, str(error)) from None
+@bp.arguments(SuggestQuery, location="query")
+def suggest(query: dict):
+    """Candidate patrol areas from DBSCAN clusters of crime (or of a hotspot layer you may read)
+
+    Up to n areas, each between min_km2 and max_km2, most records first."""
+    clusters = analysis.ClusterRequest(point_source(query), query["eps"], query["min_points"])
+    wanted = SuggestRequest(clusters, query["n"], query["min_km2"], query["max_km2"])
+    wanted.validate()
     return point_analysis("suggest", wanted, lambda _db, data: suggest_areas(wanted, data))
 
 
+SUMMARY = ("area, wards (both sets), clusters and LSOAs with the share inside, crimes by type with the change on the "
+           "previous period, density against the borough, hotspot records inside (layers you may read), significant "
+           "Gi* hot spots covered")
+
+
 @bp.post("/summary")
+@responds(bp, 200, SUMMARY)
 @require_role("officer")
-def summary_of_drawing():
-    """The summary of a just-drawn geometry, without saving it (called while drawing, debounced)."""
-    body = _body()
+@bp.arguments(PeriodQuery, location="query")
+@bp.arguments(DrawingBody, location="json")
+def summary_of_drawing(query: dict, body: dict):
+    """Summary of a drawn geometry without saving it (called while drawing, debounced)"""
     drawn = _geometry(body)
     with transaction(engine()) as db:
-        return jsonify(_summary(db, patrols.as_geojson(drawn.area)))
+        return jsonify(_summary(db, patrols.as_geojson(drawn.area), query.get("period")))
 
 
 @bp.get("/<int:patrol_id>/summary")
+@responds(bp, 200, SUMMARY)
 @require_role("officer")
-def summary_of_area(patrol_id: int):
+@bp.arguments(PeriodQuery, location="query")
+def summary_of_area(query: dict, patrol_id: int):
+    """What is inside a saved patrol area (see POST /api/patrol-areas/summary)"""
     with transaction(engine()) as db:
-        return jsonify(_summary(db, _visible_patrol(db, patrol_id)["geometry"]))
+        return jsonify(_summary(db, _visible_patrol(db, patrol_id)["geometry"], query.get("period")))
 
 
 @bp.get("/<int:patrol_id>/export.<fmt>")
+@responds(bp, 200, "the patrol area with its summary", list(EXPORTS.values()), BINARY)
 @require_role("officer")
-def export_area(patrol_id: int, fmt: str):
+@bp.arguments(PeriodQuery, location="query")
+def export_area(query: dict, patrol_id: int, fmt: str):
+    """The patrol area with its summary as GeoJSON, KML (phones, in-car systems) or a PDF briefing"""
     if fmt not in EXPORTS:
         raise ApiError(404, f"no export '.{fmt}'; use .geojson, .kml or .pdf")
     with transaction(engine()) as db:
         patrol = _visible_patrol(db, patrol_id)
-        summary = _summary(db, patrol["geometry"])
+        summary = _summary(db, patrol["geometry"], query.get("period"))
         if fmt == "geojson":
             body = Response(json.dumps(_geojson_export(patrol, summary), default=str), mimetype=EXPORTS[fmt])
         elif fmt == "kml":

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 
 from server.api import engine
 from server.api.auth import require_role
+from server.api.contract import Blueprint, responds
 from server.api.errors import ApiError
-from server.domain.population import PopulationFileError, read_population_csv
+from server.domain.population import read_population_csv
 from server.store import boundaries as boundary_store
 from server.store import statistics as statistics_store
 from server.store.db import transaction
 
-bp = Blueprint("populations", __name__, url_prefix="/api/populations")
+bp = Blueprint("populations", __name__, url_prefix="/api/populations", description="Populations used for rates")
 
 
 @bp.get("/<set_id>")
+@responds(bp, 200, "population by area code, with year, source and whether it is derived")
 def get_population(set_id: str):
+    """The population used for rates on a boundary set (derived estimates say so)"""
     with transaction(engine()) as db:
         if boundary_store.get_boundary_set(db, set_id) is None:
             raise ApiError(404, f"no boundary set '{set_id}'")
@@ -28,18 +31,19 @@ def get_population(set_id: str):
 
 
 @bp.post("/<set_id>")
+@responds(bp, 201, "loaded", errors=(400, 413))
+@bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})
 @require_role("gis")
 def load_population(set_id: str):
+    """Replace a set's population with a CSV (code,population,year,source; every area once). Role gis or admin."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ApiError(400, "attach the population CSV as the multipart field 'file'")
     with transaction(engine()) as db:
         if boundary_store.get_boundary_set(db, set_id) is None:
             raise ApiError(404, f"no boundary set '{set_id}'")
-        try:
-            table = read_population_csv(upload.read(), upload.filename, boundary_store.area_codes(db, set_id))
-        except PopulationFileError as error:
-            raise ApiError(400, error.message, **error.as_dict()) from None
+        table = read_population_csv(upload.read(), upload.filename, boundary_store.area_codes(db, set_id))
         count = statistics_store.replace_populations(db, set_id, table.values, table.year, table.source,
                                                      derived=False)
     return jsonify({"set": set_id, "areas": count, "year": table.year, "source": table.source}), 201

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, request
 
 from server.api import engine, settings
 from server.api.auth import current_user
-from server.api.caching import job_json
-from server.api.errors import ApiError
+from server.api.caching import QUEUE_DOWN, accepted
 from server.jobs import JOB_ENVIRON, enqueue_upload
 from server.store import jobs as jobs_store
 from server.store.db import transaction
@@ -27,15 +26,5 @@ def queue_upload(kind: str, result_url: str, params: dict[str, Any], files: list
     with transaction(engine()) as db:
         user = current_user()
         job = jobs_store.create_upload_job(db, kind, result_url, user.username if user else None, params, files)
-    try:
-        enqueue_upload(settings().database_url, job["id"])
-    except Exception as error:  # the queue is unreachable: say so rather than keep files for a job that never runs
-        with transaction(engine()) as db:
-            jobs_store.finish_upload(db, job["id"], None, "the job queue is unavailable", None)
-        raise ApiError(503, "the job queue is unavailable; try again shortly", retry_after=10) from error
-    response = jsonify({"job": job_json(job)})
-    response.status_code = 202
-    response.headers["Location"] = f"/api/jobs/{job['id']}"
-    response.headers["Retry-After"] = "2"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return accepted(job, lambda: enqueue_upload(settings().database_url, job["id"]),
+                    lambda db: jobs_store.finish_upload(db, job["id"], None, QUEUE_DOWN, None))

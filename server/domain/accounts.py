@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from server.domain.errors import ConflictError, DomainError, NotFoundError
 from server.store import accounts as store
 from server.store import ratelimit
 from server.store.models import User
@@ -39,15 +40,15 @@ THROTTLE_AUDIT_BUCKET = "sign-in-throttle-audit"
 _DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(24), method="scrypt")
 
 
-class AccountError(ValueError):
+class AccountError(DomainError, ValueError):
     """Refused input: a weak password, a bad username or role."""
 
 
-class UnknownAccount(AccountError):
+class UnknownAccount(NotFoundError, AccountError):
     """No such user or token."""
 
 
-class AccountConflict(AccountError):
+class AccountConflict(ConflictError, AccountError):
     """The change would leave the service without an active admin."""
 
 

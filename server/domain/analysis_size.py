@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from server.domain import hotspot_analysis as analysis
+from server.domain import spatial_analysis as analysis
 from server.store import analysis_size as size_store
 from server.store import boundaries as boundary_store
 from server.store import hotspots as hotspot_store

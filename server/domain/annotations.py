@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from server.config import ROOT
 from server.domain.boundary_files import file_checksum
 from server.domain.csv_cells import csv_bytes
+from server.domain.errors import DomainError
 from server.store import annotations as store
 from server.store import boundaries as boundary_store
 from server.store import hotspots as hotspot_store
@@ -34,7 +35,7 @@ TEXT_LIMITS = {"title": 200, "paragraph": 40, "quote": 2000, "figure": 200, "not
                "period": 40, "geography": 80}
 
 
-class AnnotationFileError(ValueError):
+class AnnotationFileError(DomainError, ValueError):
     """A row of an annotations file that cannot be loaded: names the file, the line and the field."""
 
 

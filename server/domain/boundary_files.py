@@ -17,8 +17,10 @@ import pyogrio
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 from shapely import MultiPolygon, Polygon
+from sqlalchemy.orm import Session
 
 from server.domain.file_errors import FileProblems
+from server.store import boundaries as boundary_store
 
 # Generous bounds around England (and its offshore islands) in lon/lat.
 ENGLAND_BOUNDS = (-6.5, 49.8, 2.1, 55.9)
@@ -254,3 +256,14 @@ def _clean_name(value: object) -> str:
 
 def _as_multipolygon(geometry: Polygon | MultiPolygon) -> MultiPolygon:
     return MultiPolygon([geometry]) if isinstance(geometry, Polygon) else geometry
+
+
+def store_boundary_set(session: Session, meta: boundary_store.BoundarySetMeta,
+                       data: ValidatedBoundaries) -> boundary_store.LoadReport:
+    """Replace (or create) the set in the caller's transaction; BoundaryFileError naming each feature whose polygon
+    has no area once PostGIS has made it valid."""
+    try:
+        return boundary_store.replace_boundary_set(session, meta, data)
+    except boundary_store.AreasWithoutArea as error:
+        raise BoundaryFileError(data.file, [f"feature ({code}): the polygon has no area once made valid"
+                                            for code in error.codes]) from None

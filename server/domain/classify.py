@@ -21,32 +21,13 @@ from types import ModuleType
 import kmeans1d
 import numpy as np
 
-METHODS = (
-    "natural_breaks",
-    "quantiles",
-    "equal_interval",
-    "std_mean",
-    "head_tail",
-    "pretty",
-    "maximum_breaks",
-    "user_defined",
-)
+from server.domain.errors import DomainError
+
 MIN_K = 2
 MAX_K = 9
 
-# Why a method can give a different number of classes from the k asked for, for the note that says so.
-CLASS_COUNT_REASONS = {
-    "quantiles": "tied values share quantile breaks",
-    "std_mean": "std_mean classes are fixed at the mean ± 1 and 2 standard deviations; k is not used",
-    "head_tail": "head/tail breaks stop when the head can no longer be split",
-    "pretty": "pretty breaks are rounded to 1, 2 or 5 times a power of ten",
-    "maximum_breaks": "some of the largest gaps between values give the same break",
-    "natural_breaks": "the optimal partition has fewer non-empty classes",
-    "equal_interval": "some intervals coincide",
-}
 
-
-class ClassificationError(ValueError):
+class ClassificationError(DomainError, ValueError):
     """A classification that cannot be made as asked; the message says what is valid."""
 
 
@@ -91,7 +72,7 @@ def classify(
     pretty's rounding can give fewer or (pretty) more. `k` and `notes` say what was done and why.
     """
     _check_method(method)
-    if method == "user_defined":
+    if METHODS[method].find_breaks is None:
         user_breaks = _checked_user_breaks(breaks)
         requested_k = len(user_breaks)
     else:
@@ -108,7 +89,7 @@ def classify(
         return Classification(method, 0, requested_k, [], [], [None] * data.size, no_data_count, ["no data"])
 
     notes: list[str] = []
-    if method == "user_defined":
+    if METHODS[method].find_breaks is None:
         class_breaks = _user_defined_breaks(valid, user_breaks, notes)
     else:
         class_breaks = _method_breaks(valid, method, k, notes)
@@ -196,11 +177,12 @@ def _method_breaks(valid: np.ndarray, method: str, k: int, notes: list[str]) -> 
         usable_k = distinct_count
 
     notes_before = len(notes)
-    class_breaks = np.unique(np.asarray(BREAK_FINDERS[method](valid, usable_k, notes), dtype=float))
+    class_breaks = np.unique(np.asarray(METHODS[method].find_breaks(valid, usable_k, notes), dtype=float))
     if class_breaks[-1] < valid[-1]:
         class_breaks = np.append(class_breaks, valid[-1])
     if class_breaks.size != usable_k and len(notes) == notes_before:
-        notes.append(f"{method} gave {class_breaks.size} classes, not {usable_k}: {CLASS_COUNT_REASONS[method]}")
+        reason = METHODS[method].fewer_classes_reason
+        notes.append(f"{method} gave {class_breaks.size} classes, not {usable_k}: {reason}")
     return class_breaks
 
 
@@ -266,14 +248,33 @@ def _maximum_breaks(valid: np.ndarray, k: int, _notes: list[str]) -> np.ndarray:
 
 
 BreakFinder = Callable[[np.ndarray, int, list[str]], np.ndarray]
-BREAK_FINDERS: dict[str, BreakFinder] = {
-    "natural_breaks": _natural_breaks,
-    "quantiles": _quantile_breaks,
-    "equal_interval": _equal_interval_breaks,
-    "std_mean": _std_mean_breaks,
-    "head_tail": _head_tail_breaks,
-    "pretty": _pretty_breaks,
-    "maximum_breaks": _maximum_breaks,
+
+
+@dataclass(frozen=True)
+class Method:
+    """A classification method: its name for people, how it finds breaks (None: the user gives them) and why it may
+    give another number of classes than the k asked for (for the note that says so)."""
+
+    title: str
+    find_breaks: BreakFinder | None
+    fewer_classes_reason: str = ""
+
+
+# The classification methods, in the order the map offers them. Adding one is adding its entry here.
+METHODS: dict[str, Method] = {
+    "natural_breaks": Method("Natural breaks (Jenks)", _natural_breaks,
+                             "the optimal partition has fewer non-empty classes"),
+    "quantiles": Method("Quantiles (equal counts)", _quantile_breaks, "tied values share quantile breaks"),
+    "equal_interval": Method("Equal intervals", _equal_interval_breaks, "some intervals coincide"),
+    "std_mean": Method("Standard deviations from the mean", _std_mean_breaks,
+                       "std_mean classes are fixed at the mean ± 1 and 2 standard deviations; k is not used"),
+    "head_tail": Method("Head/tail breaks", _head_tail_breaks,
+                        "head/tail breaks stop when the head can no longer be split"),
+    "pretty": Method("Rounded (“pretty”) breaks", _pretty_breaks,
+                     "pretty breaks are rounded to 1, 2 or 5 times a power of ten"),
+    "maximum_breaks": Method("Maximum breaks", _maximum_breaks,
+                             "some of the largest gaps between values give the same break"),
+    "user_defined": Method("User defined (breaks given)", None),
 }
 
 

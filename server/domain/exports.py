@@ -10,6 +10,8 @@ import io
 import json
 import tempfile
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +22,6 @@ import pyogrio
 from server.domain.csv_cells import LINE_END, safe_cell
 
 BNG = 27700
-FORMATS = {
-    "geojson": "application/geo+json",
-    "gpkg": "application/geopackage+sqlite3",
-    "shp.zip": "application/zip",
-    "csv": "text/csv",
-    "metadata.json": "application/json",
-}
 TABLE_COLUMNS = ["code", "name", "value", "class", "rank", "color"]
 # Re-estimated layers (figures published for other boundaries) add each value's interval.
 ESTIMATE_COLUMNS = ["estimate_low", "estimate_high", "estimate_error_pct"]
@@ -76,3 +71,32 @@ def to_zipped_shapefile(layer: dict[str, Any], stem: str) -> bytes:
                 archive.write(member, member.name)
             archive.writestr("metadata.json", json.dumps(layer_metadata(layer), indent=2))
         return buffer.getvalue()
+
+
+def to_geojson(layer: dict[str, Any], _stem: str) -> bytes:
+    return json.dumps(layer).encode()
+
+
+def to_metadata_json(layer: dict[str, Any], _stem: str) -> bytes:
+    return json.dumps(layer_metadata(layer), indent=2).encode()
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """A file format of the classified layer: its label, media type, writer (layer, file stem) -> bytes and whether
+    the map offers it as a download."""
+
+    title: str
+    media_type: str
+    write: Callable[[dict[str, Any], str], bytes]
+    offered: bool = True
+
+
+# The export formats, by file extension, in the order the map offers them. Adding one is adding its entry here.
+FORMATS: dict[str, ExportFormat] = {
+    "geojson": ExportFormat("GeoJSON", "application/geo+json", to_geojson),
+    "gpkg": ExportFormat("GeoPackage", "application/geopackage+sqlite3", to_geopackage),
+    "shp.zip": ExportFormat("Shapefile (zip, British National Grid)", "application/zip", to_zipped_shapefile),
+    "csv": ExportFormat("CSV table", "text/csv", lambda layer, _stem: to_csv(layer)),
+    "metadata.json": ExportFormat("Metadata (JSON)", "application/json", to_metadata_json, offered=False),
+}

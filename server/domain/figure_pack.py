@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from server.domain import exports, rendering
 from server.domain.annotations import annotations_collection, annotations_csv, with_annotations
 from server.domain.csv_cells import csv_bytes
-from server.domain.hotspot_analysis import AnalysisError, GiRequest, build_gi
 from server.domain.layers import LayerError, LayerRequest, build_layer
 from server.domain.periods import covered_in_words, parse_period
 from server.domain.seed_tables import SEED_DIR
+from server.domain.spatial_analysis import AnalysisError, GiRequest, build_gi
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
 

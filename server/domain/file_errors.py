@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+from server.domain.errors import DomainError
 
 MAX_REPORTED_PROBLEMS = 20
 # Where the server keeps files: a reader's message (GDAL names the scratch copy) must not show these directories.
@@ -20,18 +24,27 @@ def without_server_paths(text: str) -> str:
     return _SERVER_PATH.sub(r"\1", text)
 
 
-class FileProblems(ValueError):
-    def __init__(self, file: str, problems: list[str]):
+class FileProblems(DomainError, ValueError):
+    """A file refused whole: every problem named (text, or {file, row, reason} for files read row by row)."""
+
+    max_reported = MAX_REPORTED_PROBLEMS
+
+    def __init__(self, file: str, problems: Sequence[str | Mapping[str, Any]]):
         self.file = without_server_paths(file)
-        self.problems = [without_server_paths(problem) for problem in problems[:MAX_REPORTED_PROBLEMS]]
-        self.more = max(0, len(problems) - MAX_REPORTED_PROBLEMS)
+        self.problems = [_without_server_paths(problem) for problem in problems[:self.max_reported]]
+        self.more = max(0, len(problems) - self.max_reported)
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
         extra = f"; and {self.more} more" if self.more else ""
-        return f"{self.file}: {'; '.join(self.problems)}{extra}"
+        return f"{self.file}: {'; '.join(map(str, self.problems))}{extra}"
 
-    def as_dict(self) -> dict:
-        """The details of an HTTP 400 body (the message goes separately)."""
+    def details(self) -> dict[str, Any]:
         return {"file": self.file, "problems": self.problems, "more_problems": self.more}
+
+
+def _without_server_paths(problem: str | Mapping[str, Any]) -> str | dict[str, Any]:
+    if isinstance(problem, str):
+        return without_server_paths(problem)
+    return {**problem, "reason": without_server_paths(str(problem["reason"]))}

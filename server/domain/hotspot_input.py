@@ -23,6 +23,8 @@ from typing import Any
 from pyproj import Transformer
 
 from server.domain.boundary_files import ENGLAND_BOUNDS
+from server.domain.errors import DomainError
+from server.domain.file_errors import FileProblems
 
 FIELDS = ("lon", "lat", "easting", "northing", "place", "observed", "observed_from", "observed_to", "count",
           "category", "notes")
@@ -34,8 +36,8 @@ MAX_TEXT = {"place": 200, "category": 80, "notes": 2000}
 MAX_IMPORT_ROWS = 20_000
 MAX_REPORTED_PROBLEMS = 50
 BNG_LIMITS = (0, 0, 700_000, 1_300_000)
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-YEAR = re.compile(r"^(\d{4})$")
+MONTH = re.compile(r"^([1-9][0-9]{3})-([0-9]{2})$")
+YEAR = re.compile(r"^([1-9][0-9]{3})$")
 _FROM_BNG = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 
 
@@ -74,21 +76,21 @@ def in_england(lon_lat: tuple[float, float] | None) -> bool:
     return lon_lat is not None and west <= lon_lat[0] <= east and south <= lon_lat[1] <= north
 
 
-class PointInputError(ValueError):
+class PointInputError(DomainError, ValueError):
     """A point that cannot be stored; `problems` lists every reason."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("; ".join(problems))
 
+    def details(self) -> dict[str, Any]:
+        return {"problems": self.problems}
 
-@dataclass
-class ImportFileError(Exception):
-    """A file refused whole; `problems` are {file, row, reason} (row 0 = the file itself)."""
 
-    file: str
-    problems: list[dict[str, Any]]
-    more: int = 0
+class ImportFileError(FileProblems):
+    """A file of points refused whole; `problems` are {file, row, reason} (row 0 = the file itself)."""
+
+    max_reported = MAX_REPORTED_PROBLEMS
 
     @property
     def message(self) -> str:
@@ -97,9 +99,6 @@ class ImportFileError(Exception):
         tail = f" (and {len(self.problems) + self.more - 3} more)" if len(self.problems) + self.more > 3 else ""
         where = f"{len(rows) + self.more} row(s) refused" if rows else "file refused"
         return f"{self.file}: {where}, nothing imported: {shown}{tail}"
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass
@@ -351,8 +350,7 @@ def _text(file_name: str, data: bytes) -> str:
 
 def _refuse(file_name: str, problems: list[dict[str, Any]]) -> None:
     if problems:
-        raise ImportFileError(file_name, problems[:MAX_REPORTED_PROBLEMS],
-                              max(0, len(problems) - MAX_REPORTED_PROBLEMS))
+        raise ImportFileError(file_name, problems)
 
 
 def _file_problem(file_name: str, reason: str) -> ImportFileError:

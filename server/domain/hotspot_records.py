@@ -29,8 +29,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.domain.accounts import role_at_least
+from server.domain.errors import ConflictError, DomainError, NotFoundError
 from server.domain.hotspot_input import (
-    MAX_REPORTED_PROBLEMS,
     ImportFileError,
     ParsedImport,
     PointInput,
@@ -44,26 +44,25 @@ READ, WRITE = "read", "write"
 DELETED_VIEWS = ("exclude", "include", "only")
 
 
-class AccessDenied(Exception):
+class AccessDenied(DomainError):
     """401 (nobody signed in) or 403; `audit_layer` names the restricted layer whose denial is logged."""
 
     def __init__(self, status: int, message: str, audit_layer: str | None = None, action: str = ""):
         super().__init__(message)
         self.status = status
-        self.message = message
         self.audit_layer = audit_layer
         self.action = action
 
 
-class NotFound(LookupError):
+class NotFound(NotFoundError, LookupError):
     pass
 
 
-class Conflict(Exception):
+class Conflict(ConflictError):
     pass
 
 
-class RecordError(ValueError):
+class RecordError(DomainError, ValueError):
     """Input that is well-formed but cannot be applied (HTTP 400)."""
 
 
@@ -527,8 +526,7 @@ def import_points(session: Session, layer: Mapping[str, Any], caller: Caller, pa
     problems = [{"file": parsed.file, "row": number, "reason": reason}
                 for (number, _), reason in zip(located, reasons, strict=True) if reason]
     if problems:
-        raise ImportFileError(parsed.file, problems[:MAX_REPORTED_PROBLEMS],
-                              max(0, len(problems) - MAX_REPORTED_PROBLEMS))
+        raise ImportFileError(parsed.file, problems)
     resolver = PlaceResolver(session, layer, caller.username)
     located = 0
     for row_number, point in parsed.rows:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from server.domain import accuracy, interpolation
 from server.domain import classify as classification
 from server.domain.crime_provenance import month_provenance
+from server.domain.errors import DomainError, NotFoundError
 from server.domain.legend_labels import label_legend
 from server.domain.metrics import POLICE_SOURCE, Metric, catalogue
 from server.domain.periods import (
@@ -42,6 +43,14 @@ MEASURES = {
     "change": "change on the base period",
     "pct_change": "% change on the base period",
 }
+# What the map calls each measure (GET /api/registries); a new measure adds its unit above and its title here.
+MEASURE_TITLES = {
+    "count": "Count",
+    "density": "Density (per km²)",
+    "rate": "Rate per 1,000 residents",
+    "change": "Change on previous period",
+    "pct_change": "% change on previous period",
+}
 CHANGE_MEASURES = ("change", "pct_change")
 MIN_SHARE_INSIDE_SOURCE = 0.5  # of an area's extent, for a re-estimated figure to be given it
 SEED_WARD_SET = "wards-2013"
@@ -51,11 +60,11 @@ ESTIMATE_NOTE = ("estimated for these boundaries (published for {source}): each 
 SEED_SOURCE = "Safer Maidstone Partnership, Strategic Assessment 2024/25, Appendix 2 (transcribed in geodata/seed/)"
 
 
-class LayerError(ValueError):
+class LayerError(DomainError, ValueError):
     """A request that cannot be answered as asked (HTTP 400); the message lists what is valid."""
 
 
-class LayerNotFound(LookupError):
+class LayerNotFound(NotFoundError, LookupError):
     """No such boundary set (HTTP 404)."""
 
 

@@ -8,14 +8,15 @@ from typing import Any
 import geopandas as gpd
 from shapely.geometry import mapping
 
-from server.domain.hotspot_analysis import ClusterRequest, PointData, build_clusters
+from server.domain.errors import DomainError
+from server.domain.spatial_analysis import ClusterRequest, PointData, build_clusters
 
 BNG = 27700
 EDGE_BUFFER_M = 50.0  # points on the hull edge belong inside; a hull of two points becomes an area
 LIMITS = {"n": (1, 20), "min_km2": (0.001, 10.0), "max_km2": (0.01, 60.0)}
 
 
-class SuggestError(ValueError):
+class SuggestError(DomainError, ValueError):
     pass
 
 

@@ -10,8 +10,9 @@ from shapely.geometry import Point, shape
 from sqlalchemy.orm import Session
 
 from server.domain import hotspot_records
-from server.domain.hotspot_analysis import AnalysisError, GiRequest, build_gi
+from server.domain.errors import DomainError
 from server.domain.periods import Period, PeriodError, add_months, parse_period
+from server.domain.spatial_analysis import AnalysisError, GiRequest, build_gi
 from server.store import annotations as annotation_store
 from server.store import coverage as coverage_store
 from server.store import crime as crime_store
@@ -21,7 +22,7 @@ from server.store import patrols as store
 DEFAULT_MONTHS = 3
 
 
-class SummaryError(ValueError):
+class SummaryError(DomainError, ValueError):
     pass
 
 

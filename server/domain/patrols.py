@@ -13,6 +13,8 @@ from shapely import LineString, MultiPolygon, Polygon
 from shapely.geometry import mapping, shape
 from shapely.validation import explain_validity
 
+from server.domain.errors import DomainError
+
 BNG = 27700
 MAX_AREA_KM2 = 60.0  # a sixth of the borough: bigger is not a patrol area
 MAX_VERTICES = 5000
@@ -26,7 +28,7 @@ def transform(transformer: Transformer, geometry):
     return shapely.transform(geometry, lambda x, y: transformer.transform(x, y), interleaved=False)
 
 
-class PatrolGeometryError(ValueError):
+class PatrolGeometryError(DomainError, ValueError):
     pass
 
 

@@ -6,12 +6,15 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
-YEAR = re.compile(r"^([0-9]{4})$")
+from server.domain.errors import DomainError
+
+MONTH = re.compile(r"^([1-9][0-9]{3})-(0[1-9]|1[0-2])$")
+YEAR = re.compile(r"^([1-9][0-9]{3})$")
+PATTERN = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2])(/[1-9][0-9]{3}-(0[1-9]|1[0-2]))?)?$"  # the forms parse_period takes
 PERIOD_HELP = "a month (2022-06), a year (2022) or a range of months (2022-01/2022-11)"
 
 
-class PeriodError(ValueError):
+class PeriodError(DomainError, ValueError):
     pass
 
 

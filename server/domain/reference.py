@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from server.config import ROOT
 from server.domain import interpolation
 from server.domain.annotations import load_annotations, load_layer_statistics
-from server.domain.boundary_files import file_checksum, read_boundary_file
+from server.domain.boundary_files import file_checksum, read_boundary_file, store_boundary_set
 from server.domain.hotspot_seed import seed_hotspots
 from server.domain.police_import import PoliceFile, import_police_files
 from server.domain.seed_tables import (
@@ -123,7 +123,7 @@ def _load_set_if_changed(engine: Engine, path: Path, meta: store.BoundarySetMeta
             return
     data = read_boundary_file(path, code_field=meta.code_field, name_field=meta.name_field)
     with transaction(engine) as session:
-        report = store.replace_boundary_set(session, meta, data)
+        report = store_boundary_set(session, meta, data)
     log(f"{meta.id}: loaded {report.features} areas from {path.name} ({report.repaired} repaired)")
 
 

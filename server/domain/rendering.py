@@ -24,6 +24,7 @@ from matplotlib.transforms import Bbox
 from shapely.geometry import box as shapely_box
 
 from server.domain.basemap import Basemap, BasemapSource
+from server.domain.errors import DomainError
 
 BNG = 27700
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
@@ -40,7 +41,7 @@ plt.rcParams.update({"svg.hashsalt": "csp-atlas", "font.family": "DejaVu Sans", 
                      "text.parse_math": False, "text.usetex": False})
 
 
-class RenderError(ValueError):
+class RenderError(DomainError, ValueError):
     pass
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from server.domain import police_import
-from server.domain.boundary_files import read_boundary_file
+from server.domain.boundary_files import read_boundary_file, store_boundary_set
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
 from server.store.db import transaction
@@ -91,7 +91,7 @@ def load_boundary_file(engine: Engine, path: Path, file_name: str, params: dict[
     if progress:
         progress(1, 2, f"loading {len(data.records):,} areas and placing the crime records in them")
     with transaction(engine) as session:
-        return boundary_store.replace_boundary_set(session, meta, data).as_dict()
+        return store_boundary_set(session, meta, data).as_dict()
 
 
 def run_upload_job(engine: Engine, kind: str, params: dict[str, Any], files: list[tuple[str, bytes]],

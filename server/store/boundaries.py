@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from server.domain.boundary_files import BoundaryFileError, ValidatedBoundaries
 from server.store import crime
 
 
@@ -42,7 +42,24 @@ class LoadReport:
         return dict(self.__dict__)
 
 
-def replace_boundary_set(session: Session, meta: BoundarySetMeta, data: ValidatedBoundaries) -> LoadReport:
+class BoundaryData(Protocol):
+    """A checked boundary file (server.domain.boundary_files.ValidatedBoundaries): records with code, name, wkb."""
+
+    file: str
+    source_crs: str
+    checksum: str
+    records: Sequence[Any]
+
+
+class AreasWithoutArea(ValueError):
+    """Polygons with no area once made valid; the caller names the file they came from."""
+
+    def __init__(self, codes: list[str]):
+        self.codes = codes
+        super().__init__(f"{len(codes)} polygon(s) have no area once made valid: {', '.join(codes[:5])}")
+
+
+def replace_boundary_set(session: Session, meta: BoundarySetMeta, data: BoundaryData) -> LoadReport:
     """Replace (or create) a set and all its areas inside the caller's transaction."""
     existed = session.execute(text("SELECT 1 FROM boundary_sets WHERE id = :id"), {"id": meta.id}).first()
     _upsert_set_row(session, meta, data)
@@ -52,7 +69,7 @@ def replace_boundary_set(session: Session, meta: BoundarySetMeta, data: Validate
              "VALUES (:set_id, :code, :name, ST_GeomFromWKB(:wkb, 4326), 0)"),
         [{"set_id": meta.id, "code": r.code, "name": r.name, "wkb": r.wkb} for r in data.records],
     )
-    repaired = _repair_invalid_geometries(session, meta.id, data.file)
+    repaired = _repair_invalid_geometries(session, meta.id)
     session.execute(
         text("UPDATE areas SET area_km2 = ST_Area(geom::geography) / 1e6 WHERE set_id = :id"),
         {"id": meta.id})
@@ -66,7 +83,7 @@ def replace_boundary_set(session: Session, meta: BoundarySetMeta, data: Validate
                       orphaned_cluster_members=list(orphans), unplaced_crimes=unplaced_crimes[meta.id])
 
 
-def _upsert_set_row(session: Session, meta: BoundarySetMeta, data: ValidatedBoundaries) -> None:
+def _upsert_set_row(session: Session, meta: BoundarySetMeta, data: BoundaryData) -> None:
     session.execute(
         text("""
         INSERT INTO boundary_sets (id, kind, title, valid_from, valid_to, source, licence, source_file,
@@ -83,7 +100,7 @@ def _upsert_set_row(session: Session, meta: BoundarySetMeta, data: ValidatedBoun
     )
 
 
-def _repair_invalid_geometries(session: Session, set_id: str, file: str) -> int:
+def _repair_invalid_geometries(session: Session, set_id: str) -> int:
     repaired = session.execute(
         text("UPDATE areas SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)) "
              "WHERE set_id = :id AND NOT ST_IsValid(geom) RETURNING code"), {"id": set_id}).scalars().all()
@@ -91,8 +108,7 @@ def _repair_invalid_geometries(session: Session, set_id: str, file: str) -> int:
         text("SELECT code FROM areas WHERE set_id = :id AND (ST_IsEmpty(geom) OR ST_Area(geom) = 0)"),
         {"id": set_id}).scalars().all()
     if collapsed:
-        raise BoundaryFileError(file, [f"feature ({code}): the polygon has no area once made valid"
-                                       for code in collapsed])
+        raise AreasWithoutArea(list(collapsed))
     return len(repaired)
 
 

@@ -1,6 +1,6 @@
 """Hotspot statistics in British National Grid metres: Getis-Ord Gi*, kernel density and DBSCAN point clusters.
 
-Plain numbers and geometries in, plain results out: no Flask and no database (server.domain.hotspot_analysis
+Plain numbers and geometries in, plain results out: no Flask and no database (server.domain.spatial_analysis
 fetches the data and serves the results as map layers). All distances are metres in EPSG:27700.
 
 - **Gi\\*** (esda.G_Local with star=True, binary weights): the z-score is the permutation z (``z_sim``: the observed
@@ -32,12 +32,14 @@ import numpy as np
 from shapely import MultiPoint, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from server.domain.errors import DomainError
+
 BNG = "EPSG:27700"
 CONFIDENCE_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))  # Gi_Bin level and its two-sided alpha
 GI_INFERENCE = ("z_sim", "pseudo", "analytical")
 
 
-class HotspotError(ValueError):
+class HotspotError(DomainError, ValueError):
     """Inputs a statistic cannot use (HTTP 400); the message says what would work."""
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from shapely import Point, box
 
-from server.domain import hotspots as stats
+from server.domain import spatial_statistics as stats
 from server.domain.hotspot_input import ImportFileError, PointInputError, parse_point, read_import_file
 from server.store import frames
 from server.store.db import transaction

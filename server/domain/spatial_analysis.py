@@ -2,7 +2,7 @@
 or a hexagon grid, kernel density surfaces and DBSCAN clusters of crime or of a hotspot layer's points.
 
 Each builder checks its parameters (AnalysisError -> HTTP 400 naming what is valid), reads the data through the
-store, runs the statistic from server.domain.hotspots in British National Grid metres and returns an RFC 7946
+store, runs the statistic from server.domain.spatial_statistics in British National Grid metres and returns an RFC 7946
 FeatureCollection (lon/lat) with a `legend` and `metadata`. Access to a hotspot layer used as a source is checked
 by the caller (server.domain.hotspot_records) before anything is read or served from a cache.
 """
@@ -19,7 +19,8 @@ import numpy as np
 from shapely.geometry import mapping
 
 from server.domain import classify as classification
-from server.domain import hotspots as stats
+from server.domain import spatial_statistics as stats
+from server.domain.errors import DomainError, NotFoundError
 from server.domain.metrics import POLICE_SOURCE, Metric, catalogue
 from server.domain.periods import Period, PeriodError, parse_period
 from server.store import boundaries as boundary_store
@@ -50,11 +51,11 @@ DEFAULTS = {"cell": 500.0, "tolerance": 10.0, "permutations": 999, "seed": 12345
             "eps": 100.0, "min_points": 10}
 
 
-class AnalysisError(ValueError):
+class AnalysisError(DomainError, ValueError):
     """Parameters that cannot be answered (HTTP 400)."""
 
 
-class AnalysisNotFound(LookupError):
+class AnalysisNotFound(NotFoundError, LookupError):
     """No such boundary set (HTTP 404)."""
 
 

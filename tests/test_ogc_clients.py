@@ -7,9 +7,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,10 +16,9 @@ import pyogrio
 import pytest
 from sqlalchemy import text
 
-from server.config import ROOT
 from server.store.db import transaction
 from tests.conftest import UNLIMITED_RATES, bearer
-from tests.test_scale_out import free_port
+from tests.test_scale_out import free_port, gunicorn, wait_until_up
 
 BBOX = (0.50, 51.25, 0.55, 51.29)
 
@@ -33,17 +29,10 @@ def server(database_url: str, engine) -> Iterator[str]:
            "CSP_ATLAS_RATE_LIMITS": UNLIMITED_RATES}
     env.pop("CSP_ATLAS_OWNER_DATABASE_URL", None)
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                                "--worker-class", "gthread", "--threads", "4", "server:create_app()"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = gunicorn(port, env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=5).read()
-                break
-            except OSError:
-                time.sleep(0.5)
+        wait_until_up(base)
         yield base
     finally:
         process.terminate()

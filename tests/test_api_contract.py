@@ -6,8 +6,10 @@ Bounded: a few examples per operation and a fixed seed, so the run is reproducib
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +25,11 @@ from tests.test_scale_out import free_port, gunicorn, wait_until_up
 CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
 EXAMPLES_PER_OPERATION = 3
 SEED = 20261130
+# Operations that can lock the admin run's own token out (deactivate its user, revoke its tokens or sessions):
+# Schemathesis learns usernames and token ids from earlier answers, so as admin it would sign itself out half-way
+# and every later answer would be a 401. The anonymous run still covers them, and tests/test_accounts_security.py
+# checks what they do.
+SELF_LOCKOUT = r"^/api/admin/users/\{username\}(/sessions|/tokens/\{token_id\})?$"
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +57,16 @@ def admin_token(engine: Engine) -> str:
         return accounts.issue_token(session, username, "schemathesis")
 
 
-def schemathesis(base: str, scratch: Path, *headers: str) -> subprocess.CompletedProcess:
+def schemathesis(base: str, scratch: Path, *headers: str,
+                 exclude_path: str | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "schemathesis.cli", "--no-color", "run", f"{base}/api/openapi.json",
                "--checks", CHECKS,
                "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", str(SEED), "--workers", "2",
                "--request-timeout", "120"]
     for header in headers:
         command += ["--header", header]
+    if exclude_path:
+        command += ["--exclude-path-regex", exclude_path]
     # cwd: Schemathesis and Hypothesis keep their example databases there, not in the repository
     return subprocess.run(command, cwd=scratch, capture_output=True, text=True, timeout=600)
 
@@ -74,9 +84,15 @@ def test_anonymous_requests_keep_the_contract(server: str, tmp_path: Path):
 
 
 def test_admin_requests_keep_the_contract(server: str, admin_token: str, tmp_path: Path):
-    run = schemathesis(server, tmp_path, f"Authorization: Bearer {admin_token}")
+    run = schemathesis(server, tmp_path, f"Authorization: Bearer {admin_token}", exclude_path=SELF_LOCKOUT)
     assert run.returncode == 0, _report(run)
-    assert "Authentication failed" not in run.stdout  # the token opened the protected routes
+    # the token stayed valid throughout (its answers were an admin's, not 401s); which operations Schemathesis finds
+    # only 401/403 for depends on the data it generates (e.g. layers an admin holds no grant on), so not asserted
+    still_admin = urllib.request.Request(f"{server}/api/admin/users",
+                                         headers={"Authorization": f"Bearer {admin_token}"})
+    assert urllib.request.urlopen(still_admin, timeout=30).status == 200
+    selected, total = map(int, re.search(r"Selected: (\d+)/(\d+)", run.stdout).groups())
+    assert total - selected == 3, run.stdout[-800:]  # all but the three operations of SELF_LOCKOUT
 
 
 @pytest.mark.parametrize("url", [

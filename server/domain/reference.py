@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from server.config import ROOT
-from server.domain import interpolation
+from server.domain import interpolation, partnerships
 from server.domain.annotations import load_annotations, load_layer_statistics
 from server.domain.boundary_files import file_checksum, read_boundary_file, store_boundary_set
 from server.domain.hotspot_seed import seed_hotspots
@@ -30,42 +29,17 @@ from server.domain.seed_tables import (
 from server.store import boundaries as store
 from server.store import crime as crime_store
 from server.store import frames
+from server.store import partnerships as partnership_store
 from server.store import statistics as statistics_store
 from server.store.db import transaction
 
-ONS_LICENCE = ("Contains OS data © Crown copyright and database right. Source: Office for National "
-               "Statistics licensed under the Open Government Licence v3.0.")
 BOUNDARY_CHANGE = date(2024, 5, 2)
 CLUSTER_FILE = ROOT / "geodata" / "ward_clusters_2013.csv"
 CLUSTER_SOURCE = ("Safer Maidstone Partnership, Strategic Assessment 2024/25, para 24 and the legend under "
                   "Appendix 2 Table 5")
 IMD_SOURCE = ("English Indices of Deprivation 2019, Ministry of Housing, Communities & Local Government, "
               "Open Government Licence v3.0")
-
-
-@dataclass(frozen=True)
-class ReferenceSet:
-    meta: store.BoundarySetMeta
-    file: str
-
-
-REFERENCE_SETS = (
-    ReferenceSet(store.BoundarySetMeta(
-        id="wards-2013", kind="ward", title="Maidstone electoral wards (2013 to May 2024)",
-        valid_to=BOUNDARY_CHANGE, code_field="WD13CD", name_field="WD13NM",
-        source="ONS generalised clipped ward boundaries (WD13), via martinjc/UK-GeoJSON",
-        licence=ONS_LICENCE), "maidstone_wards_2013.geojson"),
-    ReferenceSet(store.BoundarySetMeta(
-        id="wards-2024", kind="ward", title="Maidstone electoral wards (from May 2024)",
-        valid_from=BOUNDARY_CHANGE, code_field="WD24CD", name_field="WD24NM",
-        source="ONS generalised ward boundaries (WD24), via open-innovations/geography-bits",
-        licence=ONS_LICENCE), "maidstone_wards_2024.geojson"),
-    ReferenceSet(store.BoundarySetMeta(
-        id="lsoa-2011", kind="lsoa", title="Maidstone Lower Layer Super Output Areas (2011 Census)",
-        valid_from=date(2011, 3, 27), code_field="LSOA11CD", name_field="LSOA11NM",
-        source="ONS generalised clipped LSOA boundaries (2011), via martinjc/UK-GeoJSON",
-        licence=ONS_LICENCE), "maidstone_lsoa_2011.geojson"),
-)
+PARTNERSHIP_DIR = ROOT / "geodata" / "partnerships"
 
 
 def read_cluster_definitions(path: Path = CLUSTER_FILE) -> list[store.ClusterDefinition]:
@@ -89,10 +63,9 @@ def load_reference_data(engine: Engine, geodata_dir: Path, log: Callable[[str], 
     if not geodata_dir.is_dir():
         log(f"no reference data at {geodata_dir}; load boundaries with 'scripts/atlas boundaries load'")
         return False
-    for reference in REFERENCE_SETS:
-        _load_set_if_changed(engine, geodata_dir / reference.file, reference.meta, log)
+    for definition in map(partnerships.read_definition, sorted(PARTNERSHIP_DIR.glob("*.json"))):
+        _load_partnership(engine, geodata_dir, definition, log)
     _load_clusters_if_changed(engine, log)
-    _load_imd_if_changed(engine, geodata_dir / "maidstone_imd2019.csv", log)
     load_seed_statistics(engine, log)
     seed_hotspots(engine, geodata_dir, log)
     load_annotations(engine, log)
@@ -100,6 +73,20 @@ def load_reference_data(engine: Engine, geodata_dir: Path, log: Callable[[str], 
     _derive_populations_if_missing(engine, log)
     _import_new_crime_files(engine, sorted((geodata_dir / "crime").glob("*.csv")), log)
     return True
+
+
+def _load_partnership(engine: Engine, geodata_dir: Path, definition: partnerships.PartnershipDefinition,
+                      log: Callable[[str], None]) -> None:
+    """A partnership's boundary sets and deprivation from its files, then the partnership itself."""
+    for entry in definition.sets:
+        _load_set_if_changed(engine, geodata_dir / entry.file, entry.meta, log)
+    if definition.imd_file:
+        _load_imd_if_changed(engine, geodata_dir / definition.imd_file, log)
+    with transaction(engine) as session:
+        partnership_store.upsert_partnership(session, definition.slug, definition.name, definition.lad_codes,
+                                             is_default=definition.is_default)
+        partnership_store.replace_partnership_sets(session, definition.slug, [s.meta.id for s in definition.sets],
+                                                   definition.default_set)
 
 
 def _import_new_crime_files(engine: Engine, paths: list[Path], log: Callable[[str], None]) -> None:

@@ -251,6 +251,28 @@ class PopulationEstimate(Base):
     __table_args__ = (CheckConstraint("population > 0", name="populations_positive"),)
 
 
+class Partnership(Base):
+    """A Community Safety Partnership: its districts, the boundary sets it shows and its area (migration 0014)."""
+
+    __tablename__ = "partnerships"
+    slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lad_codes: Mapped[list[str]] = mapped_column(sa.ARRAY(String(9)))
+    parent_slug: Mapped[str | None] = mapped_column(ForeignKey("partnerships.slug", ondelete="RESTRICT"))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    default_set: Mapped[str | None] = mapped_column(ForeignKey("boundary_sets.id", ondelete="SET NULL"))
+    area = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PartnershipSet(Base):
+    __tablename__ = "partnership_sets"
+    partnership_slug: Mapped[str] = mapped_column(ForeignKey("partnerships.slug", ondelete="CASCADE"),
+                                                  primary_key=True)
+    set_id: Mapped[str] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
 class DataVersion(Base):
     """One row, bumped by triggers on every data table: the key of every cached response."""
 

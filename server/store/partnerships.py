@@ -1,0 +1,75 @@
+"""SQL for partnerships: who they are, which boundary sets they show and the area they cover."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+_COLUMNS = """p.slug, p.name, p.lad_codes, p.parent_slug, p.is_default, p.default_set,
+    CASE WHEN p.area IS NULL THEN NULL ELSE
+        json_build_array(ST_XMin(p.area), ST_YMin(p.area), ST_XMax(p.area), ST_YMax(p.area)) END AS bbox,
+    coalesce((SELECT array_agg(s.set_id ORDER BY s.position) FROM partnership_sets s
+              WHERE s.partnership_slug = p.slug), '{}') AS set_ids"""
+
+
+def upsert_partnership(session: Session, slug: str, name: str, lad_codes: Sequence[str],
+                       parent_slug: str | None = None, is_default: bool = False) -> None:
+    """Create or rename a partnership; making it the default takes that from any other (one default)."""
+    if is_default:
+        session.execute(text("UPDATE partnerships SET is_default = false WHERE is_default AND slug <> :slug"),
+                        {"slug": slug})
+    session.execute(text("""
+        INSERT INTO partnerships (slug, name, lad_codes, parent_slug, is_default)
+        VALUES (:slug, :name, :lads, :parent, :is_default)
+        ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, lad_codes = EXCLUDED.lad_codes,
+            parent_slug = EXCLUDED.parent_slug, is_default = EXCLUDED.is_default"""),
+                    {"slug": slug, "name": name, "lads": list(lad_codes), "parent": parent_slug,
+                     "is_default": is_default})
+
+
+def replace_partnership_sets(session: Session, slug: str, set_ids: Sequence[str], default_set: str | None) -> None:
+    """The sets the partnership shows, in order, and the one its map opens on; then its area from that set."""
+    session.execute(text("DELETE FROM partnership_sets WHERE partnership_slug = :slug"), {"slug": slug})
+    for position, set_id in enumerate(set_ids):
+        session.execute(text("INSERT INTO partnership_sets (partnership_slug, set_id, position) "
+                             "VALUES (:slug, :set_id, :position)"),
+                        {"slug": slug, "set_id": set_id, "position": position})
+    session.execute(text("UPDATE partnerships SET default_set = :default_set WHERE slug = :slug"),
+                    {"slug": slug, "default_set": default_set})
+    refresh_area(session, slug)
+
+
+def refresh_area(session: Session, slug: str) -> None:
+    """The partnership's area: the union of its default set's areas (None while it has none)."""
+    session.execute(text("""
+        UPDATE partnerships p SET area = (
+            SELECT ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(a.geom)), 3))
+            FROM areas a WHERE a.set_id = p.default_set)
+        WHERE p.slug = :slug"""), {"slug": slug})
+
+
+def list_partnerships(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(text(f"SELECT {_COLUMNS} FROM partnerships p ORDER BY p.is_default DESC, p.name"))
+    return [dict(r) for r in rows.mappings()]
+
+
+def get_partnership(session: Session, slug: str) -> dict[str, Any] | None:
+    row = session.execute(text(f"SELECT {_COLUMNS} FROM partnerships p WHERE p.slug = :slug"),
+                          {"slug": slug}).mappings().first()
+    return dict(row) if row else None
+
+
+def default_partnership(session: Session) -> dict[str, Any] | None:
+    row = session.execute(text(f"SELECT {_COLUMNS} FROM partnerships p WHERE p.is_default")).mappings().first()
+    return dict(row) if row else None
+
+
+def partnership_outline(session: Session, slug: str) -> dict[str, Any] | None:
+    """The area as GeoJSON geometry (RFC 7946: lon/lat, counter-clockwise outer rings), or None."""
+    value = session.execute(text("SELECT ST_AsGeoJSON(ST_ForcePolygonCCW(area), 6) FROM partnerships "
+                                 "WHERE slug = :slug"), {"slug": slug}).scalar()
+    return json.loads(value) if value else None

@@ -33,7 +33,6 @@ from server.store import partnerships as partnership_store
 from server.store import statistics as statistics_store
 from server.store.db import transaction
 
-BOUNDARY_CHANGE = date(2024, 5, 2)
 CLUSTER_FILE = ROOT / "geodata" / "ward_clusters_2013.csv"
 CLUSTER_SOURCE = ("Safer Maidstone Partnership, Strategic Assessment 2024/25, para 24 and the legend under "
                   "Appendix 2 Table 5")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine

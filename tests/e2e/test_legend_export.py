@@ -6,13 +6,9 @@ picture."""
 
 from __future__ import annotations
 
-import uuid
-
 import numpy as np
 import pytest
 
-from server.domain import accounts
-from server.store.db import transaction
 from tests.conftest import PASSWORD
 from tests.e2e.test_map_client import EXPORT_SCALE, export_png, open_map
 from tests.e2e.test_signed_in import sign_in
@@ -21,14 +17,6 @@ pytestmark = pytest.mark.e2e
 HEADER = 64  # client/src/export.js: the title band above the map frame
 ANNOTATION_COLOURS = ("#7a0177", "#08519c")  # client/src/annotations.js
 NEEDLE_FINDS = "#b35806"  # client/src/hotspot-layers.js
-
-
-@pytest.fixture(scope="module")
-def officer(engine) -> str:
-    username = f"legend.officer-{uuid.uuid4().hex[:4]}"
-    with transaction(engine) as session:
-        accounts.create_user(session, username, PASSWORD, "officer")
-    return username
 
 
 def screen_items(page) -> list[list[str]]:
@@ -44,9 +32,9 @@ def pixels_near(image: np.ndarray, colour: str, box: tuple[int, int, int, int], 
     return int((np.abs(rgb - target).max(axis=1) <= tolerance).sum())
 
 
-def test_the_png_export_draws_the_items_of_the_on_screen_legend(page, live_server, client, officer, artifacts):
+def test_the_png_export_draws_the_items_of_the_on_screen_legend(page, live_server, client, hotspot_users, artifacts):
     open_map(page, live_server, "basemap=none&outlines=1&annotations=1&heat=1&markers=1&extra=needle-finds")
-    sign_in(page, officer, PASSWORD)
+    sign_in(page, hotspot_users["dcsm-reader"]["username"], PASSWORD)  # an officer
     page.wait_for_selector('#legend .legend-extra[data-layer="needle-finds"]')
     page.wait_for_selector("#map[data-hotspot-state=ready]")
     page.wait_for_function("document.querySelectorAll('path.annotation-outline').length > 0")

@@ -116,19 +116,19 @@ function isEmpty(data) {
   return data.features.every((f) => !f.properties.value);
 }
 
-async function loadLayer(prefetched = null) {
+async function loadLayer() {
   const current = layerTurn();
   const wanted = store.get();
   const { choropleth, map } = ui;
   $('map').dataset.layerUrl = layerUrl(wanted);
   $('map').dataset.layerState = 'loading';
   try {
-    const data = await whileLoading('Loading the map layer…', () => prefetched || choropleth.fetch(wanted));
+    const data = await whileLoading('Loading the map layer…', () => choropleth.fetch(wanted));
     if (!current()) return;
     choropleth.fillOpacity = fillOpacity();
     choropleth.show(data, wanted);
+    page.set({ layer: data, items: legendItems() }); // the legend first: its size decides the padding of the fit
     if (!page.get().fitted && choropleth.bounds()?.isValid()) {
-      page.set({ layer: data, items: legendItems() }); // the legend's size decides the padding
       // No animation: the first view is where an officer looks, and the heat radius and URL state must describe
       // the settled map, not a frame of a zoom transition.
       map.fitBounds(choropleth.bounds(), { ...fitPadding(), animate: false });
@@ -137,7 +137,6 @@ async function loadLayer(prefetched = null) {
     const police = data.metadata.metric.source === 'police.uk';
     notices.set({ layer: isEmpty(data) && data.metadata.measure !== 'change'
       ? { text: police ? 'No crimes recorded for this filter.' : 'No figures for this filter.', kind: 'info' } : null });
-    page.set({ layer: data, items: legendItems() });
     $('map').dataset.layerState = 'ready';
     afterPaint(() => markOnce('atlas:layer-drawn'));
   } catch (error) {

@@ -7,11 +7,11 @@ the layer, and maps its errors to HTTP: 401 nobody signed in, 403 no access (a r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import g, jsonify, request
 from marshmallow import ValidationError, fields, validates_schema
@@ -37,6 +37,7 @@ bp = Blueprint("hotspot_layers", __name__, url_prefix="/api",
                description="Hotspot layers: the partnership's own records (needle finds, DCSM locations)")
 READ, WRITE = records.READ, records.WRITE
 MAX_AUDIT_LIMIT = 1000
+T = TypeVar("T")
 
 
 def caller() -> records.Caller | None:
@@ -64,6 +65,13 @@ def audited(who: records.Caller | None = None) -> Iterator[None]:
             with transaction(engine()) as db:
                 records.audit_denied(db, who, denied, {"method": request.method, "path": request.path})
         raise
+
+
+def on_layer(layer_id: str, need: str, action: str, work: Callable[[Any, dict[str, Any], records.Caller], T]) -> T:
+    """`work(session, layer, caller)` once the signed-in caller may `need` the layer, denials audited."""
+    who = signed_in()
+    with audited(who), transaction(engine()) as db:
+        return work(db, records.require_layer(db, layer_id, who, need, action), who)
 
 
 OBSERVED = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
@@ -175,10 +183,7 @@ def list_layers(_query: dict):
 @bp.arguments(Query, location="query")
 def layer_detail(_query: dict, layer_id: str):
     """One hotspot layer's metadata"""
-    who = signed_in()
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, READ)
-        (item,) = records.readable_layers_json(db, [layer], who)
+    (item,) = on_layer(layer_id, READ, "read", lambda db, layer, who: records.readable_layers_json(db, [layer], who))
     return jsonify(item)
 
 
@@ -251,33 +256,28 @@ def update_point(layer_id: str, point_id: int):
 @responds(bp, 200, FEATURE, schema="HotspotPoint", errors=(*ACCESS, 409))
 def delete_point(layer_id: str, point_id: int):
     """Delete a point (soft: kept with who and when; an admin can restore it)"""
-    who = signed_in()
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, WRITE, "delete")
-        feature = records.delete_point(db, layer, who, point_id)
-    return jsonify(feature)
+    return jsonify(on_layer(layer_id, WRITE, "delete",
+                            lambda db, layer, who: records.delete_point(db, layer, who, point_id)))
 
 
 @bp.post("/hotspot-layers/<layer_id>/points/<int:point_id>/restore")
 @responds(bp, 200, FEATURE, schema="HotspotPoint", errors=(*ACCESS, 409))
 def restore_point(layer_id: str, point_id: int):
     """Restore a deleted point (admins)"""
-    who = signed_in()
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, READ, "restore")
-        feature = records.restore_point(db, layer, who, point_id)
-    return jsonify(feature)
+    return jsonify(on_layer(layer_id, READ, "restore",
+                            lambda db, layer, who: records.restore_point(db, layer, who, point_id)))
 
 
 @bp.get("/hotspot-layers/<layer_id>/points/<int:point_id>/history")
 @responds(bp, 200, "the point and every change of it: action, who, when, old and new values", errors=ACCESS)
 def point_history(layer_id: str, point_id: int):
     """Every change of a point: action, who, when, old and new values"""
-    who = signed_in()
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, READ)
-        body = records.history(db, layer, who, point_id)
-    return jsonify(body)
+    return jsonify(on_layer(layer_id, READ, "read", lambda db, layer, who: records.history(db, layer, who, point_id)))
+
+
+def _unlocated(query: dict, layer_id: str, area_level: bool) -> list[dict[str, Any]]:
+    return on_layer(layer_id, READ, "read", lambda db, layer, who: records.unlocated_records(
+        db, layer, who, area_level, query.get("date_from"), query.get("date_to")))
 
 
 @bp.get("/hotspot-layers/<layer_id>/unplaced")
@@ -285,11 +285,7 @@ def point_history(layer_id: str, point_id: int):
 @bp.arguments(ObservedRange, location="query")
 def unplaced(query: dict, layer_id: str):
     """Records at named places that have no point yet (placing the place places them)"""
-    who = signed_in()
-    date_from, date_to = query.get("date_from"), query.get("date_to")
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, READ)
-        items = records.unlocated_records(db, layer, who, False, date_from, date_to)
+    items = _unlocated(query, layer_id, area_level=False)
     return jsonify({"layer": layer_id, "records": items, "places": sorted({i["place"] for i in items})})
 
 
@@ -298,12 +294,7 @@ def unplaced(query: dict, layer_id: str):
 @bp.arguments(ObservedRange, location="query")
 def area_series(query: dict, layer_id: str):
     """Area-level records, e.g. the monthly borough totals of needle finds (area_code E07000110)"""
-    who = signed_in()
-    date_from, date_to = query.get("date_from"), query.get("date_to")
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, READ)
-        items = records.unlocated_records(db, layer, who, True, date_from, date_to)
-    return jsonify({"layer": layer_id, "records": items})
+    return jsonify({"layer": layer_id, "records": _unlocated(query, layer_id, area_level=True)})
 
 
 @bp.post("/hotspot-layers/<layer_id>/import")

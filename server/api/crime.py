@@ -8,13 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 from werkzeug.datastructures import FileStorage
 
 from server.api import engine
 from server.api.auth import current_user, require_role
 from server.api.caching import cached_response
-from server.api.contract import GEOJSON, Bbox, Blueprint, Query, period_param, responds, text
+from server.api.contract import GEOJSON, Bbox, Blueprint, Query, file_upload, period_param, responds, text
 from server.api.errors import ApiError
 from server.api.upload_jobs import queue_upload, runs_as_job
 from server.domain import uploads
@@ -27,10 +27,14 @@ from server.store.db import transaction
 bp = Blueprint("crime", __name__, url_prefix="/api/crime", description="Police.uk crime records")
 
 
-def _uploaded_files() -> list[FileStorage]:
-    uploads = [upload for upload in request.files.getlist("file") if upload.filename]
+NO_FILE = "attach one or more police.uk street-level files as multipart fields named 'file'"
+CrimeFiles = file_upload("CrimeFiles", NO_FILE, several=True)
+
+
+def _uploaded_files(form: dict[str, Any]) -> list[FileStorage]:
+    uploads = [upload for upload in form["file"] if upload.filename]
     if not uploads:
-        raise ApiError(400, "attach one or more police.uk street-level files as multipart fields named 'file'")
+        raise ApiError(400, NO_FILE)
     return uploads
 
 
@@ -49,16 +53,14 @@ def _save_uploads(uploads: list[FileStorage], scratch: Path) -> list[tuple[Path,
 @bp.post("/imports")
 @responds(bp, 201, "imported: per file and in total, rows read, inserted, duplicates, no location, unplaced per "
           "boundary set, per month", schema="CrimeImportSummary", errors=(400, 413), queued=True)
-@bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"], "properties": {"file": {
-        "type": "string", "format": "binary", "description": "a file; repeat the field for more"}}}}}})
 @require_role("gis")
-def create_import():
+@bp.arguments(CrimeFiles, location="files")
+def create_import(form: dict[str, Any]):
     """Import data.police.uk street-level crime files (.csv or .csv.gz) in one transaction. Role gis or admin.
 
     A bad header or row in any file refuses them all (400 naming the file and line). Rows already loaded are counted
     as duplicates, not inserted again. Uploads over CSP_ATLAS_UPLOAD_JOB_BYTES are queued as a job (202)."""
-    files = _uploaded_files()
+    files = _uploaded_files(form)
     if runs_as_job():
         return queue_upload(uploads.CRIME_IMPORT, "/api/crime/imports", {},
                             [(safe_file_name(upload.filename, position, ".csv"), upload.read())

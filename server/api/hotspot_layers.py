@@ -18,10 +18,28 @@ from marshmallow import ValidationError, fields, validates_schema
 
 from server.api import engine, settings
 from server.api.auth import current_user
-from server.api.contract import GEOJSON, Bbox, Blueprint, Body, Query, choice, flag, responds, text, whole
+from server.api.contract import (
+    GEOJSON,
+    Bbox,
+    Blueprint,
+    Body,
+    Loose,
+    Query,
+    choice,
+    declared_body,
+    file_upload,
+    flag,
+    load_declared,
+    loose,
+    responds,
+    text,
+    whole,
+)
 from server.api.errors import ApiError
 from server.domain import hotspot_records as records
 from server.domain.hotspot_input import (
+    MAX_COUNT,
+    MAX_TEXT,
     PointInputError,
     feature_record,
     parse_location,
@@ -133,18 +151,47 @@ class GrantBody(Body):
                     error_messages={"required": "is required (read or write): a grant is never implied"})
 
 
-POINT_BODY = {"required": True, "content": {"application/json": {"schema": {
-    "$ref": "#/components/schemas/HotspotPointInput"}}}}
-PLACE_BODY = {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["name"], "properties": {
-        "name": {"type": "string", "maxLength": 200}, "note": {"type": "string"},
-        "layer": {"type": "string", "description": "a restricted layer's private place"},
-        "lon": {"type": "number"}, "lat": {"type": "number"}, "easting": {"type": "number"},
-        "northing": {"type": "number"}}}}}}
-LOCATION_BODY = {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "properties": {"lon": {"type": "number"}, "lat": {"type": "number"},
-                                     "easting": {"type": "number"}, "northing": {"type": "number"},
-                                     "source": {"type": "string"}}}}}}
+class Location(Loose):
+    """A location: lon/lat in degrees or easting/northing in British National Grid metres."""
+
+    lon = loose("number", "the location must lie in the partnership area (the current wards plus "
+                "CSP_ATLAS_RECORD_BUFFER_METRES); lon/lat or easting/northing the wrong way round are refused with "
+                "what to send")
+    lat = loose("number")
+    easting = loose("number")
+    northing = loose("number")
+
+
+class HotspotPointInput(Location):
+    """A location and/or a place name; observed or observed_from[/observed_to]. Or a GeoJSON Feature with a Point
+    and these as its properties. Names are matched like an import's columns (any case, aliases such as longitude);
+    the values are checked by server.domain.hotspot_input.parse_point, the check imported files get too."""
+
+    place = loose("string", maxLength=MAX_TEXT["place"])
+    location = loose("object", "PATCH only: null removes the point's own location")
+    observed = loose("string", "a date, a month, a year or a range of two dates", example="2023-05")
+    observed_from = loose("string", format="date")
+    observed_to = loose("string", format="date")
+    count = loose("integer", "default 1; null = not known", minimum=1, maximum=MAX_COUNT)
+    category = loose("string", maxLength=MAX_TEXT["category"])
+    notes = loose("string", maxLength=MAX_TEXT["notes"])
+
+
+PLACE_NAME = "is required (at most 200 characters)"
+
+
+class PlaceInput(Location):
+    name = loose("string", "the place's name", maxLength=200, required=PLACE_NAME)
+    note = loose("string")
+    layer = loose("string", "a restricted layer's private place")
+
+
+class PlaceLocation(Location):
+    source = loose("string", "where the location comes from")
+
+
+NO_IMPORT_FILE = "attach a .csv or .geojson file as the multipart field 'file'"
+PointsFile = file_upload("PointsFile", NO_IMPORT_FILE)
 ACCESS = (401, 403, 404)
 ACCESS_RULES = (
     "Access: anonymous 401. Internal layers (needle-finds): any signed-in user reads, role officer or above writes. "
@@ -153,10 +200,8 @@ ACCESS_RULES = (
 FEATURE = "the point as a GeoJSON Feature (geometry null when it has no location yet)"
 
 
-def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "send a JSON object (Content-Type: application/json)")
+def point_body() -> dict[str, Any]:
+    body = load_declared(HotspotPointInput)
     return feature_record(body) if body.get("type") == "Feature" else body
 
 
@@ -207,14 +252,14 @@ def list_points(query: dict, layer_id: str):
 
 @bp.post("/hotspot-layers/<layer_id>/points")
 @responds(bp, 201, FEATURE, schema="HotspotPoint", errors=ACCESS)
-@bp.doc(requestBody=POINT_BODY)
+@declared_body(bp, HotspotPointInput)
 def create_point(layer_id: str):
     """Record a point (write access). Body: a JSON object or a GeoJSON Feature with a Point."""
     who = signed_in()
     with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "create")
-        point = parse_point(json_body())
+        point = parse_point(point_body())
         with transaction(engine()) as db:
             layer = records.require_layer(db, layer_id, who, WRITE, "create")
             feature = records.create_point(db, layer, who, point, settings().record_buffer_metres)
@@ -235,7 +280,7 @@ def get_point(layer_id: str, point_id: int):
 
 @bp.patch("/hotspot-layers/<layer_id>/points/<int:point_id>")
 @responds(bp, 200, FEATURE, schema="HotspotPoint", errors=(*ACCESS, 409))
-@bp.doc(requestBody=POINT_BODY)
+@declared_body(bp, HotspotPointInput)
 def update_point(layer_id: str, point_id: int):
     """Edit a point (write access): send only what changes
 
@@ -244,7 +289,7 @@ def update_point(layer_id: str, point_id: int):
     with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "update")
-        change = parse_point(json_body(), partial=True)
+        change = parse_point(point_body(), partial=True)
         with transaction(engine()) as db:
             layer = records.require_layer(db, layer_id, who, WRITE, "update")
             feature = records.update_point(db, layer, who, point_id, change,
@@ -299,8 +344,7 @@ def area_series(query: dict, layer_id: str):
 
 @bp.post("/hotspot-layers/<layer_id>/import")
 @responds(bp, 201, "imported: counts, new places, ignored columns", errors=(*ACCESS, 400, 413))
-@bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})
+@declared_body(bp, PointsFile, "files")
 def import_points(layer_id: str):
     """Import a CSV or a GeoJSON file of points, all or nothing
 
@@ -308,12 +352,12 @@ def import_points(layer_id: str):
     notes. A refused file gives 400 with problems [{file, row, reason}] (CSV row = line number, header = 1; GeoJSON
     row = feature number). Unknown place names become new, unplaced gazetteer places."""
     who = signed_in()
-    upload = request.files.get("file")
     with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "import")
-        if upload is None or not upload.filename:
-            raise ApiError(400, "attach a .csv or .geojson file as the multipart field 'file'")
+        upload = load_declared(PointsFile, "files")["file"]
+        if not upload.filename:
+            raise ApiError(400, NO_IMPORT_FILE)
         name = PurePath(upload.filename.replace("\\", "/")).name
         parsed = read_import_file(name, upload.read())
         with transaction(engine()) as db:
@@ -390,16 +434,16 @@ def list_places(query: dict):
 
 @bp.post("/gazetteer")
 @responds(bp, 201, "the place", errors=ACCESS)
-@bp.doc(requestBody=PLACE_BODY)
+@declared_body(bp, PlaceInput)
 def create_place():
     """Add a named place (officer or above), with or without a location"""
     who = signed_in()
-    body = json_body()
+    body = load_declared(PlaceInput)
     name = " ".join(str(body.pop("name", "") or "").split())
     note = str(body.pop("note", "") or "").strip()
     layer_id = body.pop("layer", None) or None
     if not name or len(name) > 200:
-        raise ApiError(400, "name is required (at most 200 characters)")
+        raise ApiError(400, f"name {PLACE_NAME}")
     with audited(who):
         location = parse_location(body) if body else None
         with transaction(engine()) as db:
@@ -412,11 +456,11 @@ def create_place():
 
 @bp.put("/gazetteer/<int:place_id>/location")
 @responds(bp, 200, "the place, placed (its unplaced records are placed with it)", errors=(*ACCESS, 409))
-@bp.doc(requestBody=LOCATION_BODY)
+@declared_body(bp, PlaceLocation)
 def place_place(place_id: int):
     """Give a place its location (lon/lat or easting/northing) and the source of it"""
     who = signed_in()
-    body = json_body()
+    body = load_declared(PlaceLocation)
     source = str(body.pop("source", "") or "").strip()
     with audited(who):
         location = parse_location(body)

@@ -303,13 +303,16 @@ def complete_document(api: Api, app: Any, expensive_endpoints: Iterable[str]) ->
 
 
 def complete_hand_written(paths: dict[str, Any]) -> None:
-    """What every route answers, added to a hand-written part of the document (/ogc): 400 for a path parameter with
-    control characters (refuse_unsafe_path_values), 503 when the database is down."""
+    """What every route answers, added to the part of the document written by hand (/ogc): 400 for a path parameter
+    with control characters (refuse_unsafe_path_values), 503 when the database is down, 414 where a query string can
+    make the request line too long."""
     for operations in paths.values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
             responses.setdefault("503", ERROR_REF)
             responses.setdefault("400", ERROR_REF)
+            if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                responses["414"] = URI_TOO_LONG
 
 
 def _refs(value: Any, kind: str) -> set[str]:

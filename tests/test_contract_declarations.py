@@ -27,16 +27,18 @@ def test_every_ogc_filter_and_layer_parameter_is_documented(client):
     assert documented["skipGeometry"]["schema"]["type"] == "boolean"
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("code=E05", "unknown parameter(s) code; valid: "),  # an area filter on crime records
-    ("limit=0", "limit must be from 1 to 10000"),
-    ("limit=ten", "limit must be a whole number, not 'ten'"),
-    ("skipGeometry=TRUE", "skipGeometry must be true or false"),
-])
-def test_ogc_parameters_are_refused_by_their_declaration(client, query, message):
-    response = client.get(f"/ogc/collections/crime.records/items?{query}")
-    assert response.status_code == 400
-    assert response.get_json()["error"]["message"].startswith(message)
+REFUSED = {
+    "code=E05": "unknown parameter(s) code; valid: ",  # an area filter on crime records
+    "limit=0": "limit must be from 1 to 10000",
+    "limit=ten": "limit must be a whole number, not 'ten'",
+    "skipGeometry=TRUE": "skipGeometry must be true or false",
+}
+
+
+def test_ogc_parameters_are_refused_by_their_declaration(client):
+    for query, message in REFUSED.items():
+        error = client.get(f"/ogc/collections/crime.records/items?{query}").get_json()["error"]
+        assert (error["status"], error["message"][:len(message)]) == (400, message), query
 
 
 def test_a_kinds_own_filters_are_valid_only_on_it(client):

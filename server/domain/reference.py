@@ -14,6 +14,7 @@ from server.domain import interpolation, partnerships
 from server.domain.annotations import load_annotations, load_layer_statistics
 from server.domain.boundary_files import file_checksum, read_boundary_file, store_boundary_set
 from server.domain.hotspot_seed import seed_hotspots
+from server.domain.partnership_setup import IMD_SOURCE, read_imd_rows
 from server.domain.police_import import PoliceFile, import_police_files
 from server.domain.seed_tables import (
     BOROUGH_GEOGRAPHY,
@@ -35,8 +36,6 @@ from server.store.db import transaction
 CLUSTER_FILE = ROOT / "geodata" / "ward_clusters_2013.csv"
 CLUSTER_SOURCE = ("Safer Maidstone Partnership, Strategic Assessment 2024/25, para 24 and the legend under "
                   "Appendix 2 Table 5")
-IMD_SOURCE = ("English Indices of Deprivation 2019, Ministry of Housing, Communities & Local Government, "
-              "Open Government Licence v3.0")
 PARTNERSHIP_DIR = ROOT / "geodata" / "partnerships"
 
 
@@ -48,12 +47,6 @@ def read_cluster_definitions(path: Path = CLUSTER_FILE) -> list[store.ClusterDef
         cluster = clusters.setdefault(number, store.ClusterDefinition(number, row["cluster_type"], []))
         cluster.members.append(row["ward_code"])
     return [clusters[n] for n in sorted(clusters)]
-
-
-def read_imd(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [{"code": r["lsoa11cd"], "rank": int(r["IMDRank"]), "decile": int(r["IMDDecil"])}
-                for r in csv.DictReader(handle)]
 
 
 def load_reference_data(engine: Engine, geodata_dir: Path, log: Callable[[str], None] = print) -> bool:
@@ -128,13 +121,12 @@ def _load_clusters_if_changed(engine: Engine, log: Callable[[str], None]) -> Non
 def _load_imd_if_changed(engine: Engine, path: Path, log: Callable[[str], None]) -> None:
     if not path.is_file():
         return
-    rows = read_imd(path)
-    fingerprint = hashlib.sha256(path.read_bytes()).hexdigest()
-    source = f"{IMD_SOURCE} [{path.name} sha256:{fingerprint[:12]}]"
+    rows = read_imd_rows(path)
+    source = f"{IMD_SOURCE} [{path.name} sha256:{file_checksum(path)[:12]}]"
     with transaction(engine) as session:
-        if store.deprivation_source(session) == source:
+        if store.deprivation_up_to_date(session, [row["code"] for row in rows], source):
             return
-        count = store.replace_deprivation(session, rows, source)
+        count = store.upsert_deprivation(session, rows, source)
     log(f"IMD 2019: {count} LSOAs")
 
 

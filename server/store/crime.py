@@ -5,10 +5,11 @@ Placement of a record in a boundary set, in order of preference (the method is s
 2. ``lsoa_code``: for a point outside every area (the generalised outline cuts off some police.uk snap
    points) or a record without coordinates, the recorded LSOA code: in an LSOA set that has that code,
    that area; in any other set, the area holding the largest share of that LSOA's polygon, taken from
-   any LSOA set that has the code.
+   any LSOA set that has the code, provided the LSOA lies mostly (half or more) inside the set's areas.
 3. ``nearest``: the nearest area within 100 m (geography distance), but only for a record whose LSOA
-   code is empty or known to a loaded LSOA set. A code that no loaded LSOA set knows means police.uk
-   put the point in an LSOA outside the areas we hold (a crime just over the border), so it stays out.
+   code is empty or that of an LSOA mostly inside the set (or when no LSOA set is loaded). Any other code
+   means police.uk put the point in an LSOA outside the set (a crime just over the border, in a neighbouring
+   district that may be another partnership's), so it stays out.
 Whatever is still unplaced is kept and counted (``unplaced_counts``), never dropped.
 """
 
@@ -34,6 +35,8 @@ NEAREST_LIMIT_METRES = 100
 # Half-width in degrees of the box searched for the nearest area: at least 100 m of longitude up to 63° N.
 NEAREST_SEARCH_DEGREES = 0.002
 PLACEMENT_STEPS = ("within", "lsoa_code", "nearest")
+# An LSOA is of a set when at least this share of its polygon lies inside the set's areas (see _OWN_LSOAS).
+MIN_LSOA_SHARE_INSIDE = 0.5
 
 StepProgress = Callable[[str, str], None]
 
@@ -285,15 +288,17 @@ def _area_coded(set_id: str, code: str) -> str:
     return f"(SELECT code, geom FROM areas WHERE set_id = {set_id} AND code = {code} OFFSET 0)"
 
 
-_LSOA_SQL = _placing("lsoa_code", """
-    SELECT c.id AS record_id, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code""", f"""
+# The LSOAs of the pending records that are of set :set: an area of it when it is an LSOA set with that code, else
+# LSOAs (of any LSOA set) lying mostly inside its areas. `shares` gives each such LSOA's share in each area. An LSOA
+# that only touches the set (generalised borders overlap by slivers) is a neighbour's: its records stay out.
+_OWN_LSOAS = f"""
     codes AS (
         SELECT DISTINCT lsoa_code FROM crime_pending WHERE lsoa_code <> ''
-    ), reach AS ({_extent()}
+    ), lsoa_reach AS ({_extent()}
     ), lsoa_polygons AS (
         SELECT l.code, l.geom FROM codes k JOIN boundary_sets s ON s.kind = 'lsoa'
         CROSS JOIN LATERAL {_area_coded("s.id", "k.lsoa_code")} l
-        WHERE l.geom && (SELECT box FROM reach)
+        WHERE l.geom && (SELECT box FROM lsoa_reach)
     ), candidates AS (
         SELECT a.code AS lsoa_code, a.code AS area_code, 2.0 AS share
         FROM codes k CROSS JOIN LATERAL {_area_coded(":set", "k.lsoa_code")} a
@@ -302,9 +307,17 @@ _LSOA_SQL = _placing("lsoa_code", """
         SELECT l.code, a.code, ST_Area(ST_Intersection(a.geom, l.geom)) / NULLIF(ST_Area(l.geom), 0)
         FROM lsoa_polygons l CROSS JOIN LATERAL {_areas_meeting("l.geom")} a
         WHERE ST_Intersects(a.geom, l.geom)
-    ), best AS (
-        SELECT DISTINCT ON (lsoa_code) lsoa_code, area_code FROM candidates
-        WHERE share > 0 ORDER BY lsoa_code, share DESC, area_code
+    ), shares AS (
+        SELECT lsoa_code, area_code, max(share) AS share FROM candidates WHERE share > 0 GROUP BY lsoa_code, area_code
+    ), own AS (
+        SELECT lsoa_code FROM shares GROUP BY lsoa_code HAVING sum(share) >= {MIN_LSOA_SHARE_INSIDE}
+    )"""
+
+_LSOA_SQL = _placing("lsoa_code", """
+    SELECT c.id AS record_id, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code""", f"""
+    {_OWN_LSOAS.strip()}, best AS (
+        SELECT DISTINCT ON (lsoa_code) lsoa_code, area_code FROM shares
+        WHERE lsoa_code IN (SELECT lsoa_code FROM own) ORDER BY lsoa_code, share DESC, area_code
     )""")
 
 # The new records that a step could place in set :set: those inside its extent grown by the nearest step's search
@@ -335,11 +348,10 @@ _NEAREST_SQL = _placing("nearest", f"""
         ORDER BY ST_Distance(a.geom::geography, c.geom::geography), a.code
         LIMIT 1) nearest
     WHERE c.geom && (SELECT box FROM reach)
-      AND (c.lsoa_code = '' OR c.lsoa_code IN (SELECT code FROM known_lsoa)
-           OR NOT EXISTS (SELECT 1 FROM known_lsoa))""", f"""
-    known_lsoa AS (
-        SELECT DISTINCT l.code FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
-    ), reach AS ({_extent(NEAREST_SEARCH_DEGREES)}
+      AND (c.lsoa_code = '' OR c.lsoa_code IN (SELECT lsoa_code FROM own)
+           OR NOT EXISTS (SELECT 1 FROM boundary_sets s WHERE s.kind = 'lsoa'
+                          AND EXISTS (SELECT 1 FROM areas l WHERE l.set_id = s.id)))""", f"""
+    {_OWN_LSOAS.strip()}, reach AS ({_extent(NEAREST_SEARCH_DEGREES)}
     )""")
 
 

@@ -73,3 +73,18 @@ def partnership_outline(session: Session, slug: str) -> dict[str, Any] | None:
     value = session.execute(text("SELECT ST_AsGeoJSON(ST_ForcePolygonCCW(area), 6) FROM partnerships "
                                  "WHERE slug = :slug"), {"slug": slug}).scalar()
     return json.loads(value) if value else None
+
+
+def partnership_set_rows(session: Session, slug: str) -> list[dict[str, Any]]:
+    """The partnership's boundary sets in order: id, kind, title, validity and number of areas."""
+    rows = session.execute(text("""
+        SELECT s.id, s.kind, s.title, s.valid_from, s.valid_to,
+               (SELECT count(*) FROM areas a WHERE a.set_id = s.id) AS feature_count
+        FROM partnership_sets ps JOIN boundary_sets s ON s.id = ps.set_id
+        WHERE ps.partnership_slug = :slug ORDER BY ps.position"""), {"slug": slug}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def area_km2(session: Session, slug: str) -> float | None:
+    return session.execute(text("SELECT ST_Area(area::geography) / 1e6 FROM partnerships WHERE slug = :slug"),
+                           {"slug": slug}).scalar()

@@ -86,7 +86,7 @@ def db_upgrade() -> None:
 
 @cli.group()
 def reference() -> None:
-    """The Maidstone reference data (boundaries, clusters, IMD) from ../shared/geodata."""
+    """The partnerships described in geodata/partnerships/ (boundaries, clusters, IMD, crime) from ../shared/geodata."""
 
 
 @reference.command("load")
@@ -598,9 +598,14 @@ def population_load(file: Path, set_id: str) -> None:
 @click.option("--weights", default="2022-01/2022-06", show_default=True,
               help="period of the crime points used as weights (then the two swap: both held-out directions)")
 @click.option("--strengths", default="", help="also try the shrunk method with these strengths, e.g. 0.5,10,80")
-def crime_interpolation_accuracy(counted: str, weights: str, strengths: str) -> None:
-    """Interpolate police.uk counts from 2013 to 2024 wards and compare with the direct 2024 counts, every method
-    side by side, in both held-out directions."""
+@click.option("--from-set", "source_set", default=None,
+              help="ward set interpolated from (default: the one the partnership's published tables are for)")
+@click.option("--to-set", "target_set", default=None,
+              help="ward set interpolated to (default: the default partnership's default set)")
+def crime_interpolation_accuracy(counted: str, weights: str, strengths: str, source_set: str | None,
+                                 target_set: str | None) -> None:
+    """Interpolate police.uk counts from one ward set to another (for Maidstone: 2013 to 2024 wards) and compare
+    with the direct counts, every method side by side, in both held-out directions."""
     try:
         counted_period, weights_period = parse_period(counted), parse_period(weights)
     except PeriodError as error:
@@ -611,11 +616,14 @@ def crime_interpolation_accuracy(counted: str, weights: str, strengths: str) -> 
         raise click.BadParameter(f"--strengths must be numbers separated by commas, not {strengths!r}") from None
     methods = COMPARED + sweep
     with transaction(_engine()) as session:
-        results = [compare_interpolation(session, counted_period, weights_period, methods=methods),
-                   compare_interpolation(session, weights_period, counted_period, methods=methods)]
+        try:
+            results = [compare_interpolation(session, first, second, source_set, target_set, methods)
+                       for first, second in ((counted_period, weights_period), (weights_period, counted_period))]
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
         names = boundary_store.area_names(session, results[0].target_set)
     click.echo(f"{results[0].source_set} -> {results[0].target_set}, all crime (no ASB); "
-               "absolute % error of each 2024 ward against its direct count")
+               f"absolute % error of each {results[0].target_set} area against its direct count")
     heads = [f"counted {r.counted_period}, weights {r.weights_period}" for r in results]
     click.echo(f"{'':<24}" + "".join(f"{head:<52}" for head in heads))
     click.echo(f"{'method':<24}" + f"{'median':>8}{'worst':>8}  {'worst area':<34}" * len(results))

@@ -44,6 +44,7 @@ from server.domain.patrol_summary import (
 )
 from server.domain.periods import parse_period
 from server.store import frames
+from server.store import partnerships as partnership_store
 from server.store import patrols as store
 from server.store.db import transaction
 from server.tiles import basemap_source
@@ -327,7 +328,7 @@ def _briefing(db, patrol: dict[str, Any], summary: dict[str, Any]) -> Briefing:
     return Briefing(patrol=patrol, summary=summary, period=period,
                     produced_at=datetime.now(ZoneInfo("Europe/London")), produced_by=current_user().username,
                     marking=settings().protective_marking,
-                    wards=frames.areas(db, summary["crime"]["borough_set"] or "wards-2024"),
+                    wards=frames.areas(db, summary["crime"]["borough_set"] or partnership_store.default_set(db)),
                     crime_points=crime_points_inside(db, geometry, period),
                     streets=top_streets(db, geometry, period),
                     partnership=partnership_points(db, geometry, period, caller),

@@ -88,3 +88,28 @@ def partnership_set_rows(session: Session, slug: str) -> list[dict[str, Any]]:
 def area_km2(session: Session, slug: str) -> float | None:
     return session.execute(text("SELECT ST_Area(area::geography) / 1e6 FROM partnerships WHERE slug = :slug"),
                            {"slug": slug}).scalar()
+
+
+def default_set(session: Session) -> str | None:
+    """The set the default partnership's map opens on."""
+    return session.execute(text("SELECT default_set FROM partnerships WHERE is_default")).scalar()
+
+
+def sets_of_kind(session: Session, kind: str, slug: str | None = None) -> list[str]:
+    """The partnership's sets of this kind ('ward', 'lsoa'), in its order; the default partnership's without slug."""
+    return list(session.execute(text("""
+        SELECT ps.set_id FROM partnership_sets ps
+        JOIN partnerships p ON p.slug = ps.partnership_slug
+        JOIN boundary_sets s ON s.id = ps.set_id AND s.kind = :kind
+        WHERE CASE WHEN CAST(:slug AS text) IS NULL THEN p.is_default ELSE p.slug = :slug END
+        ORDER BY ps.position"""), {"kind": kind, "slug": slug}).scalars())
+
+
+def lsoa_set_beside(session: Session, set_id: str) -> str | None:
+    """The LSOA set of the partnership that shows set_id (the default partnership first, when several do)."""
+    return session.execute(text("""
+        SELECT o.set_id FROM partnership_sets m
+        JOIN partnerships p ON p.slug = m.partnership_slug
+        JOIN partnership_sets o ON o.partnership_slug = m.partnership_slug
+        JOIN boundary_sets s ON s.id = o.set_id AND s.kind = 'lsoa'
+        WHERE m.set_id = :set ORDER BY p.is_default DESC, p.slug, o.position LIMIT 1"""), {"set": set_id}).scalar()

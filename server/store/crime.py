@@ -5,9 +5,11 @@ Placement of a record in a boundary set, in order of preference (the method is s
 2. ``lsoa_code``: for a point outside every area (the generalised outline cuts off some police.uk snap
    points) or a record without coordinates, the recorded LSOA code: in an LSOA set that has that code,
    that area; in any other set, the area holding the largest share of that LSOA's polygon, taken from
-   any LSOA set that has the code, provided the LSOA lies mostly (half or more) inside the set's areas.
+   any LSOA set that has the code, provided the LSOA lies mostly (half or more) inside the set's areas, and
+   the point (if any) lies in no loaded LSOA polygon of another code.
 3. ``nearest``: the nearest area within 100 m (geography distance), but only for a record whose LSOA
-   code is empty or that of an LSOA mostly inside the set (or when no LSOA set is loaded). Any other code
+   code is empty or that of an LSOA mostly inside the set whose point lies in no loaded LSOA polygon of
+   another code (or when no LSOA set is loaded). Any other code
    means police.uk put the point in an LSOA outside the set (a crime just over the border, in a neighbouring
    district that may be another partnership's), so it stays out.
 Whatever is still unplaced is kept and counted (``unplaced_counts``), never dropped.
@@ -313,8 +315,24 @@ _OWN_LSOAS = f"""
         SELECT lsoa_code FROM shares GROUP BY lsoa_code HAVING sum(share) >= {MIN_LSOA_SHARE_INSIDE}
     )"""
 
-_LSOA_SQL = _placing("lsoa_code", """
-    SELECT c.id AS record_id, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code""", f"""
+# A point inside a loaded LSOA polygon of another code is where the polygons say it is: its recorded LSOA code is
+# trusted (by the lsoa_code and nearest steps) only for a record without a point, or with a point in no loaded LSOA or
+# in that LSOA's own polygon. (With a neighbouring district's LSOAs loaded, a point on its side of a generalised
+# border stays out of this set.)
+# Only LSOA sets of the record's coding count (the code field of a set that knows its code, e.g. LSOA11CD): a 2021
+# LSOA of another code is no evidence against a 2011 code.
+_IN_ANOTHER_LSOA = """EXISTS (
+        SELECT 1 FROM (SELECT g.set_id, g.code, g.geom FROM areas g WHERE g.geom && c.geom OFFSET 0) other
+        JOIN boundary_sets s ON s.id = other.set_id AND s.kind = 'lsoa'
+        WHERE other.code <> c.lsoa_code AND ST_Covers(other.geom, c.geom)
+          AND s.code_field IN (
+              SELECT ks.code_field FROM boundary_sets ks
+              WHERE ks.kind = 'lsoa'
+                AND EXISTS (SELECT 1 FROM areas k WHERE k.set_id = ks.id AND k.code = c.lsoa_code)))"""
+
+_LSOA_SQL = _placing("lsoa_code", f"""
+    SELECT c.id AS record_id, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code
+    WHERE c.geom IS NULL OR NOT {_IN_ANOTHER_LSOA}""", f"""
     {_OWN_LSOAS.strip()}, best AS (
         SELECT DISTINCT ON (lsoa_code) lsoa_code, area_code FROM shares
         WHERE lsoa_code IN (SELECT lsoa_code FROM own) ORDER BY lsoa_code, share DESC, area_code
@@ -348,7 +366,7 @@ _NEAREST_SQL = _placing("nearest", f"""
         ORDER BY ST_Distance(a.geom::geography, c.geom::geography), a.code
         LIMIT 1) nearest
     WHERE c.geom && (SELECT box FROM reach)
-      AND (c.lsoa_code = '' OR c.lsoa_code IN (SELECT lsoa_code FROM own)
+      AND (c.lsoa_code = '' OR (c.lsoa_code IN (SELECT lsoa_code FROM own) AND NOT {_IN_ANOTHER_LSOA})
            OR NOT EXISTS (SELECT 1 FROM boundary_sets s WHERE s.kind = 'lsoa'
                           AND EXISTS (SELECT 1 FROM areas l WHERE l.set_id = s.id)))""", f"""
     {_OWN_LSOAS.strip()}, reach AS ({_extent(NEAREST_SEARCH_DEGREES)}

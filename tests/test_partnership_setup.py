@@ -146,46 +146,34 @@ def refusal(engine: Engine, setup) -> str:
     return str(raised.value)
 
 
-def test_a_district_code_not_in_the_file_is_refused_naming_the_codes_present(engine, district_files, slugs):
+BROKEN = {"lsoas.geojson": '{"type": "FeatureCollection", "features": [', "imd.csv": "lsoa11cd,Rank\nE01024320,5\n"}
+
+
+@pytest.mark.parametrize(("lads", "changes", "expected"), [
+    ([NORTH, "E07000999"], {}, ["wards.geojson: ", "no feature has LAD_CODE E07000999",
+                                f"the file has 2 codes: {NORTH}, {SOUTH}"]),
+    ([NORTH], {"ward_lad_field": "LAD24CD"},
+     ["wards.geojson: ", "field 'LAD24CD' not found; the file has fields: WD13CD, WD13CDO, WD13NM, WD13NMW, LAD_CODE"]),
+    ([NORTH], {"lsoas": "lsoas.geojson"}, ["lsoas.geojson: ", "unreadable or corrupt file"]),  # the wards were fine
+    ([NORTH], {"imd": "imd.csv"},
+     ["imd.csv: ", "column IMDRank, IMDDecil not found; the file has columns: lsoa11cd, Rank"]),
+    ([NORTH], {"parent": "nowhere"}, ["--parent nowhere: no such partnership"]),
+], ids=["district-code-not-in-file", "missing-field", "unreadable-second-file", "bad-deprivation", "no-parent"])
+def test_a_refused_set_up_names_the_file_and_reason_and_keeps_nothing(engine, district_files, slugs, tmp_path,
+                                                                      lads, changes, expected):
     slug = new_slug(slugs)
-    message = refusal(engine, setup_of(district_files, slug, [NORTH, "E07000999"]))
-    assert "wards.geojson" in message and "no feature has LAD_CODE E07000999" in message
-    assert f"the file has 2 codes: {NORTH}, {SOUTH}" in message
+    for key, name in changes.items():
+        if name in BROKEN:
+            (tmp_path / name).write_text(BROKEN[name], encoding="utf-8")
+            changes = {**changes, key: tmp_path / name}
+    message = refusal(engine, setup_of(district_files, slug, lads, **changes))
+    assert all(part in message for part in expected), message
     assert stored_state(engine, slug) == {"partnership": None, "sets": []}
 
 
-def test_a_missing_field_is_refused_naming_the_fields_present(engine, district_files, slugs):
-    slug = new_slug(slugs)
-    message = refusal(engine, setup_of(district_files, slug, [NORTH], ward_lad_field="LAD24CD"))
-    assert "field 'LAD24CD' not found; the file has fields: WD13CD, WD13CDO, WD13NM, WD13NMW, LAD_CODE" in message
-    assert stored_state(engine, slug) == {"partnership": None, "sets": []}
-
-
-def test_a_bad_second_file_leaves_the_first_unstored(engine, district_files, slugs, tmp_path):
-    slug = new_slug(slugs)
-    broken = tmp_path / "lsoas.geojson"
-    broken.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
-    message = refusal(engine, setup_of(district_files, slug, [NORTH], lsoas=broken))
-    assert message.startswith("lsoas.geojson") and "unreadable or corrupt file" in message
-    assert stored_state(engine, slug) == {"partnership": None, "sets": []}
-
-
-def test_a_bad_deprivation_file_refuses_everything(engine, district_files, slugs, tmp_path):
-    slug = new_slug(slugs)
-    imd = tmp_path / "imd.csv"
-    imd.write_text("lsoa11cd,Rank\nE01024320,5\n", encoding="utf-8")
-    message = refusal(engine, setup_of(district_files, slug, [NORTH], imd=imd))
-    assert "imd.csv" in message and "column IMDRank, IMDDecil not found; the file has columns: lsoa11cd, Rank" \
-        in message
-    assert stored_state(engine, slug) == {"partnership": None, "sets": []}
-
-
-def test_an_unknown_parent_and_a_bad_code_are_refused(engine, district_files, slugs):
-    slug = new_slug(slugs)
-    assert "no such partnership" in refusal(engine, setup_of(district_files, slug, [NORTH], parent="nowhere"))
-    assert stored_state(engine, slug) == {"partnership": None, "sets": []}
+def test_a_bad_district_code_is_refused_before_any_file_is_read(district_files):
     with pytest.raises(PartnershipDefinitionError, match="'X07000113': give one or more ONS local authority"):
-        setup_of(district_files, slug, ["X07000113"])
+        setup_of(district_files, "swale", ["X07000113"])
 
 
 def test_the_command_creates_lists_and_shows(engine, district_files, slugs, tmp_path):

@@ -293,9 +293,11 @@ def _area_coded(set_id: str, code: str) -> str:
 # The LSOAs of the pending records that are of set :set: an area of it when it is an LSOA set with that code, else
 # LSOAs (of any LSOA set) lying mostly inside its areas. `shares` gives each such LSOA's share in each area. An LSOA
 # that only touches the set (generalised borders overlap by slivers) is a neighbour's: its records stay out.
-_OWN_LSOAS = f"""
+def _own_lsoas(records: str) -> str:
+    """The CTEs codes .. own below, for the LSOA codes of `records` (a table or CTE with lsoa_code)."""
+    return f"""
     codes AS (
-        SELECT DISTINCT lsoa_code FROM crime_pending WHERE lsoa_code <> ''
+        SELECT DISTINCT lsoa_code FROM {records} WHERE lsoa_code <> ''
     ), lsoa_reach AS ({_extent()}
     ), lsoa_polygons AS (
         SELECT l.code, l.geom FROM codes k JOIN boundary_sets s ON s.kind = 'lsoa'
@@ -315,6 +317,9 @@ _OWN_LSOAS = f"""
         SELECT lsoa_code FROM shares GROUP BY lsoa_code HAVING sum(share) >= {MIN_LSOA_SHARE_INSIDE}
     )"""
 
+
+_OWN_LSOAS = _own_lsoas("crime_pending")
+
 # A point inside a loaded LSOA polygon of another code is where the polygons say it is: its recorded LSOA code is
 # trusted (by the lsoa_code and nearest steps) only for a record without a point, or with a point in no loaded LSOA or
 # in that LSOA's own polygon. (With a neighbouring district's LSOAs loaded, a point on its side of a generalised
@@ -330,12 +335,16 @@ _IN_ANOTHER_LSOA = """EXISTS (
               WHERE ks.kind = 'lsoa'
                 AND EXISTS (SELECT 1 FROM areas k WHERE k.set_id = ks.id AND k.code = c.lsoa_code)))"""
 
+# `matched` is materialised so that the test of each point against the LSOA polygons runs on the few records an own
+# LSOA matches, not on every pending record (the planner would push it down to the scan: a minute for Kent's).
 _LSOA_SQL = _placing("lsoa_code", f"""
-    SELECT c.id AS record_id, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code
+    SELECT c.id AS record_id, c.area_code FROM matched c
     WHERE c.geom IS NULL OR NOT {_IN_ANOTHER_LSOA}""", f"""
     {_OWN_LSOAS.strip()}, best AS (
         SELECT DISTINCT ON (lsoa_code) lsoa_code, area_code FROM shares
         WHERE lsoa_code IN (SELECT lsoa_code FROM own) ORDER BY lsoa_code, share DESC, area_code
+    ), matched AS MATERIALIZED (
+        SELECT c.id, c.lsoa_code, c.geom, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code
     )""")
 
 # The new records that a step could place in set :set: those inside its extent grown by the nearest step's search
@@ -358,19 +367,21 @@ _NEAR_SET = f"""
 # A record outside the set's extent grown by the search box has no area of the set within reach: that drops at once
 # the records of a national import far from a borough's wards (and Northern Ireland's for England's LSOAs).
 _NEAREST_SQL = _placing("nearest", f"""
-    SELECT c.id AS record_id, nearest.code AS area_code
-    FROM crime_pending c
-    CROSS JOIN LATERAL (
-        SELECT a.code FROM {_areas_meeting(f"ST_Expand(c.geom, {NEAREST_SEARCH_DEGREES})")} a
-        WHERE ST_DWithin(a.geom::geography, c.geom::geography, {NEAREST_LIMIT_METRES})
-        ORDER BY ST_Distance(a.geom::geography, c.geom::geography), a.code
-        LIMIT 1) nearest
-    WHERE c.geom && (SELECT box FROM reach)
-      AND (c.lsoa_code = '' OR (c.lsoa_code IN (SELECT lsoa_code FROM own) AND NOT {_IN_ANOTHER_LSOA})
-           OR NOT EXISTS (SELECT 1 FROM boundary_sets s WHERE s.kind = 'lsoa'
-                          AND EXISTS (SELECT 1 FROM areas l WHERE l.set_id = s.id)))""", f"""
-    {_OWN_LSOAS.strip()}, reach AS ({_extent(NEAREST_SEARCH_DEGREES)}
-    )""")
+    SELECT c.id AS record_id, c.area_code FROM near c
+    WHERE c.lsoa_code = '' OR (c.lsoa_code IN (SELECT lsoa_code FROM own) AND NOT {_IN_ANOTHER_LSOA})
+       OR NOT EXISTS (SELECT 1 FROM boundary_sets s WHERE s.kind = 'lsoa'
+                      AND EXISTS (SELECT 1 FROM areas l WHERE l.set_id = s.id))""", f"""
+    reach AS ({_extent(NEAREST_SEARCH_DEGREES)}
+    ), near AS MATERIALIZED (
+        SELECT c.id, c.lsoa_code, c.geom, nearest.code AS area_code
+        FROM crime_pending c
+        CROSS JOIN LATERAL (
+            SELECT a.code FROM {_areas_meeting(f"ST_Expand(c.geom, {NEAREST_SEARCH_DEGREES})")} a
+            WHERE ST_DWithin(a.geom::geography, c.geom::geography, {NEAREST_LIMIT_METRES})
+            ORDER BY ST_Distance(a.geom::geography, c.geom::geography), a.code
+            LIMIT 1) nearest
+        WHERE c.geom && (SELECT box FROM reach)
+    ), {_own_lsoas("near").strip()}""")
 
 
 # --- queries for the layers ------------------------------------------------------------------------------

@@ -176,6 +176,11 @@ def test_a_bad_district_code_is_refused_before_any_file_is_read(district_files):
         setup_of(district_files, "swale", ["X07000113"])
 
 
+def test_a_partnership_described_in_data_is_not_set_up_by_command(district_files):
+    with pytest.raises(PartnershipSetupError, match=r"described in geodata/partnerships/maidstone\.json"):
+        setup_of(district_files, "maidstone", [NORTH])
+
+
 def test_the_command_creates_lists_and_shows(engine, district_files, slugs, tmp_path):
     slug = new_slug(slugs)
     args = ["partnership", "create", slug, "--lad", NORTH, "--name", "Northern Test Partnership",

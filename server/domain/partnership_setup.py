@@ -33,7 +33,7 @@ from server.domain.boundary_files import (
     store_boundary_set,
 )
 from server.domain.errors import DomainError
-from server.domain.partnerships import ONS_LICENCE, check_lad_codes, check_slug
+from server.domain.partnerships import ONS_LICENCE, check_lad_codes, check_slug, definitions
 from server.store import boundaries as boundary_store
 from server.store import partnerships as partnership_store
 from server.store.db import transaction
@@ -96,6 +96,9 @@ def checked_setup(slug: str, name: str, lad_codes: Sequence[str], parent_slug: s
     if wards is None and lsoas is None:
         raise PartnershipSetupError("give --wards or --lsoas (or both): a partnership's area comes from its "
                                     "boundaries")
+    if slug in {definition.slug for definition in definitions()}:
+        raise PartnershipSetupError(f"'{slug}' is described in geodata/partnerships/{slug}.json: change that file and "
+                                    "run 'reference load' instead")
     if imd is not None and lsoas is None:
         raise PartnershipSetupError("--imd needs --lsoas: deprivation is given for the partnership's LSOAs")
     return PartnershipSetup(slug=check_slug(slug), name=name, lad_codes=check_lad_codes(list(lad_codes)),

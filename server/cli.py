@@ -28,13 +28,16 @@ from server.domain.accounts import ROLE_ORDER, AccountError
 from server.domain.accuracy import COMPARED, compare_interpolation
 from server.domain.boundary_files import BoundaryFileError, read_boundary_file, store_boundary_set
 from server.domain.crime_provenance import origin_of
+from server.domain.errors import DomainError
 from server.domain.figure_pack import build_figure_pack
+from server.domain.partnership_setup import DistrictFile, checked_setup, create_partnership
 from server.domain.periods import PeriodError, parse_period
 from server.domain.population import PopulationFileError, read_population_csv
 from server.domain.reference import load_reference_data
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
 from server.store import hotspots as hotspot_store
+from server.store import partnerships as partnership_store
 from server.store import patrols as patrol_store
 from server.store import police_api as police_api_store
 from server.store import statistics as statistics_store
@@ -83,7 +86,7 @@ def db_upgrade() -> None:
 
 @cli.group()
 def reference() -> None:
-    """The Maidstone reference data (boundaries, clusters, IMD) from ../shared/geodata."""
+    """The partnerships described in geodata/partnerships/ (boundaries, clusters, IMD, crime) from ../shared/geodata."""
 
 
 @reference.command("load")
@@ -164,6 +167,99 @@ def boundaries_list() -> None:
         for row in boundary_store.list_boundary_sets(session):
             click.echo(f"{row['id']:<16} {row['kind']:<6} {row['feature_count']:>5} areas  "
                        f"{row['valid_from'] or '…'} to {row['valid_to'] or '…'}  {row['title']}")
+
+
+@cli.group()
+def partnership() -> None:
+    """Community Safety Partnerships: set one up from national or county files, list them, show one."""
+
+
+def _district_file(path: Path | None, lad_field: str, code_field: str, name_field: str,
+                   valid_from: date | None = None, valid_to: date | None = None) -> DistrictFile | None:
+    return DistrictFile(path, lad_field, code_field, name_field, valid_from, valid_to) if path else None
+
+
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@partnership.command("create")
+@click.argument("slug")
+@click.option("--lad", "lad", required=True, help="district code(s), comma-separated, e.g. E07000113")
+@click.option("--name", required=True, help="e.g. 'Swale Community Safety Partnership'")
+@click.option("--parent", default=None, help="the slug of a county partnership that owns this one")
+@click.option("--wards", type=_FILE, default=None, help="ward boundaries of many districts (GeoJSON, GeoPackage, "
+              "zipped Shapefile or .geojson.gz)")
+@click.option("--ward-lad-field", default="LAD_CODE", show_default=True, help="field with each ward's district code")
+@click.option("--ward-code-field", default="WD13CD", show_default=True, help="field with the ward code")
+@click.option("--ward-name-field", default="WD13NM", show_default=True, help="field with the ward name")
+@click.option("--wards-valid-from", callback=_iso_date, help="first day the wards apply (YYYY-MM-DD)")
+@click.option("--wards-valid-to", callback=_iso_date, help="day the wards were replaced (YYYY-MM-DD)")
+@click.option("--lsoas", type=_FILE, default=None, help="LSOA boundaries of many districts, e.g. England's")
+@click.option("--lsoa-lad-field", default="LAD_CODE", show_default=True, help="field with each LSOA's district code")
+@click.option("--lsoa-code-field", default="LSOA11CD", show_default=True, help="field with the LSOA code")
+@click.option("--lsoa-name-field", default="LSOA11NM", show_default=True, help="field with the LSOA name")
+@click.option("--imd", type=_FILE, default=None,
+              help="IMD 2019 CSV (lsoa11cd, IMDRank, IMDDecil); the rows of the partnership's LSOAs are kept")
+def partnership_create(slug: str, lad: str, name: str, parent: str | None, wards: Path | None, ward_lad_field: str,
+                       ward_code_field: str, ward_name_field: str, wards_valid_from: date | None,
+                       wards_valid_to: date | None, lsoas: Path | None, lsoa_lad_field: str, lsoa_code_field: str,
+                       lsoa_name_field: str, imd: Path | None) -> None:
+    """Set up the partnership SLUG for the districts --lad from national or county files: the features whose
+    district-code field holds one of the codes become its boundary sets SLUG-wards-YYYY and SLUG-lsoa-YYYY (the year
+    from the code field, e.g. WD13CD), with the crime records already imported placed in them. All or nothing;
+    running it again with the same files changes nothing.
+
+    \b
+    Example:
+      partnership create swale --lad E07000113 --name "Swale Community Safety Partnership" \\
+        --wards ../shared/bench-data/kent_wards_2013.geojson \\
+        --lsoas ../shared/bench-data/england_lsoa_2011.geojson.gz --imd ../shared/bench-data/imd2019_lsoa.csv
+    """
+    try:
+        setup = checked_setup(
+            slug, name, [code.strip() for code in lad.split(",") if code.strip()], parent,
+            wards=_district_file(wards, ward_lad_field, ward_code_field, ward_name_field, wards_valid_from,
+                                 wards_valid_to),
+            lsoas=_district_file(lsoas, lsoa_lad_field, lsoa_code_field, lsoa_name_field), imd=imd)
+        report = create_partnership(_engine(), setup, log=lambda message: click.echo(message, err=True))
+    except BoundaryFileError as error:
+        _refuse(f"partnership '{slug}' not created: {error.file} (nothing was kept)", error.problems, error.more)
+    except DomainError as error:
+        raise click.ClickException(f"partnership '{slug}' not created: {error}") from None
+    click.echo(f"{'created' if report.created else 'updated'} partnership {report.slug} in {report.seconds:.1f} s: "
+               + "; ".join(f"{set_id} {outcome}" for set_id, outcome in report.sets)
+               + (f"; deprivation {report.deprivation}" if report.deprivation else ""))
+
+
+@partnership.command("list")
+def partnership_list() -> None:
+    """List the partnerships: slug, districts, default set, parent and name (the default one first, marked *)."""
+    with transaction(_engine()) as session:
+        rows = partnership_store.list_partnerships(session)
+    for row in rows:
+        click.echo(f"{row['slug']:<24}{'*' if row['is_default'] else ' '} {','.join(row['lad_codes']):<12} "
+                   f"{row['default_set'] or '-':<24} parent {row['parent_slug'] or '-':<16} {row['name']}")
+    if not rows:
+        click.echo("no partnerships; 'reference load' sets up the default one, 'partnership create' others")
+
+
+@partnership.command("show")
+@click.argument("slug")
+def partnership_show(slug: str) -> None:
+    """Show the partnership SLUG: districts, area, parent, and its boundary sets with their number of areas."""
+    with transaction(_engine()) as session:
+        found = partnership_store.get_partnership(session, slug)
+        if found is None:
+            raise click.ClickException(f"no partnership '{slug[:60]}'; 'partnership list' shows them")
+        sets = partnership_store.partnership_set_rows(session, slug)
+        km2 = partnership_store.area_km2(session, slug)
+    click.echo(f"{found['name']} ({found['slug']}{', the default' if found['is_default'] else ''})")
+    click.echo(f"districts: {', '.join(found['lad_codes'])}; parent: {found['parent_slug'] or '-'}; "
+               f"area: {f'{km2:,.1f} km²' if km2 is not None else 'none yet'}")
+    for row in sets:
+        marker = "*" if row["id"] == found["default_set"] else " "
+        click.echo(f"  {marker}{row['id']:<24} {row['kind']:<6} {row['feature_count']:>5} areas  "
+                   f"{row['valid_from'] or '…'} to {row['valid_to'] or '…'}  {row['title']}")
 
 
 @cli.group()
@@ -502,9 +598,14 @@ def population_load(file: Path, set_id: str) -> None:
 @click.option("--weights", default="2022-01/2022-06", show_default=True,
               help="period of the crime points used as weights (then the two swap: both held-out directions)")
 @click.option("--strengths", default="", help="also try the shrunk method with these strengths, e.g. 0.5,10,80")
-def crime_interpolation_accuracy(counted: str, weights: str, strengths: str) -> None:
-    """Interpolate police.uk counts from 2013 to 2024 wards and compare with the direct 2024 counts, every method
-    side by side, in both held-out directions."""
+@click.option("--from-set", "source_set", default=None,
+              help="ward set interpolated from (default: the one the partnership's published tables are for)")
+@click.option("--to-set", "target_set", default=None,
+              help="ward set interpolated to (default: the default partnership's default set)")
+def crime_interpolation_accuracy(counted: str, weights: str, strengths: str, source_set: str | None,
+                                 target_set: str | None) -> None:
+    """Interpolate police.uk counts from one ward set to another (for Maidstone: 2013 to 2024 wards) and compare
+    with the direct counts, every method side by side, in both held-out directions."""
     try:
         counted_period, weights_period = parse_period(counted), parse_period(weights)
     except PeriodError as error:
@@ -515,11 +616,14 @@ def crime_interpolation_accuracy(counted: str, weights: str, strengths: str) -> 
         raise click.BadParameter(f"--strengths must be numbers separated by commas, not {strengths!r}") from None
     methods = COMPARED + sweep
     with transaction(_engine()) as session:
-        results = [compare_interpolation(session, counted_period, weights_period, methods=methods),
-                   compare_interpolation(session, weights_period, counted_period, methods=methods)]
+        try:
+            results = [compare_interpolation(session, first, second, source_set, target_set, methods)
+                       for first, second in ((counted_period, weights_period), (weights_period, counted_period))]
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
         names = boundary_store.area_names(session, results[0].target_set)
     click.echo(f"{results[0].source_set} -> {results[0].target_set}, all crime (no ASB); "
-               "absolute % error of each 2024 ward against its direct count")
+               f"absolute % error of each {results[0].target_set} area against its direct count")
     heads = [f"counted {r.counted_period}, weights {r.weights_period}" for r in results]
     click.echo(f"{'':<24}" + "".join(f"{head:<52}" for head in heads))
     click.echo(f"{'method':<24}" + f"{'median':>8}{'worst':>8}  {'worst area':<34}" * len(results))

@@ -123,15 +123,17 @@ def test_geojson_and_csv_exports_match_the_layer(client):
 
 
 def test_figure_pack_lists_what_it_made_and_why_it_could_not(engine):
-    from server.domain.figure_pack import FIGURES, WARD_SETS, build_figure_pack
+    from server.domain.figure_pack import FIGURES, build_figure_pack, figure_ward_sets
     from server.domain.rendering import MapSpec
     from server.store.db import transaction
 
     with transaction(engine) as session:
         pack = build_figure_pack(session, 2023, MapSpec(width_px=600, height_px=450, dpi=72))
+        ward_sets = figure_ward_sets(session)
+    assert ward_sets == ["wards-2013", "wards-2024"]  # the default partnership's, in its description's order
     produced = {item["figure"] for item in pack.produced}
     missing = {item["figure"]: item["reasons"] for item in pack.not_produced}
-    assert len(produced) + len(missing) == len(FIGURES) * len(WARD_SETS) + 2  # and Gi*, needle finds by place
+    assert len(produced) + len(missing) == len(FIGURES) * len(ward_sets) + 2  # and Gi*, needle finds by place
     assert "no police.uk records for 2023" in missing["gi-hot-spots_lsoa-2011"]
     assert b"Sutton Rd Cemetary" in pack.files["needle-finds-by-place.csv"]
     # 2023 exists only in the partnership's tables (2013 wards), re-estimated for the 2024 wards.

@@ -26,6 +26,23 @@ def test_the_default_partnership_comes_from_its_description(engine: Engine) -> N
     assert default["default_set"] == definition.default_set
 
 
+def test_the_published_tables_are_loaded_for_the_sets_the_description_names(engine: Engine) -> None:
+    """Clusters, the borough-wide series and the derived populations follow the description, not code."""
+    definition = read_definition(PARTNERSHIP_DIR / "maidstone.json")
+    assert definition.clusters and definition.seed
+    with engine.connect() as connection:
+        clustered = dict(connection.execute(text(
+            "SELECT set_id, bool_and(derived) FROM ward_clusters GROUP BY set_id")).all())
+        borough = set(connection.execute(text(
+            "SELECT DISTINCT area_code FROM statistics WHERE geography = 'borough'")).scalars())
+        populated = dict(connection.execute(text(
+            "SELECT set_id, bool_and(derived) FROM populations GROUP BY set_id")).all())
+    assert clustered[definition.clusters.set_id] is False
+    assert all(clustered[target] for target in definition.clusters.derive_to)
+    assert borough == {definition.seed.district_code}
+    assert {definition.seed.ward_set, *definition.seed.population_derive_to} <= set(populated)
+
+
 def test_the_area_is_the_union_of_the_default_sets_areas(engine: Engine) -> None:
     with engine.connect() as connection:
         _slug, inside, area_km2, union_km2 = connection.execute(text("""
@@ -44,6 +61,10 @@ def test_the_area_is_the_union_of_the_default_sets_areas(engine: Engine) -> None
     ({"lad_codes": ["E07000110", "X1"]}, "'X1': give one or more ONS local authority district codes"),
     ({"lad_codes": []}, "district codes none"),
     ({"default_set": "wards-1999"}, "default_set 'wards-1999' is not one of its boundary_sets"),
+    ({"clusters": {"set": "wards-1999", "file": "c.csv", "source": "s"}},
+     "clusters 'wards-1999' is not one of its boundary_sets"),
+    ({"seed_statistics": {"ward_set": "wards-2013", "district_code": "Z1", "population_year": 2021}},
+     "'Z1': give one or more ONS local authority district codes"),
     ({"name": None, "slug": "ok"}, None),
 ])
 def test_a_bad_description_is_refused_naming_the_field(tmp_path: Path, change: dict, message: str | None) -> None:

@@ -23,9 +23,11 @@ ENGLAND_LSOA = SHARED / "bench-data" / "england_lsoa_2011.geojson.gz"
 ALL_FORCES = SHARED / "bench-data" / "all-forces-street-2022-06.csv.gz"
 UNKNOWN_LSOA = "E01099999"  # no loaded LSOA set has it: police.uk put the record outside the areas we hold
 
-# The steps before the extent filters and the GiST-only searches: the references, kept here only.
-OLD_LSOA = """
-    WITH codes AS (
+# The steps before the extent filters and the GiST-only searches: the references, kept here only. They follow the
+# rules that several partnerships' sets need: an LSOA's records go into a set only when the LSOA lies mostly (half or
+# more) inside it, and a point inside a loaded LSOA polygon of another code is not moved by its recorded code.
+OWN_LSOAS = """
+    codes AS (
         SELECT DISTINCT lsoa_code FROM crime_pending WHERE lsoa_code <> ''
     ), lsoa_polygons AS (
         SELECT l.code, l.geom FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
@@ -37,16 +39,28 @@ OLD_LSOA = """
         UNION ALL
         SELECT l.code, a.code, ST_Area(ST_Intersection(a.geom, l.geom)) / NULLIF(ST_Area(l.geom), 0)
         FROM lsoa_polygons l JOIN areas a ON a.set_id = :set AND ST_Intersects(a.geom, l.geom)
-    ), best AS (
-        SELECT DISTINCT ON (lsoa_code) lsoa_code, area_code FROM candidates
-        WHERE share > 0 ORDER BY lsoa_code, share DESC, area_code
-    )
-    SELECT c.id AS record_id, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code"""
+    ), shares AS (
+        SELECT lsoa_code, area_code, max(share) AS share FROM candidates WHERE share > 0 GROUP BY 1, 2
+    ), own AS (
+        SELECT lsoa_code FROM shares GROUP BY lsoa_code HAVING sum(share) >= 0.5
+    )"""
 
-OLD_NEAREST = """
-    WITH known_lsoa AS (
-        SELECT DISTINCT l.code FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
+# The code fields of the LSOA sets that know the record's code: only LSOAs of the same coding count against it.
+CODING = ("SELECT ks.code_field FROM areas k JOIN boundary_sets ks ON ks.id = k.set_id AND ks.kind = 'lsoa' "
+          "WHERE k.code = c.lsoa_code")
+
+OLD_LSOA = f"""
+    WITH {OWN_LSOAS.strip()}, best AS (
+        SELECT DISTINCT ON (lsoa_code) lsoa_code, area_code FROM shares
+        WHERE lsoa_code IN (SELECT lsoa_code FROM own) ORDER BY lsoa_code, share DESC, area_code
     )
+    SELECT c.id AS record_id, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code
+    WHERE c.geom IS NULL OR NOT EXISTS (
+        SELECT 1 FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
+        WHERE l.code <> c.lsoa_code AND ST_Covers(l.geom, c.geom) AND s.code_field IN ({CODING}))"""
+
+OLD_NEAREST = f"""
+    WITH {OWN_LSOAS.strip()}
     SELECT c.id AS record_id, nearest.code AS area_code
     FROM crime_pending c
     CROSS JOIN LATERAL (
@@ -56,8 +70,11 @@ OLD_NEAREST = """
         ORDER BY ST_Distance(a.geom::geography, c.geom::geography), a.code
         LIMIT 1) nearest
     WHERE c.geom IS NOT NULL
-      AND (c.lsoa_code = '' OR c.lsoa_code IN (SELECT code FROM known_lsoa)
-           OR NOT EXISTS (SELECT 1 FROM known_lsoa))"""
+      AND (c.lsoa_code = '' OR (c.lsoa_code IN (SELECT lsoa_code FROM own) AND NOT EXISTS (
+               SELECT 1 FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
+               WHERE l.code <> c.lsoa_code AND ST_Covers(l.geom, c.geom)
+                 AND s.code_field IN ({CODING})))
+           OR NOT EXISTS (SELECT 1 FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'))"""
 
 
 def add_edge_records(session: Session) -> int:
@@ -116,7 +133,9 @@ def test_a_step_places_every_record_as_the_old_sql_did(engine: Engine, set_id: s
             {"set": set_id, "import_id": import_id})}
         session.rollback()
     assert placed == reference
-    assert len(placed) > 16_000
+    # Most records: those whose point lies in another LSOA's generalised polygon (about 3%, snap points on streets
+    # that are LSOA borders) are not moved by their code; in an import the `within` step places them first.
+    assert len(placed) > 15_500
     assert constructed[UNKNOWN_LSOA][1] == 0
     if step == "nearest":
         records, placed_with_no_lsoa = constructed[""]
@@ -156,7 +175,7 @@ def test_nearest_searches_the_gist_index_for_a_set_loaded_in_the_same_transactio
         session.rollback()
     for plan in plans.values():  # the spatial searches (areas g) may only use the GiST index, never read the set
         assert "idx_areas_geom" in plan and "Seq Scan on areas g" not in plan, plan
-    assert placed > 16_000
+    assert placed > 15_500  # as in test_a_step_places_every_record_as_the_old_sql_did
     assert max(seconds.values()) < 20, seconds
 
 

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from server.domain import interpolation
+from server.domain.errors import DomainError
+from server.domain.partnerships import seed_statistics
 from server.domain.periods import Period
 from server.store import crime as crime_store
 from server.store import frames
-from server.store.boundaries import get_boundary_set
+from server.store import partnerships as partnership_store
 from server.store.versioned import per_data_version
 
-LSOA_SET = "lsoa-2011"
 EXCLUDED_TYPES = ["anti-social-behaviour"]
 # What the accuracy command compares; "crime_points_last_month" is crime_points weighted by the last month of the
 # weights period only, to show what pooling the months buys.
@@ -44,14 +45,17 @@ class AccuracyComparison:
                 "weights_period": self.weights_period, "methods": [r.as_dict() for r in self.reports]}
 
 
-def compare_interpolation(session: Session, counted: Period, weights: Period, source_set: str = "wards-2013",
-                          target_set: str = "wards-2024",
+def compare_interpolation(session: Session, counted: Period, weights: Period, source_set: str | None = None,
+                          target_set: str | None = None,
                           methods: tuple[str, ...] = COMPARED) -> AccuracyComparison:
+    """source_set defaults to the ward set of the partnership's published tables, target_set to the default
+    partnership's default set (for Maidstone: its 2013 and 2024 wards)."""
+    source_set, target_set = source_set or _seed_ward_set(), target_set or _default_set(session)
     source_counts = crime_store.count_by_area(session, source_set, counted.start, counted.end, None, EXCLUDED_TYPES)
     actual = {code: float(n) for code, n in
               crime_store.count_by_area(session, target_set, counted.start, counted.end, None, EXCLUDED_TYPES).items()}
     source, target = frames.areas(session, source_set), frames.areas(session, target_set)
-    lsoas = frames.areas(session, LSOA_SET) if get_boundary_set(session, LSOA_SET) else None
+    lsoas = lsoa_areas_beside(session, target_set)
     values = {code: float(count) for code, count in source_counts.items()}
     points = frames.crime_points(session, weights.start, weights.end)
     reports, errors = [], {}
@@ -68,6 +72,27 @@ def compare_interpolation(session: Session, counted: Period, weights: Period, so
         reports.append(interpolation.accuracy(result.values, actual, method))
         errors[method] = interpolation.area_errors(result.values, actual)
     return AccuracyComparison(source_set, target_set, counted.label, weights.label, reports, errors)
+
+
+def lsoa_areas_beside(session: Session, set_id: str):
+    """The LSOAs of the partnership showing set_id (the dasymetric and shrunk methods' weights), or None."""
+    lsoa_set = partnership_store.lsoa_set_beside(session, set_id)
+    return frames.areas(session, lsoa_set) if lsoa_set else None
+
+
+def _seed_ward_set() -> str:
+    seed = seed_statistics()
+    if seed is None:
+        raise DomainError("no partnership publishes ward tables (seed_statistics in geodata/partnerships/); "
+                          "name the sets to compare")
+    return seed.ward_set
+
+
+def _default_set(session: Session) -> str:
+    found = partnership_store.default_set(session)
+    if found is None:
+        raise DomainError("there is no default partnership with a default set; name the sets to compare")
+    return found
 
 
 def held_out_directions(months: list) -> list[tuple[Period, Period]]:

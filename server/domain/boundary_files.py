@@ -28,6 +28,9 @@ MAX_ZIP_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024
 MAX_ZIP_MEMBERS = 200
 SHAPEFILE_REQUIRED = (".shp", ".shx", ".dbf")
 SUPPORTED_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".shp")
+# National files are published gzipped; read in place through GDAL's /vsigzip/ (only where a caller allows it: an
+# upload could be a decompression bomb).
+GZIPPED_SUFFIXES = (".geojson.gz", ".json.gz")
 
 
 class BoundaryFileError(FileProblems):
@@ -66,10 +69,18 @@ def read_boundary_file(
     crs: str | None = None,
     display_name: str | None = None,
     layer: str | None = None,
+    where: str | None = None,
+    gzipped_ok: bool = False,
 ) -> ValidatedBoundaries:
-    """Read, validate and reproject a boundary file to EPSG:4326, or raise BoundaryFileError."""
+    """Read, validate and reproject a boundary file to EPSG:4326, or raise BoundaryFileError.
+
+    where: an OGR SQL filter on the features (e.g. "LAD_CODE" IN ('E07000113')), written by the caller from checked
+    values. gzipped_ok: also read gzipped GeoJSON (a national file on the local disk)."""
     name = display_name or path.name
     suffix = path.suffix.lower()
+    if gzipped_ok and path.name.lower().endswith(GZIPPED_SUFFIXES):
+        frame = _read_frame(gzipped_path(path), name, layer, where)
+        return _validated(frame, path, name, code_field, name_field, crs)
     if suffix not in SUPPORTED_SUFFIXES:
         raise BoundaryFileError(name, [
             f"unsupported file type '{suffix or '(none)'}'; use a zipped Shapefile (.zip), "
@@ -78,7 +89,17 @@ def read_boundary_file(
         readable = _shapefile_from_zip(path, Path(scratch), name) if suffix == ".zip" else path
         if readable.suffix.lower() == ".shp":
             _require_shapefile_members(readable, name)
-        frame = _read_frame(readable, name, layer)
+        frame = _read_frame(readable, name, layer, where)
+    return _validated(frame, path, name, code_field, name_field, crs)
+
+
+def gzipped_path(path: Path) -> str:
+    """GDAL's name for reading a gzipped file in place (an absolute path after the prefix)."""
+    return f"/vsigzip/{path.resolve()}"
+
+
+def _validated(frame: gpd.GeoDataFrame, path: Path, name: str, code_field: str, name_field: str,
+               crs: str | None) -> ValidatedBoundaries:
     frame = _with_crs(frame, crs, name)
     _check_fields(frame, code_field, name_field, name)
     _check_features(frame, code_field, name_field, name)
@@ -146,14 +167,14 @@ def _require_shapefile_members(shp: Path, name: str) -> None:
             "a shapefile needs .shp, .shx and .dbf (and .prj for its CRS)"])
 
 
-def _read_frame(path: Path, name: str, layer: str | None) -> gpd.GeoDataFrame:
+def _read_frame(path: Path | str, name: str, layer: str | None, where: str | None = None) -> gpd.GeoDataFrame:
     try:
-        if path.suffix.lower() == ".gpkg" and layer is None:
+        if str(path).lower().endswith(".gpkg") and layer is None:
             layers = [row[0] for row in pyogrio.list_layers(path)]
             if len(layers) > 1:
                 raise BoundaryFileError(name, [
                     f"the GeoPackage holds {len(layers)} layers ({', '.join(layers)}); name one with layer"])
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
+        return gpd.read_file(path, layer=layer, engine="pyogrio", where=where)
     except BoundaryFileError:
         raise
     except Exception as error:  # GDAL reports corrupt input through many exception types

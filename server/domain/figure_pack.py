@@ -26,8 +26,7 @@ from server.domain.seed_tables import SEED_DIR
 from server.domain.spatial_analysis import AnalysisError, GiRequest, build_gi
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
-
-WARD_SETS = ("wards-2013", "wards-2024")
+from server.store import partnerships as partnership_store
 
 
 @dataclass(frozen=True)
@@ -86,11 +85,12 @@ def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | Non
         pack.annotations = annotations_collection(session)
         pack.files["partnership-annotations.csv"] = annotations_csv(pack.annotations)
     report = progress or (lambda _done, _total, _message: None)
-    total = len(FIGURES) * len(WARD_SETS) + 3
-    for index, (figure, set_id) in enumerate((f, s) for f in FIGURES for s in WARD_SETS):
+    ward_sets = figure_ward_sets(session)
+    total = len(FIGURES) * len(ward_sets) + 3
+    for index, (figure, set_id) in enumerate((f, s) for f in FIGURES for s in ward_sets):
         _add_figure(session, pack, figure, set_id, spec)
         report(index + 1, total, f"{figure.name} ({set_id})")
-    _add_gi_figure(session, pack, spec)
+    _add_gi_figure(session, pack, spec, next(iter(partnership_store.sets_of_kind(session, "lsoa")), None))
     report(total - 2, total, "Gi* hot spots")
     _add_needle_finds_table(pack)
     report(total - 1, total, "needle finds")
@@ -102,6 +102,12 @@ def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | Non
     pack.files["contents.json"] = json.dumps({"year": year, "produced": pack.produced,
                                               "not_produced": pack.not_produced}, indent=2).encode()
     return pack
+
+
+def figure_ward_sets(session: Session) -> list[str]:
+    """The ward sets the pack maps: the default partnership's, in its order (for Maidstone: before and after May
+    2024)."""
+    return partnership_store.sets_of_kind(session, "ward")
 
 
 def _add_figure(session: Session, pack: FigurePack, figure: FigureSpec, set_id: str,
@@ -130,15 +136,19 @@ def _add_figure(session: Session, pack: FigurePack, figure: FigureSpec, set_id: 
     pack.not_produced.append({"figure": f"{figure.name}_{set_id}", "reasons": "; ".join(reasons)})
 
 
-def _add_gi_figure(session: Session, pack: FigurePack, spec: rendering.MapSpec) -> None:
-    """Getis-Ord Gi* hot and cold spots of all recorded crime by LSOA (police.uk records of the year)."""
-    name = "gi-hot-spots_lsoa-2011"
+def _add_gi_figure(session: Session, pack: FigurePack, spec: rendering.MapSpec, lsoa_set: str | None) -> None:
+    """Getis-Ord Gi* hot and cold spots of all recorded crime by the partnership's LSOAs (police.uk records of the
+    year)."""
+    name = f"gi-hot-spots_{lsoa_set or 'lsoa'}"
+    if lsoa_set is None:
+        pack.not_produced.append({"figure": name, "reasons": "Gi*: the partnership has no LSOA set"})
+        return
     try:
-        gi = build_gi(session, GiRequest(metric="all-crime", period=str(pack.year)))
+        gi = build_gi(session, GiRequest(metric="all-crime", period=str(pack.year), geography=lsoa_set))
     except AnalysisError as error:
         pack.not_produced.append({"figure": name, "reasons": f"Gi*: {error}"})
         return
-    layer = _gi_as_layer(session, gi)
+    layer = _gi_as_layer(session, gi, lsoa_set)
     title = f"Hot spots of all recorded crime by LSOA, {layer['metadata']['period_text']} (Getis-Ord Gi*)"
     for fmt in ("png", "svg"):
         pack.files[f"{name}.{fmt}"] = rendering.render_layer(layer, replace(spec, format=fmt, title=title,
@@ -157,10 +167,10 @@ def gi_csv(gi: dict[str, Any]) -> bytes:
     return csv_bytes(["code", "name", "crimes", "gi_z", "p_value", "gi_bin", "label"], rows)
 
 
-def _gi_as_layer(session: Session, gi: dict[str, Any]) -> dict[str, Any]:
+def _gi_as_layer(session: Session, gi: dict[str, Any], lsoa_set: str) -> dict[str, Any]:
     """The Gi* result in the shape the map renderer draws: named classes instead of ranges."""
     meta = gi["metadata"]
-    lsoas = boundary_store.get_boundary_set(session, "lsoa-2011") or {}
+    lsoas = boundary_store.get_boundary_set(session, lsoa_set) or {}
     classes = [{"label": c["label"], "count": c["count"], "color": c["color"]} for c in gi["legend"]["classes"]]
     return {
         "features": gi["features"],

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from server.domain import hotspot_records as records
 from server.domain.boundary_files import file_checksum
 from server.domain.hotspot_input import parse_observed
+from server.domain.partnerships import seed_statistics
 from server.domain.seed_tables import SEED_DIR, read_seed_table
 from server.store import hotspots as store
 from server.store.db import transaction
@@ -34,7 +35,6 @@ from server.store.db import transaction
 PLACES_FILE = "maidstone_places.csv"
 NEEDLE_LAYER = "needle-finds"
 SEEDED_BY = "reference data"
-MAIDSTONE = "E07000110"
 ASSESSMENT = "Safer Maidstone Partnership, Strategic Assessment 2024/25"
 # The top-five tables print these spellings; the canonical names are those of ../shared/geodata/SOURCES.md
 # ("the Rose Garden, the Amphitheatre, the River Steps, Brewer Street cemetery, Sutton Road cemetery").
@@ -101,6 +101,9 @@ def needle_seeds(seed_dir: Path = SEED_DIR) -> list[NeedleSeed]:
 
 def _monthly_seeds(seed_dir: Path) -> list[NeedleSeed]:
     table = read_seed_table("needle_finds_monthly", seed_dir)
+    seed = seed_statistics()
+    if seed is None:  # no partnership publishes the tables these figures come from
+        return []
     seeds = []
     for row in table.rows:
         first, last = parse_observed(row["month"])
@@ -110,7 +113,7 @@ def _monthly_seeds(seed_dir: Path) -> list[NeedleSeed]:
                       "zero is consistent, but the text does not say so)")
         seeds.append(NeedleSeed(
             f"needle_finds_monthly:{row['month']}",
-            {"area_code": MAIDSTONE, "observed_from": first, "observed_to": last, "count": row["count"],
+            {"area_code": seed.district_code, "observed_from": first, "observed_to": last, "count": row["count"],
              "category": "monthly borough total", "notes": notes},
             None, f"{ASSESSMENT}, paragraph 104, seed text line {row['source_line']} "
                   "(geodata/seed/needle_finds_monthly.csv)"))

@@ -21,6 +21,7 @@ from server.domain.crime_provenance import month_provenance
 from server.domain.errors import DomainError, NotFoundError
 from server.domain.legend_labels import label_legend
 from server.domain.metrics import POLICE_SOURCE, Metric
+from server.domain.partnerships import seed_statistics
 from server.domain.periods import (
     Period,
     covered_in_words,
@@ -52,7 +53,6 @@ MEASURE_TITLES = {
 }
 CHANGE_MEASURES = ("change", "pct_change")
 MIN_SHARE_INSIDE_SOURCE = 0.5  # of an area's extent, for a re-estimated figure to be given it
-SEED_WARD_SET = "wards-2013"
 # Details (how the error was measured) are in the layer's metadata.estimate and in BENCHMARKS.md.
 ESTIMATE_NOTE = ("estimated for these boundaries (published for {source}): each area ± its held-out error, "
                  "median ±{median:.0f}%, up to ±{worst:.0f}%")
@@ -228,10 +228,11 @@ def _seed_values(session: Session, metric: Metric, geography: Geography, period:
     raw = statistics_store.metric_values(session, metric.id, year)
     values = Values({}, period, f"Strategic Assessment 2024/25 (figures for {year})", SEED_SOURCE)
     set_id = geography.set_info["id"]
+    seed_set = _seed_ward_set()
     if metric.geography == CLUSTER_GEOGRAPHY:
-        if not (geography.members and set_id == SEED_WARD_SET):
-            raise LayerError(f"'{metric.id}' gives figures for the ward clusters of {SEED_WARD_SET}; "
-                             f"ask for /api/layers/{SEED_WARD_SET}/clusters")
+        if not (geography.members and set_id == seed_set):
+            raise LayerError(f"'{metric.id}' gives figures for the ward clusters of {seed_set}; "
+                             f"ask for /api/layers/{seed_set}/clusters")
         values.by_key = dict(raw)
         return values
     if metric.geography != WARD_GEOGRAPHY:
@@ -239,7 +240,7 @@ def _seed_values(session: Session, metric: Metric, geography: Geography, period:
     if geography.set_info["kind"] != "ward":
         raise LayerError(f"'{metric.id}' gives figures for wards; it cannot be mapped on '{set_id}' "
                          "(splitting ward figures into smaller areas would invent detail)")
-    ward_values = raw if set_id == SEED_WARD_SET else _interpolated(session, metric, set_id, raw, values)
+    ward_values = raw if set_id == seed_set else _interpolated(session, metric, set_id, raw, values)
     if geography.members:
         if values.relative_error is not None:
             values.relative_error = _cluster_errors(ward_values, values.relative_error, geography.members)
@@ -250,19 +251,19 @@ def _seed_values(session: Session, metric: Metric, geography: Geography, period:
 
 def _interpolated(session: Session, metric: Metric, set_id: str, raw: dict[str, float | None],
                   values: Values) -> dict[str, float | None]:
-    """Re-estimate 2013-ward figures for another ward set, weighted by where police.uk crime points are."""
-    source = frames.areas(session, SEED_WARD_SET)
+    """Re-estimate the published ward figures for another ward set, weighted by where police.uk crime points are."""
+    seed_set = _seed_ward_set()
+    source = frames.areas(session, seed_set)
     target = frames.areas(session, set_id)
     extensive = {k: v for k, v in raw.items() if v is not None}
     if metric.kind == "rate":
-        population = _population(session, SEED_WARD_SET)
+        population = _population(session, seed_set)
         extensive = {k: v * population[k] / 1000 for k, v in extensive.items() if k in population}
-    lsoas = frames.areas(session, accuracy.LSOA_SET) if boundary_store.get_boundary_set(
-        session, accuracy.LSOA_SET) else None
+    lsoas = accuracy.lsoa_areas_beside(session, set_id)
     result = interpolation.interpolate(interpolation.BEST_METHOD, source, target, extensive,
                                        frames.crime_points(session), lsoas)
     values.relative_error = _held_out_relative_errors(session, set_id, list(result.values))
-    source_title = (boundary_store.get_boundary_set(session, SEED_WARD_SET) or {}).get("title", SEED_WARD_SET)
+    source_title = (boundary_store.get_boundary_set(session, seed_set) or {}).get("title", seed_set)
     target_title = (boundary_store.get_boundary_set(session, set_id) or {}).get("title", set_id)
     values.interpolation = f"{result.description}, from {source_title} to {target_title}"
     errors = sorted(values.relative_error.values())
@@ -292,12 +293,21 @@ def _inside_source(source, target, estimates: dict[str, float], values: Values,
 def _held_out_relative_errors(session: Session, set_id: str, codes: list[str]) -> dict[str, float]:
     """Each area's held-out error of the method (the larger of both directions); an area never counted in either
     direction gets the worst error of any area, so no re-estimate goes without an interval."""
-    errors = accuracy.held_out_errors(session, interpolation.BEST_METHOD, SEED_WARD_SET, set_id)
+    seed_set = _seed_ward_set()
+    errors = accuracy.held_out_errors(session, interpolation.BEST_METHOD, seed_set, set_id)
     if not errors:
-        raise LayerError(f"no police.uk records are loaded, so figures for {SEED_WARD_SET} cannot be re-estimated "
+        raise LayerError(f"no police.uk records are loaded, so figures for {seed_set} cannot be re-estimated "
                          f"for '{set_id}' with an interval")
     worst = max(errors.values())
     return {code: errors.get(code, worst) / 100 for code in codes}
+
+
+def _seed_ward_set() -> str:
+    """The ward set the partnership's published tables are for (its description's seed_statistics)."""
+    seed = seed_statistics()
+    if seed is None:
+        raise LayerError("no partnership's published tables are loaded")
+    return seed.ward_set
 
 
 def _cluster_errors(ward_values: dict[str, float | None], errors: dict[str, float],
@@ -558,7 +568,7 @@ def _estimate_metadata(current: Values, base: Values | None) -> dict[str, Any] |
     ordered = sorted(errors.values())
     return {"method": interpolation.BEST_METHOD, "description": interpolation.METHODS[interpolation.BEST_METHOD],
             "interval": ("± the held-out absolute % error of the method in this area: police.uk counts "
-                         f"re-estimated from {SEED_WARD_SET} and compared with direct counts, each half of the "
+                         f"re-estimated from {_seed_ward_set()} and compared with direct counts, each half of the "
                          "loaded months counted with the other half as weights; the larger of the two errors. "
                          "A change (or % change) spans both periods' intervals at their opposite ends: an outer "
                          "bound, since both periods are re-estimated with the same weights"),

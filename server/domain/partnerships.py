@@ -7,11 +7,15 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from server.config import ROOT
 from server.domain.errors import DomainError
 from server.store import boundaries as boundary_store
+
+DEFINITIONS_DIR = ROOT / "geodata" / "partnerships"
 
 SLUG = re.compile(r"[a-z][a-z0-9-]{1,39}", re.ASCII)
 # ONS local authority district codes: E06 unitary, E07 non-metropolitan district, E08 metropolitan district,
@@ -32,6 +36,28 @@ class PartnershipSetFile:
 
 
 @dataclass(frozen=True)
+class ClusterSpec:
+    """Ward clusters the partnership publishes for one ward set (a CSV in geodata/), derived for other ward sets by
+    largest overlap."""
+
+    set_id: str
+    file: str
+    source: str
+    derive_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeedSpec:
+    """The partnership's own published tables (geodata/seed/): the ward set their ward figures are for, the code of
+    its borough-wide series, and the population implied by them (derived by area for other ward sets)."""
+
+    ward_set: str
+    district_code: str
+    population_year: int
+    population_derive_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PartnershipDefinition:
     slug: str
     name: str
@@ -40,6 +66,8 @@ class PartnershipDefinition:
     default_set: str | None
     sets: tuple[PartnershipSetFile, ...]
     imd_file: str | None = None
+    clusters: ClusterSpec | None = None
+    seed: SeedSpec | None = None
 
 
 def check_slug(slug: str) -> str:
@@ -59,20 +87,54 @@ def check_lad_codes(codes: list[str]) -> tuple[str, ...]:
 
 
 def read_definition(path: Path) -> PartnershipDefinition:
-    """A partnership described in JSON (geodata/partnerships/maidstone.json shows every field)."""
+    """A partnership described in JSON (geodata/partnerships/maidstone.json shows every field; "clusters",
+    "seed_statistics" and "imd_file" are optional)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         sets = tuple(_set_file(entry) for entry in data.get("boundary_sets", []))
         definition = PartnershipDefinition(
             slug=check_slug(data["slug"]), name=str(data["name"]).strip(),
             lad_codes=check_lad_codes(list(data["lad_codes"])), is_default=bool(data.get("default", False)),
-            default_set=data.get("default_set"), sets=sets, imd_file=data.get("imd_file"))
+            default_set=data.get("default_set"), sets=sets, imd_file=data.get("imd_file"),
+            clusters=_clusters(data.get("clusters")), seed=_seed(data.get("seed_statistics")))
     except (ValueError, KeyError, TypeError, PartnershipDefinitionError) as error:
         raise PartnershipDefinitionError(f"{path.name}: {error}") from None
-    if definition.default_set and definition.default_set not in {s.meta.id for s in sets}:
-        raise PartnershipDefinitionError(f"{path.name}: default_set '{definition.default_set}' is not one of its "
-                                         "boundary_sets")
+    set_ids = {s.meta.id for s in sets}
+    named = {"default_set": [definition.default_set] if definition.default_set else [],
+             "clusters": [definition.clusters.set_id, *definition.clusters.derive_to] if definition.clusters else [],
+             "seed_statistics": ([definition.seed.ward_set, *definition.seed.population_derive_to]
+                                 if definition.seed else [])}
+    for key, ids in named.items():
+        for set_id in ids:
+            if set_id not in set_ids:
+                raise PartnershipDefinitionError(f"{path.name}: {key} '{set_id}' is not one of its boundary_sets")
     return definition
+
+
+def _clusters(entry: dict[str, Any] | None) -> ClusterSpec | None:
+    if entry is None:
+        return None
+    return ClusterSpec(set_id=entry["set"], file=entry["file"], source=entry["source"],
+                       derive_to=tuple(entry.get("derive_to", ())))
+
+
+def _seed(entry: dict[str, Any] | None) -> SeedSpec | None:
+    if entry is None:
+        return None
+    return SeedSpec(ward_set=entry["ward_set"], district_code=check_lad_codes([entry["district_code"]])[0],
+                    population_year=int(entry["population_year"]),
+                    population_derive_to=tuple(entry.get("population_derive_to", ())))
+
+
+@lru_cache(maxsize=4)
+def definitions(folder: Path = DEFINITIONS_DIR) -> tuple[PartnershipDefinition, ...]:
+    """Every partnership described in the folder (geodata/partnerships/*.json), read once per process."""
+    return tuple(read_definition(path) for path in sorted(folder.glob("*.json")))
+
+
+def seed_statistics() -> SeedSpec | None:
+    """What the partnership tables loaded from geodata/seed/ are for (one partnership publishes them), or None."""
+    return next((d.seed for d in definitions() if d.seed), None)
 
 
 def _set_file(entry: dict[str, Any]) -> PartnershipSetFile:

@@ -25,6 +25,7 @@ from server.domain.patrol_summary import (
 )
 from server.domain.periods import parse_period
 from server.store import frames
+from server.store import partnerships as partnership_store
 
 FORMATS = {"geojson": "application/geo+json", "kml": "application/vnd.google-earth.kml+xml", "pdf": "application/pdf"}
 
@@ -80,7 +81,7 @@ def _briefing(session: Session, patrol: dict[str, Any], summary: dict[str, Any],
     return Briefing(patrol=patrol, summary=summary, period=period,
                     produced_at=datetime.now(ZoneInfo("Europe/London")), produced_by=requester.username,
                     marking=requester.marking,
-                    wards=frames.areas(session, summary["crime"]["borough_set"] or "wards-2024"),
+                    wards=frames.areas(session, summary["crime"]["borough_set"] or partnership_store.default_set(session)),
                     crime_points=crime_points_inside(session, geometry, period),
                     streets=top_streets(session, geometry, period),
                     partnership=partnership_points(session, geometry, period, requester.caller),

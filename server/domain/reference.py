@@ -1,4 +1,4 @@
-"""The Maidstone reference data: which files make which boundary sets, and loading them idempotently."""
+"""Reference data: the partnerships described in geodata/partnerships/*.json, their files, loaded idempotently."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from server.domain import interpolation, partnerships
 from server.domain.annotations import load_annotations, load_layer_statistics
 from server.domain.boundary_files import file_checksum, read_boundary_file, store_boundary_set
 from server.domain.hotspot_seed import seed_hotspots
+from server.domain.partnership_setup import IMD_SOURCE, read_imd_rows
 from server.domain.police_import import PoliceFile, import_police_files
 from server.domain.seed_tables import (
     BOROUGH_GEOGRAPHY,
@@ -32,15 +33,10 @@ from server.store import partnerships as partnership_store
 from server.store import statistics as statistics_store
 from server.store.db import transaction
 
-CLUSTER_FILE = ROOT / "geodata" / "ward_clusters_2013.csv"
-CLUSTER_SOURCE = ("Safer Maidstone Partnership, Strategic Assessment 2024/25, para 24 and the legend under "
-                  "Appendix 2 Table 5")
-IMD_SOURCE = ("English Indices of Deprivation 2019, Ministry of Housing, Communities & Local Government, "
-              "Open Government Licence v3.0")
-PARTNERSHIP_DIR = ROOT / "geodata" / "partnerships"
+PARTNERSHIP_DIR = partnerships.DEFINITIONS_DIR
 
 
-def read_cluster_definitions(path: Path = CLUSTER_FILE) -> list[store.ClusterDefinition]:
+def read_cluster_definitions(path: Path) -> list[store.ClusterDefinition]:
     rows = csv.DictReader(line for line in path.open(encoding="utf-8") if not line.startswith("#"))
     clusters: dict[int, store.ClusterDefinition] = {}
     for row in rows:
@@ -50,25 +46,24 @@ def read_cluster_definitions(path: Path = CLUSTER_FILE) -> list[store.ClusterDef
     return [clusters[n] for n in sorted(clusters)]
 
 
-def read_imd(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [{"code": r["lsoa11cd"], "rank": int(r["IMDRank"]), "decile": int(r["IMDDecil"])}
-                for r in csv.DictReader(handle)]
-
-
 def load_reference_data(engine: Engine, geodata_dir: Path, log: Callable[[str], None] = print) -> bool:
     """Load every reference set whose source changed, then clusters and IMD. False if data is absent."""
     if not geodata_dir.is_dir():
         log(f"no reference data at {geodata_dir}; load boundaries with 'scripts/atlas boundaries load'")
         return False
-    for definition in map(partnerships.read_definition, sorted(PARTNERSHIP_DIR.glob("*.json"))):
+    definitions = partnerships.definitions(PARTNERSHIP_DIR)
+    for definition in definitions:
         _load_partnership(engine, geodata_dir, definition, log)
-    _load_clusters_if_changed(engine, log)
-    load_seed_statistics(engine, log)
+        if definition.clusters:
+            _load_clusters_if_changed(engine, definition.clusters, log)
+    seed = partnerships.seed_statistics()
+    if seed:
+        load_seed_statistics(engine, log, seed)
     seed_hotspots(engine, geodata_dir, log)
     load_annotations(engine, log)
     load_layer_statistics(engine, log)
-    _derive_populations_if_missing(engine, log)
+    if seed:
+        _derive_populations_if_missing(engine, seed, log)
     _import_new_crime_files(engine, sorted((geodata_dir / "crime").glob("*.csv")), log)
     return True
 
@@ -112,52 +107,58 @@ def _load_set_if_changed(engine: Engine, path: Path, meta: store.BoundarySetMeta
     log(f"{meta.id}: loaded {report.features} areas from {path.name} ({report.repaired} repaired)")
 
 
-def _load_clusters_if_changed(engine: Engine, log: Callable[[str], None]) -> None:
-    definitions = read_cluster_definitions()
+def _load_clusters_if_changed(engine: Engine, spec: partnerships.ClusterSpec, log: Callable[[str], None]) -> None:
+    """The published clusters of one ward set (once), and the same clusters derived for the partnership's other ward
+    sets by largest overlap."""
+    definitions = read_cluster_definitions(ROOT / "geodata" / spec.file)
     with transaction(engine) as session:
-        if store.get_boundary_set(session, "wards-2013") is None:
+        if store.get_boundary_set(session, spec.set_id) is None:
             return
-        if not store.has_clusters(session, "wards-2013"):
-            store.replace_clusters(session, "wards-2013", definitions, CLUSTER_SOURCE)
-            log(f"wards-2013: {len(definitions)} ward clusters from {CLUSTER_FILE.name}")
-        if store.get_boundary_set(session, "wards-2024") and not store.has_clusters(session, "wards-2024"):
-            assigned = store.derive_clusters(session, "wards-2024", "wards-2013")
-            log(f"wards-2024: clusters derived by largest overlap for {len(assigned)} wards")
+        if not store.has_clusters(session, spec.set_id):
+            store.replace_clusters(session, spec.set_id, definitions, spec.source)
+            log(f"{spec.set_id}: {len(definitions)} ward clusters from {spec.file}")
+        for target in spec.derive_to:
+            if store.get_boundary_set(session, target) and not store.has_clusters(session, target):
+                assigned = store.derive_clusters(session, target, spec.set_id)
+                log(f"{target}: clusters derived by largest overlap for {len(assigned)} wards")
 
 
 def _load_imd_if_changed(engine: Engine, path: Path, log: Callable[[str], None]) -> None:
     if not path.is_file():
         return
-    rows = read_imd(path)
-    fingerprint = hashlib.sha256(path.read_bytes()).hexdigest()
-    source = f"{IMD_SOURCE} [{path.name} sha256:{fingerprint[:12]}]"
+    rows = read_imd_rows(path)
+    source = f"{IMD_SOURCE} [{path.name} sha256:{file_checksum(path)[:12]}]"
     with transaction(engine) as session:
-        if store.deprivation_source(session) == source:
+        if store.deprivation_up_to_date(session, [row["code"] for row in rows], source):
             return
-        count = store.replace_deprivation(session, rows, source)
+        count = store.upsert_deprivation(session, rows, source)
     log(f"IMD 2019: {count} LSOAs")
 
 
-MAIDSTONE = "E07000110"
-SEED_POPULATION_YEAR = 2021  # para 23: "2021 ward population data was used"
 SEED_POPULATION_SOURCE = ("Derived estimate: Table 1 recorded crimes 2023 ÷ Table 2 crimes per 1,000 residents × "
                           "1,000 (Strategic Assessment 2024/25; the assessment used 2021 ward populations; rates are "
                           "printed as whole numbers, so each estimate carries up to ±2% rounding error)")
 
 
-def _seed_rows(info: SeedTableInfo) -> list[statistics_store.StatisticRow]:
+def _seed_rows(info: SeedTableInfo, district_code: str) -> list[statistics_store.StatisticRow]:
     table = read_seed_table(info.name)
     if info.geography == WARD_GEOGRAPHY:
         return [statistics_store.StatisticRow(r["ward_code"], r["year"], r[info.value_column]) for r in table.rows]
     if info.geography == CLUSTER_GEOGRAPHY:
         return [statistics_store.StatisticRow(str(r["cluster_number"]), r["year"], r[info.value_column])
                 for r in table.rows if not r["is_total"]]
-    return [statistics_store.StatisticRow(MAIDSTONE, int(r["month"][:4]), r[info.value_column], int(r["month"][5:]))
+    return [statistics_store.StatisticRow(district_code, int(r["month"][:4]), r[info.value_column],
+                                          int(r["month"][5:]))
             for r in table.rows]
 
 
-def load_seed_statistics(engine: Engine, log: Callable[[str], None] = print) -> None:
-    """The partnership's tables (geodata/seed/*.csv) as statistics, reloaded when a file changes."""
+def load_seed_statistics(engine: Engine, log: Callable[[str], None] = print,
+                         seed: partnerships.SeedSpec | None = None) -> None:
+    """The partnership's tables (geodata/seed/*.csv) as statistics, reloaded when a file changes; the borough-wide
+    series under the district code its description gives."""
+    seed = seed or partnerships.seed_statistics()
+    if seed is None:
+        return
     for info in SEED_TABLES.values():
         if info.geography not in (WARD_GEOGRAPHY, CLUSTER_GEOGRAPHY, BOROUGH_GEOGRAPHY):
             continue
@@ -167,24 +168,24 @@ def load_seed_statistics(engine: Engine, log: Callable[[str], None] = print) -> 
         with transaction(engine) as session:
             if statistics_store.metric_source(session, info.slug) == source:
                 continue
-            count = statistics_store.replace_metric(session, info.slug, info.geography, _seed_rows(info), source)
+            count = statistics_store.replace_metric(session, info.slug, info.geography,
+                                                    _seed_rows(info, seed.district_code), source)
         log(f"{info.slug}: {count} figures from geodata/seed/{info.file}")
 
 
-def _derive_populations_if_missing(engine: Engine, log: Callable[[str], None]) -> None:
-    """Populations for rates: implied by the assessment for 2013 wards, interpolated by area for the 2024 wards.
-
-    A population that GIS staff loaded (not derived) is never replaced.
-    """
+def _derive_populations_if_missing(engine: Engine, seed: partnerships.SeedSpec, log: Callable[[str], None]) -> None:
+    """Populations for rates: implied by the published tables for their ward set, interpolated by area for the
+    partnership's other ward sets. A population that GIS staff loaded (not derived) is never replaced."""
     with transaction(engine) as session:
-        if not store.get_boundary_set(session, "wards-2013"):
+        if not store.get_boundary_set(session, seed.ward_set):
             return
-        if statistics_store.populations(session, "wards-2013") is None:
-            statistics_store.replace_populations(session, "wards-2013", implied_population(2023),
-                                                 SEED_POPULATION_YEAR, SEED_POPULATION_SOURCE, derived=True)
-            log("wards-2013: population derived from Tables 1 and 2")
-        if store.get_boundary_set(session, "wards-2024"):
-            _interpolate_population(session, "wards-2013", "wards-2024", log)
+        if statistics_store.populations(session, seed.ward_set) is None:
+            statistics_store.replace_populations(session, seed.ward_set, implied_population(2023),
+                                                 seed.population_year, SEED_POPULATION_SOURCE, derived=True)
+            log(f"{seed.ward_set}: population derived from Tables 1 and 2")
+        for target in seed.population_derive_to:
+            if store.get_boundary_set(session, target):
+                _interpolate_population(session, seed.ward_set, target, log)
 
 
 def _interpolate_population(session, source_set: str, target_set: str, log: Callable[[str], None]) -> None:

@@ -324,17 +324,21 @@ def assign_ward_to_cluster(session: Session, set_id: str, ward_code: str, cluste
                          "VALUES (:id, :s, :c, false)"), {"id": cluster_id, "s": set_id, "c": ward_code})
 
 
-def replace_deprivation(session: Session, rows: list[dict[str, Any]], source: str) -> int:
-    session.execute(text("DELETE FROM lsoa_deprivation"))
+def upsert_deprivation(session: Session, rows: list[dict[str, Any]], source: str) -> int:
+    """Add or update these LSOAs' deprivation; other LSOAs' (another partnership's) are left as they are."""
     session.execute(
         text("INSERT INTO lsoa_deprivation (lsoa_code, imd_rank, imd_decile, source) "
-             "VALUES (:code, :rank, :decile, :source)"),
+             "VALUES (:code, :rank, :decile, :source) ON CONFLICT (lsoa_code) DO UPDATE SET "
+             "imd_rank = EXCLUDED.imd_rank, imd_decile = EXCLUDED.imd_decile, source = EXCLUDED.source"),
         [{**row, "source": source} for row in rows])
     return len(rows)
 
 
-def deprivation_source(session: Session) -> str | None:
-    return session.execute(text("SELECT min(source) FROM lsoa_deprivation")).scalar()
+def deprivation_up_to_date(session: Session, codes: Sequence[str], source: str) -> bool:
+    """Whether every one of these LSOAs already has deprivation from this source."""
+    held = session.execute(text("SELECT count(*) FROM lsoa_deprivation WHERE lsoa_code = ANY(:codes) "
+                                "AND source = :source"), {"codes": list(codes), "source": source}).scalar_one()
+    return held == len(set(codes))
 
 
 def area_codes(session: Session, set_id: str) -> set[str]:

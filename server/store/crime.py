@@ -5,10 +5,13 @@ Placement of a record in a boundary set, in order of preference (the method is s
 2. ``lsoa_code``: for a point outside every area (the generalised outline cuts off some police.uk snap
    points) or a record without coordinates, the recorded LSOA code: in an LSOA set that has that code,
    that area; in any other set, the area holding the largest share of that LSOA's polygon, taken from
-   any LSOA set that has the code.
+   any LSOA set that has the code, provided the LSOA lies mostly (half or more) inside the set's areas, and
+   the point (if any) lies in no loaded LSOA polygon of another code.
 3. ``nearest``: the nearest area within 100 m (geography distance), but only for a record whose LSOA
-   code is empty or known to a loaded LSOA set. A code that no loaded LSOA set knows means police.uk
-   put the point in an LSOA outside the areas we hold (a crime just over the border), so it stays out.
+   code is empty or that of an LSOA mostly inside the set whose point lies in no loaded LSOA polygon of
+   another code (or when no LSOA set is loaded). Any other code
+   means police.uk put the point in an LSOA outside the set (a crime just over the border, in a neighbouring
+   district that may be another partnership's), so it stays out.
 Whatever is still unplaced is kept and counted (``unplaced_counts``), never dropped.
 """
 
@@ -34,6 +37,8 @@ NEAREST_LIMIT_METRES = 100
 # Half-width in degrees of the box searched for the nearest area: at least 100 m of longitude up to 63° N.
 NEAREST_SEARCH_DEGREES = 0.002
 PLACEMENT_STEPS = ("within", "lsoa_code", "nearest")
+# An LSOA is of a set when at least this share of its polygon lies inside the set's areas (see _OWN_LSOAS).
+MIN_LSOA_SHARE_INSIDE = 0.5
 
 StepProgress = Callable[[str, str], None]
 
@@ -285,15 +290,19 @@ def _area_coded(set_id: str, code: str) -> str:
     return f"(SELECT code, geom FROM areas WHERE set_id = {set_id} AND code = {code} OFFSET 0)"
 
 
-_LSOA_SQL = _placing("lsoa_code", """
-    SELECT c.id AS record_id, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code""", f"""
+# The LSOAs of the pending records that are of set :set: an area of it when it is an LSOA set with that code, else
+# LSOAs (of any LSOA set) lying mostly inside its areas. `shares` gives each such LSOA's share in each area. An LSOA
+# that only touches the set (generalised borders overlap by slivers) is a neighbour's: its records stay out.
+def _own_lsoas(records: str) -> str:
+    """The CTEs codes .. own below, for the LSOA codes of `records` (a table or CTE with lsoa_code)."""
+    return f"""
     codes AS (
-        SELECT DISTINCT lsoa_code FROM crime_pending WHERE lsoa_code <> ''
-    ), reach AS ({_extent()}
+        SELECT DISTINCT lsoa_code FROM {records} WHERE lsoa_code <> ''
+    ), lsoa_reach AS ({_extent()}
     ), lsoa_polygons AS (
         SELECT l.code, l.geom FROM codes k JOIN boundary_sets s ON s.kind = 'lsoa'
         CROSS JOIN LATERAL {_area_coded("s.id", "k.lsoa_code")} l
-        WHERE l.geom && (SELECT box FROM reach)
+        WHERE l.geom && (SELECT box FROM lsoa_reach)
     ), candidates AS (
         SELECT a.code AS lsoa_code, a.code AS area_code, 2.0 AS share
         FROM codes k CROSS JOIN LATERAL {_area_coded(":set", "k.lsoa_code")} a
@@ -302,9 +311,40 @@ _LSOA_SQL = _placing("lsoa_code", """
         SELECT l.code, a.code, ST_Area(ST_Intersection(a.geom, l.geom)) / NULLIF(ST_Area(l.geom), 0)
         FROM lsoa_polygons l CROSS JOIN LATERAL {_areas_meeting("l.geom")} a
         WHERE ST_Intersects(a.geom, l.geom)
-    ), best AS (
-        SELECT DISTINCT ON (lsoa_code) lsoa_code, area_code FROM candidates
-        WHERE share > 0 ORDER BY lsoa_code, share DESC, area_code
+    ), shares AS (
+        SELECT lsoa_code, area_code, max(share) AS share FROM candidates WHERE share > 0 GROUP BY lsoa_code, area_code
+    ), own AS (
+        SELECT lsoa_code FROM shares GROUP BY lsoa_code HAVING sum(share) >= {MIN_LSOA_SHARE_INSIDE}
+    )"""
+
+
+_OWN_LSOAS = _own_lsoas("crime_pending")
+
+# A point inside a loaded LSOA polygon of another code is where the polygons say it is: its recorded LSOA code is
+# trusted (by the lsoa_code and nearest steps) only for a record without a point, or with a point in no loaded LSOA or
+# in that LSOA's own polygon. (With a neighbouring district's LSOAs loaded, a point on its side of a generalised
+# border stays out of this set.)
+# Only LSOA sets of the record's coding count (the code field of a set that knows its code, e.g. LSOA11CD): a 2021
+# LSOA of another code is no evidence against a 2011 code.
+_IN_ANOTHER_LSOA = """EXISTS (
+        SELECT 1 FROM (SELECT g.set_id, g.code, g.geom FROM areas g WHERE g.geom && c.geom OFFSET 0) other
+        JOIN boundary_sets s ON s.id = other.set_id AND s.kind = 'lsoa'
+        WHERE other.code <> c.lsoa_code AND ST_Covers(other.geom, c.geom)
+          AND s.code_field IN (
+              SELECT ks.code_field FROM boundary_sets ks
+              WHERE ks.kind = 'lsoa'
+                AND EXISTS (SELECT 1 FROM areas k WHERE k.set_id = ks.id AND k.code = c.lsoa_code)))"""
+
+# `matched` is materialised so that the test of each point against the LSOA polygons runs on the few records an own
+# LSOA matches, not on every pending record (the planner would push it down to the scan: a minute for Kent's).
+_LSOA_SQL = _placing("lsoa_code", f"""
+    SELECT c.id AS record_id, c.area_code FROM matched c
+    WHERE c.geom IS NULL OR NOT {_IN_ANOTHER_LSOA}""", f"""
+    {_OWN_LSOAS.strip()}, best AS (
+        SELECT DISTINCT ON (lsoa_code) lsoa_code, area_code FROM shares
+        WHERE lsoa_code IN (SELECT lsoa_code FROM own) ORDER BY lsoa_code, share DESC, area_code
+    ), matched AS MATERIALIZED (
+        SELECT c.id, c.lsoa_code, c.geom, b.area_code FROM crime_pending c JOIN best b ON b.lsoa_code = c.lsoa_code
     )""")
 
 # The new records that a step could place in set :set: those inside its extent grown by the nearest step's search
@@ -327,20 +367,21 @@ _NEAR_SET = f"""
 # A record outside the set's extent grown by the search box has no area of the set within reach: that drops at once
 # the records of a national import far from a borough's wards (and Northern Ireland's for England's LSOAs).
 _NEAREST_SQL = _placing("nearest", f"""
-    SELECT c.id AS record_id, nearest.code AS area_code
-    FROM crime_pending c
-    CROSS JOIN LATERAL (
-        SELECT a.code FROM {_areas_meeting(f"ST_Expand(c.geom, {NEAREST_SEARCH_DEGREES})")} a
-        WHERE ST_DWithin(a.geom::geography, c.geom::geography, {NEAREST_LIMIT_METRES})
-        ORDER BY ST_Distance(a.geom::geography, c.geom::geography), a.code
-        LIMIT 1) nearest
-    WHERE c.geom && (SELECT box FROM reach)
-      AND (c.lsoa_code = '' OR c.lsoa_code IN (SELECT code FROM known_lsoa)
-           OR NOT EXISTS (SELECT 1 FROM known_lsoa))""", f"""
-    known_lsoa AS (
-        SELECT DISTINCT l.code FROM areas l JOIN boundary_sets s ON s.id = l.set_id AND s.kind = 'lsoa'
-    ), reach AS ({_extent(NEAREST_SEARCH_DEGREES)}
-    )""")
+    SELECT c.id AS record_id, c.area_code FROM near c
+    WHERE c.lsoa_code = '' OR (c.lsoa_code IN (SELECT lsoa_code FROM own) AND NOT {_IN_ANOTHER_LSOA})
+       OR NOT EXISTS (SELECT 1 FROM boundary_sets s WHERE s.kind = 'lsoa'
+                      AND EXISTS (SELECT 1 FROM areas l WHERE l.set_id = s.id))""", f"""
+    reach AS ({_extent(NEAREST_SEARCH_DEGREES)}
+    ), near AS MATERIALIZED (
+        SELECT c.id, c.lsoa_code, c.geom, nearest.code AS area_code
+        FROM crime_pending c
+        CROSS JOIN LATERAL (
+            SELECT a.code FROM {_areas_meeting(f"ST_Expand(c.geom, {NEAREST_SEARCH_DEGREES})")} a
+            WHERE ST_DWithin(a.geom::geography, c.geom::geography, {NEAREST_LIMIT_METRES})
+            ORDER BY ST_Distance(a.geom::geography, c.geom::geography), a.code
+            LIMIT 1) nearest
+        WHERE c.geom && (SELECT box FROM reach)
+    ), {_own_lsoas("near").strip()}""")
 
 
 # --- queries for the layers ------------------------------------------------------------------------------

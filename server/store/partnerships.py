@@ -73,3 +73,43 @@ def partnership_outline(session: Session, slug: str) -> dict[str, Any] | None:
     value = session.execute(text("SELECT ST_AsGeoJSON(ST_ForcePolygonCCW(area), 6) FROM partnerships "
                                  "WHERE slug = :slug"), {"slug": slug}).scalar()
     return json.loads(value) if value else None
+
+
+def partnership_set_rows(session: Session, slug: str) -> list[dict[str, Any]]:
+    """The partnership's boundary sets in order: id, kind, title, validity and number of areas."""
+    rows = session.execute(text("""
+        SELECT s.id, s.kind, s.title, s.valid_from, s.valid_to,
+               (SELECT count(*) FROM areas a WHERE a.set_id = s.id) AS feature_count
+        FROM partnership_sets ps JOIN boundary_sets s ON s.id = ps.set_id
+        WHERE ps.partnership_slug = :slug ORDER BY ps.position"""), {"slug": slug}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def area_km2(session: Session, slug: str) -> float | None:
+    return session.execute(text("SELECT ST_Area(area::geography) / 1e6 FROM partnerships WHERE slug = :slug"),
+                           {"slug": slug}).scalar()
+
+
+def default_set(session: Session) -> str | None:
+    """The set the default partnership's map opens on."""
+    return session.execute(text("SELECT default_set FROM partnerships WHERE is_default")).scalar()
+
+
+def sets_of_kind(session: Session, kind: str, slug: str | None = None) -> list[str]:
+    """The partnership's sets of this kind ('ward', 'lsoa'), in its order; the default partnership's without slug."""
+    return list(session.execute(text("""
+        SELECT ps.set_id FROM partnership_sets ps
+        JOIN partnerships p ON p.slug = ps.partnership_slug
+        JOIN boundary_sets s ON s.id = ps.set_id AND s.kind = :kind
+        WHERE CASE WHEN CAST(:slug AS text) IS NULL THEN p.is_default ELSE p.slug = :slug END
+        ORDER BY ps.position"""), {"kind": kind, "slug": slug}).scalars())
+
+
+def lsoa_set_beside(session: Session, set_id: str) -> str | None:
+    """The LSOA set of the partnership that shows set_id (the default partnership first, when several do)."""
+    return session.execute(text("""
+        SELECT o.set_id FROM partnership_sets m
+        JOIN partnerships p ON p.slug = m.partnership_slug
+        JOIN partnership_sets o ON o.partnership_slug = m.partnership_slug
+        JOIN boundary_sets s ON s.id = o.set_id AND s.kind = 'lsoa'
+        WHERE m.set_id = :set ORDER BY p.is_default DESC, p.slug, o.position LIMIT 1"""), {"set": set_id}).scalar()

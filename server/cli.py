@@ -161,7 +161,7 @@ def boundaries_load(file: Path, set_id: str, kind: str, code_field: str, name_fi
 def boundaries_list() -> None:
     """List boundary sets with their validity dates and feature counts."""
     with transaction(_engine()) as session:
-        for row in boundary_store.list_boundary_sets(session):
+        for row in boundary_store.list_boundary_sets(session, every_partnership=True):
             click.echo(f"{row['id']:<16} {row['kind']:<6} {row['feature_count']:>5} areas  "
                        f"{row['valid_from'] or '…'} to {row['valid_to'] or '…'}  {row['title']}")
 

@@ -73,3 +73,26 @@ def partnership_outline(session: Session, slug: str) -> dict[str, Any] | None:
     value = session.execute(text("SELECT ST_AsGeoJSON(ST_ForcePolygonCCW(area), 6) FROM partnerships "
                                  "WHERE slug = :slug"), {"slug": slug}).scalar()
     return json.loads(value) if value else None
+
+
+def exists(session: Session, slug: str) -> bool:
+    return session.execute(text("SELECT EXISTS (SELECT 1 FROM partnerships WHERE slug = :slug)"),
+                           {"slug": slug}).scalar_one()
+
+
+def sets_of(session: Session, slug: str) -> list[dict[str, Any]]:
+    """The boundary sets a partnership shows, in its order, with what the map needs to offer them."""
+    rows = session.execute(text("""
+        SELECT b.id, b.kind, b.title, b.valid_from, b.valid_to,
+               EXISTS (SELECT 1 FROM ward_clusters c WHERE c.set_id = b.id) AS has_clusters
+        FROM partnership_sets s JOIN boundary_sets b ON b.id = s.set_id
+        WHERE s.partnership_slug = :slug ORDER BY s.position"""), {"slug": slug}).mappings()
+    return [dict(r) for r in rows]
+
+
+def hidden_sets(session: Session, set_ids: Sequence[str]) -> list[str]:
+    """Of these boundary set ids, those that exist but that the partnership this transaction acts for does not show
+    (atlas_shows_set, migration 0015)."""
+    return list(session.execute(text("""
+        SELECT id FROM boundary_sets WHERE id = ANY(:ids) AND NOT atlas_shows_set(id) ORDER BY id"""),
+        {"ids": list(set_ids)}).scalars())

@@ -5,6 +5,7 @@ set. Nothing A owns is visible, listed, counted or inferable under B's prefix /p
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
@@ -45,7 +46,7 @@ def _users(session, prefix: str, roles: tuple[str, ...]) -> dict[str, dict[str, 
 
 
 @pytest.fixture(scope="module")
-def other(engine) -> dict:
+def other(engine) -> Iterator[dict]:
     """Partnership B (a district of county partnership K) with its own ward set, users, layers and patrol area."""
     suffix = uuid.uuid4().hex[:6]
     county, slug = f"county-{suffix}", f"other-{suffix}"
@@ -66,8 +67,10 @@ def other(engine) -> dict:
                                             retention_note, count_unit)
                 VALUES (:id, :title, 'B layer', :sensitivity, 'tests', 12, '', 'records')"""),
                 {"id": f"{slug}-{sensitivity}", "title": f"B {sensitivity}", "sensitivity": sensitivity})
-    return {"slug": slug, "county": county, "set": set_id, "prefix": f"/p/{slug}", "users": users,
-            "county_users": county_users}
+    yield {"slug": slug, "county": county, "set": set_id, "prefix": f"/p/{slug}", "users": users,
+           "county_users": county_users}
+    with transaction(engine) as session:  # the partnerships stay: their audit entries refer to them
+        session.execute(text("DELETE FROM boundary_sets WHERE id = :id"), {"id": set_id})
 
 
 @pytest.fixture(scope="module")

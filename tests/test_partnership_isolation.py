@@ -161,7 +161,7 @@ def test_b_admin_cannot_see_list_or_count_a_hotspot_layers_points_or_places(clie
     for url in (f"/api/hotspot-layers/{RESTRICTED_LAYER}", f"/api/hotspot-layers/{RESTRICTED_LAYER}/points",
                 f"/api/hotspot-layers/{RESTRICTED_LAYER}/points/{mine['point']}",
                 f"/api/hotspot-layers/{RESTRICTED_LAYER}/points/{mine['point']}/history",
-                f"/api/hotspot-layers/{RESTRICTED_LAYER}/grants", f"/api/hotspot-layers/needles/points",
+                f"/api/hotspot-layers/{RESTRICTED_LAYER}/grants", "/api/hotspot-layers/needles/points",
                 f"/ogc/collections/hotspots-{RESTRICTED_LAYER}", f"/ogc/collections/hotspots-{RESTRICTED_LAYER}/items"):
         response = _get(client, prefix + url, admin)
         assert response.status_code == 404, (url, response.status_code)
@@ -299,14 +299,37 @@ def test_the_database_refuses_what_a_forgotten_where_would_leak(engine, database
         tokens = session.execute(text("SELECT count(*) FROM api_tokens t JOIN users u ON u.id = t.user_id "
                                       "WHERE u.partnership_slug = 'maidstone'")).scalar_one()
     assert tokens == 0
-    with pytest.raises(DBAPIError, match="row-level security"):
-        with scope.acting_for(other["slug"]), transaction(app_engine) as session:
-            session.execute(text("""
-                INSERT INTO hotspot_points (layer_id, observed_from, observed_to, area_code, recorded_by,
-                                            partnership_slug)
-                VALUES (:layer, '2023-01-01', '2023-01-01', 'E05000001', 'x', 'maidstone')"""),
-                {"layer": RESTRICTED_LAYER})
+    with (pytest.raises(DBAPIError, match="row-level security"), scope.acting_for(other["slug"]),
+          transaction(app_engine) as session):
+        session.execute(text("""
+            INSERT INTO hotspot_points (layer_id, observed_from, observed_to, area_code, recorded_by,
+                                        partnership_slug)
+            VALUES (:layer, '2023-01-01', '2023-01-01', 'E05000001', 'x', 'maidstone')"""),
+            {"layer": RESTRICTED_LAYER})
     with scope.acting_for(other["slug"]), transaction(app_engine) as session:
         changed = session.execute(text("UPDATE hotspot_points SET notes = 'overwritten' WHERE id = :id"),
                                   {"id": mine["point"]}).rowcount
     assert changed == 0
+
+
+def test_jobs_belong_to_their_partnership_and_link_under_its_prefix(client, other, engine):
+    from server.store import jobs as jobs_store
+
+    with scope.acting_for(other["slug"]), transaction(engine) as session:
+        job, new = jobs_store.create_or_follow(session, "test", f"{other['prefix']}/api/maps/x.png",
+                                               f"test-{uuid.uuid4().hex}", None)
+    assert new
+    assert client.get(f"/api/jobs/{job['id']}").status_code == 404
+    shown = client.get(f"{other['prefix']}/api/jobs/{job['id']}")
+    assert shown.status_code == 200
+    assert shown.get_json()["links"]["self"] == f"{other['prefix']}/api/jobs/{job['id']}"
+
+
+def test_static_maps_name_their_partnership(client, other):
+    query = "?metric=all-crime&period=2022-06&width=800&height=600&dpi=100"
+    theirs = client.get(f"{other['prefix']}/api/maps/{other['set']}.svg{query}")
+    mine = client.get(f"/api/maps/wards-2024.svg{query}")
+    assert theirs.status_code == mine.status_code == 200
+    assert "Other Partnership" in theirs.get_data(as_text=True)
+    assert "Safer Maidstone Partnership" in mine.get_data(as_text=True)
+    assert "Safer Maidstone Partnership" not in theirs.get_data(as_text=True)

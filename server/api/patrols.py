@@ -44,6 +44,7 @@ from server.domain.patrol_summary import (
 )
 from server.domain.periods import parse_period
 from server.store import frames
+from server.store import partnerships as partnership_store
 from server.store import patrols as store
 from server.store.db import transaction
 from server.tiles import basemap_source
@@ -331,4 +332,5 @@ def _briefing(db, patrol: dict[str, Any], summary: dict[str, Any]) -> Briefing:
                     crime_points=crime_points_inside(db, geometry, period),
                     streets=top_streets(db, geometry, period),
                     partnership=partnership_points(db, geometry, period, caller),
-                    hot_spots=gi_hot_spot_features(db, geometry, period))
+                    hot_spots=gi_hot_spot_features(db, geometry, period),
+                    partnership_name=partnership_store.acting_name(db))

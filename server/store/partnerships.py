@@ -96,3 +96,8 @@ def hidden_sets(session: Session, set_ids: Sequence[str]) -> list[str]:
     return list(session.execute(text("""
         SELECT id FROM boundary_sets WHERE id = ANY(:ids) AND NOT atlas_shows_set(id) ORDER BY id"""),
         {"ids": list(set_ids)}).scalars())
+
+
+def acting_name(session: Session) -> str | None:
+    """The name of the partnership this transaction acts for (maps, figure packs and briefings print it)."""
+    return session.execute(text("SELECT name FROM partnerships WHERE slug = atlas_partnership()")).scalar()

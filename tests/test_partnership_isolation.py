@@ -153,7 +153,7 @@ def test_server_built_links_keep_the_prefix(client, other):
     assert hrefs and all(h.startswith(f"http://localhost{prefix}/ogc/collections/") for h in hrefs), hrefs
 
 
-def test_b_admin_cannot_see_list_or_count_a_hotspot_layers_points_or_places(client, other, mine):
+def test_b_admin_cannot_see_list_or_count_a_hotspot_layers_points_or_places(client, tokens, other, mine):
     admin = other["users"]["admin"]["token"]
     prefix = other["prefix"]
     layers = _get(client, f"{prefix}/api/hotspot-layers", admin).get_json()["hotspot_layers"]
@@ -162,7 +162,7 @@ def test_b_admin_cannot_see_list_or_count_a_hotspot_layers_points_or_places(clie
                 f"/api/hotspot-layers/{RESTRICTED_LAYER}/points/{mine['point']}",
                 f"/api/hotspot-layers/{RESTRICTED_LAYER}/points/{mine['point']}/history",
                 f"/api/hotspot-layers/{RESTRICTED_LAYER}/grants", "/api/hotspot-layers/needles/points",
-                f"/ogc/collections/hotspots-{RESTRICTED_LAYER}", f"/ogc/collections/hotspots-{RESTRICTED_LAYER}/items"):
+                f"/ogc/collections/hotspots.{RESTRICTED_LAYER}", f"/ogc/collections/hotspots.{RESTRICTED_LAYER}/items"):
         response = _get(client, prefix + url, admin)
         assert response.status_code == 404, (url, response.status_code)
         assert "A's secret" not in response.get_data(as_text=True)
@@ -179,7 +179,10 @@ def test_b_admin_cannot_see_list_or_count_a_hotspot_layers_points_or_places(clie
     assert RESTRICTED_LAYER not in audit
     collections = _get(client, f"{prefix}/ogc/collections", admin).get_data(as_text=True)
     assert RESTRICTED_LAYER not in collections and "needles" not in collections
-    # A's admin still sees A's layer and point, unprefixed as before
+    # A's admin still sees A's layer and point, unprefixed as before; B's admin is nobody there
+    a_admin = tokens["admin"]
+    assert _get(client, f"/api/hotspot-layers/{RESTRICTED_LAYER}/points/{mine['point']}", a_admin).status_code == 200
+    assert _get(client, f"/ogc/collections/hotspots.{RESTRICTED_LAYER}/items", a_admin).status_code == 200
     assert _get(client, f"/api/hotspot-layers/{RESTRICTED_LAYER}/points/{mine['point']}",
                 other["users"]["admin"]["token"]).status_code == 401
 
@@ -333,3 +336,28 @@ def test_static_maps_name_their_partnership(client, other):
     assert "Other Partnership" in theirs.get_data(as_text=True)
     assert "Safer Maidstone Partnership" in mine.get_data(as_text=True)
     assert "Safer Maidstone Partnership" not in theirs.get_data(as_text=True)
+
+
+def test_crime_points_are_cut_to_the_partnership_area(client, engine, other):
+    """B's area is a copy of Maidstone's 2013 wards moved 0.5 degrees east: none of Maidstone's records lie in it."""
+    with transaction(engine) as session:
+        session.execute(text("UPDATE partnerships SET area = ST_Multi(ST_Translate(area, 0.5, 0)) WHERE slug = :b"),
+                        {"b": other["slug"]})
+        inside = session.execute(text("""
+            SELECT count(*) FROM crime_records r, partnerships p
+            WHERE p.slug = 'maidstone' AND r.geom IS NOT NULL AND r.month = '2022-06-01'
+              AND ST_DWithin(r.geom, p.area, 0.003)""")).scalar_one()
+    try:
+        mine = client.get("/api/crime/points?period=2022-06&metric=all-crime,asb").get_json()
+        theirs = client.get(f"{other['prefix']}/api/crime/points?period=2022-06&metric=all-crime,asb").get_json()
+        assert len(mine["features"]) == inside > 0
+        assert theirs["features"] == []
+        items = client.get(f"{other['prefix']}/ogc/collections/crime.records/items?limit=5").get_json()
+        assert items["features"] == [] and items["numberMatched"] == 0
+        collection = client.get(f"{other['prefix']}/ogc/collections/crime.records").get_json()
+        assert "spatial" not in collection["extent"], "B's crime collection has no extent: nothing lies in its area"
+        assert "spatial" in client.get("/ogc/collections/crime.records").get_json()["extent"]
+        assert client.get("/ogc/collections/crime.records/items?limit=5").get_json()["features"]
+    finally:
+        with transaction(engine) as session:
+            partnership_store.refresh_area(session, other["slug"])

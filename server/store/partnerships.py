@@ -101,3 +101,15 @@ def hidden_sets(session: Session, set_ids: Sequence[str]) -> list[str]:
 def acting_name(session: Session) -> str | None:
     """The name of the partnership this transaction acts for (maps, figure packs and briefings print it)."""
     return session.execute(text("SELECT name FROM partnerships WHERE slug = atlas_partnership()")).scalar()
+
+
+# police.uk moves each record to a nearby map point, some of them just over a district boundary: a record counts as
+# in the area within 0.003 degrees of it (about 200 m east-west and 330 m north-south in England).
+AREA_TOLERANCE_DEGREES = 0.003
+
+
+def in_area(geometry: str) -> str:
+    """SQL: `geometry` lies in the area of the partnership the transaction acts for (true while it has none). The
+    area is an uncorrelated subquery, computed once per statement, so the spatial index on `geometry` serves."""
+    area = "(SELECT area FROM partnerships WHERE slug = atlas_partnership())"
+    return f"(ST_DWithin({geometry}, {area}, {AREA_TOLERANCE_DEGREES}) OR {area} IS NULL)"

@@ -22,6 +22,7 @@ import { renderTable } from './table.js';
 import { html, htmlText } from './html.js';
 import { MEASURES, useRegistries } from './options.js';
 import { isNarrow } from './viewport.js';
+import { base, defaultSet, fitToArea, loadPartnership, showPartnership } from './partnership.js';
 
 const EMBED = document.body.dataset.mode === 'embed';
 const ATTRIBUTION = html`Contains OS data &copy; Crown copyright and database right; Office for National Statistics
@@ -48,7 +49,7 @@ let layerSeq = 0;
 let userSeq = 0;
 let fitted = Boolean(state.view);
 const session = new Session();
-const notices = { adjust: null, layer: null, hotspots: null, extras: null, basemap: null };
+const notices = { adjust: null, layer: null, hotspots: null, extras: null, basemap: null, partnership: null };
 
 const NOTICE_SECONDS = 12; // the basemap notice hides itself after this; any notice can be dismissed at once
 
@@ -394,7 +395,7 @@ function embedLink() {
     const link = document.createElement('a');
     const query = new URLSearchParams(window.location.search);
     query.delete('extra');
-    link.href = `/?${query.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
+    link.href = `${base}/?${query.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
     link.target = '_blank';
     link.rel = 'noopener';
     link.textContent = 'CSP Atlas ↗';
@@ -408,10 +409,24 @@ function embedLink() {
   control.addTo(map);
 }
 
+// The partnership of the page's /p/{slug}/ prefix: its name, its picker, and its default set for a link without one.
+async function openPartnership() {
+  try {
+    await loadPartnership();
+  } catch (error) {
+    notices.partnership = { text: `Could not load the partnership: ${error.message}`, kind: 'error' };
+    return;
+  }
+  showPartnership({ title: EMBED ? 'CSP Atlas map' : 'CSP Atlas', name: $('partnership-name'),
+    picker: $('partnership-picker'), map: $('map') });
+  if (!state.set) state = { ...state, set: defaultSet() };
+}
+
 async function start() {
   map = L.map('map', { zoomSnap: 0.25, minZoom: 8, maxZoom: 19, scrollWheelZoom: !EMBED });
+  await openPartnership();
   if (state.view) map.setView([state.view.lat, state.view.lon], state.view.zoom);
-  else map.setView([51.24, 0.58], 11);
+  else if (!fitToArea(map)) map.setView([52.5, -1.5], 8); // England, until the partnership's area is loaded
   map.attributionControl.addAttribution(htmlText(ATTRIBUTION));
   setBasemap(map, state.basemap, basemapUnreachable);
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);

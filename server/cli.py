@@ -35,8 +35,10 @@ from server.domain.reference import load_reference_data
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
 from server.store import hotspots as hotspot_store
+from server.store import partnerships as partnership_store
 from server.store import patrols as patrol_store
 from server.store import police_api as police_api_store
+from server.store import scope
 from server.store import statistics as statistics_store
 from server.store.db import engine_for, transaction, upgrade_schema
 from server.store.models import BOUNDARY_KINDS
@@ -48,8 +50,15 @@ def _engine():
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option("--partnership", "partnership", metavar="SLUG", envvar="CSP_ATLAS_PARTNERSHIP",
+              help="act for this partnership (accounts, tokens, layers, audits); default: the default partnership")
+def cli(partnership: str | None) -> None:
     """CSP Atlas administration. Uses the database named by DATABASE_URL."""
+    if partnership:
+        with transaction(_engine()) as session:
+            if not partnership_store.exists(session, partnership):
+                raise click.UsageError(f"no partnership '{partnership[:40]}'; see GET /api/partnerships")
+        scope.act_for(partnership)
 
 
 @cli.group()

@@ -361,3 +361,29 @@ def test_crime_points_are_cut_to_the_partnership_area(client, engine, other):
     finally:
         with transaction(engine) as session:
             partnership_store.refresh_area(session, other["slug"])
+
+
+def test_the_command_line_acts_for_the_partnership_it_is_given(client, other):
+    """`scripts/atlas --partnership SLUG users create …` makes an account of that partnership, usable only there."""
+    import contextvars
+
+    from click.testing import CliRunner
+
+    from server.cli import cli
+
+    username = f"cli-{uuid.uuid4().hex[:6]}"
+
+    def atlas(*args: str):  # in a copy of the context: the option sets the partnership for the rest of the run
+        return contextvars.copy_context().run(CliRunner().invoke, cli, list(args),
+                                              env={"CSP_ATLAS_PASSWORD": PASSWORD})
+
+    made = atlas("--partnership", other["slug"], "users", "create", username, "--role", "viewer")
+    assert made.exit_code == 0, made.output
+    assert scope.current() is None
+    signed = client.post(f"{other['prefix']}/api/session", json={"username": username, "password": PASSWORD},
+                         headers={"Origin": "http://localhost"})
+    assert signed.status_code == 200
+    assert client.post("/api/session", json={"username": username, "password": PASSWORD},
+                       headers={"Origin": "http://localhost"}).status_code == 401
+    unknown = atlas("--partnership", "nowhere", "users", "list")
+    assert unknown.exit_code != 0 and "no partnership 'nowhere'" in unknown.output

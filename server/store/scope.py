@@ -29,6 +29,11 @@ def acting_for(slug: str | None) -> Iterator[None]:
         _acting_for.reset(token)
 
 
+def act_for(slug: str | None) -> None:
+    """From now on this context (a command-line run) acts for partnership `slug`."""
+    _acting_for.set(slug)
+
+
 def _set_local(connection: Connection) -> None:
     slug = _acting_for.get()
     if slug is not None:

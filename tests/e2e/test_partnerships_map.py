@@ -26,7 +26,8 @@ def north(engine) -> Iterator[dict]:
             INSERT INTO boundary_sets (id, kind, title, valid_from, valid_to, source, licence, source_file,
                                        source_checksum, source_crs, code_field, name_field)
             SELECT :target, kind, 'North electoral wards', valid_from, valid_to, source, licence, source_file,
-                   source_checksum, source_crs, code_field, name_field FROM boundary_sets WHERE id = 'wards-2013'"""), {"target": set_id})
+                   source_checksum, source_crs, code_field, name_field FROM boundary_sets WHERE id = 'wards-2013'"""),
+            {"target": set_id})
         session.execute(text("""
             INSERT INTO areas (set_id, code, name, geom, area_km2)
             SELECT :target, code, name, geom, area_km2 FROM areas WHERE set_id = 'wards-2013'

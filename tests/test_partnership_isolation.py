@@ -387,3 +387,35 @@ def test_the_command_line_acts_for_the_partnership_it_is_given(client, other):
                        headers={"Origin": "http://localhost"}).status_code == 401
     unknown = atlas("--partnership", "nowhere", "users", "list")
     assert unknown.exit_code != 0 and "no partnership 'nowhere'" in unknown.output
+
+
+def test_a_set_uploaded_under_a_prefix_is_that_partnerships_and_nobody_replaces_anothers(client, engine, other):
+    import io
+
+    from tests.conftest import GEODATA
+
+    content = (GEODATA / "maidstone_wards_2013.geojson").read_bytes()
+    admin = bearer(other["users"]["admin"]["token"])
+
+    def upload(set_id: str):
+        form = {"file": (io.BytesIO(content), "wards.geojson"), "id": set_id, "kind": "ward",
+                "code_field": "WD13CD", "name_field": "WD13NM", "valid_from": "2013-05-02", "title": "Uploaded wards"}
+        return client.post(f"{other['prefix']}/api/boundary-sets", data=form, headers=admin)
+
+    with transaction(engine) as session:
+        before = session.execute(text("SELECT loaded_at FROM boundary_sets WHERE id = 'wards-2024'")).scalar_one()
+    refused = upload("wards-2024")
+    assert refused.status_code == 404, refused.get_json()
+    with transaction(engine) as session:
+        after = session.execute(text("SELECT loaded_at FROM boundary_sets WHERE id = 'wards-2024'")).scalar_one()
+    assert after == before
+    set_id = f"{other['slug']}-uploaded"
+    try:
+        created = upload(set_id)
+        assert created.status_code == 201, created.get_json()
+        theirs = {s["id"] for s in client.get(f"{other['prefix']}/api/boundary-sets").get_json()["boundary_sets"]}
+        mine = {s["id"] for s in client.get("/api/boundary-sets").get_json()["boundary_sets"]}
+        assert set_id in theirs and set_id not in mine
+    finally:
+        with transaction(engine) as session:
+            session.execute(text("DELETE FROM boundary_sets WHERE id = :id"), {"id": set_id})

@@ -83,6 +83,8 @@ def _set_ids_named() -> list[str]:
         if wanted.kind in ("areas", "clusters", "classified"):
             named.append(wanted.key)
     named += request.args.getlist("set")
+    if request.blueprint == "boundaries" and request.method == "POST":  # an upload replaces the set it names
+        named.append(request.form.get("id", ""))
     return [value for value in named if value][:10]
 
 

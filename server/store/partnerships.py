@@ -113,3 +113,14 @@ def in_area(geometry: str) -> str:
     area is an uncorrelated subquery, computed once per statement, so the spatial index on `geometry` serves."""
     area = "(SELECT area FROM partnerships WHERE slug = atlas_partnership())"
     return f"(ST_DWithin({geometry}, {area}, {AREA_TOLERANCE_DEGREES}) OR {area} IS NULL)"
+
+
+def adopt_set(session: Session, set_id: str) -> None:
+    """A set uploaded for the partnership this transaction acts for becomes one of its sets (last in its order),
+    unless a partnership lists it already."""
+    session.execute(text("""
+        INSERT INTO partnership_sets (partnership_slug, set_id, position)
+        SELECT atlas_partnership(), CAST(:id AS varchar), coalesce((SELECT max(position) + 1 FROM partnership_sets
+                                                  WHERE partnership_slug = atlas_partnership()), 0)
+        WHERE atlas_partnership() IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM partnership_sets WHERE set_id = CAST(:id AS varchar))"""), {"id": set_id})

@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         security_headers,
         spatial_statistics,
     )
-    from server.api.openapi_ogc import OGC_PATHS
+    from server.api.openapi_ogc import ogc_paths
     from server.api.schemas import SCHEMAS
 
     api = contract.make_api(app, SCHEMAS)
@@ -76,8 +76,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(blueprint)
     contract.complete_document(api, app, limits.EXPENSIVE_ENDPOINTS)
     document = api.spec.to_dict()
-    contract.complete_hand_written(OGC_PATHS)
-    document["paths"].update(OGC_PATHS)  # /ogc keeps its own, hand-written part for now
+    ogc_part = ogc_paths(lambda schema: api.ma_plugin.converter.schema2parameters(schema, location="query"))
+    contract.complete_hand_written(ogc_part)
+    document["paths"].update(ogc_part)  # /ogc: parameters from their declarations, paths and answers by hand
     document["servers"] = partnerships.SERVERS
     app.extensions["csp_openapi"] = contract.without_unused_schemas(document)
     return app

@@ -6,7 +6,11 @@ import { getJSON } from './api.js';
 import { html, htmlText, setHtml } from './html.js';
 
 const PANE = 'annotations';
-const COLOURS = { 'lsoa-of-concern': '#7a0177', 'district-priority': '#08519c' };
+const KINDS = {
+  'lsoa-of-concern': { label: 'LSOA of concern', colour: '#7a0177', dash: null },
+  'district-priority': { label: 'District priority area', colour: '#08519c', dash: [8, 6] },
+};
+const WIDTH = 3;
 let request = null;
 
 function fetchAnnotations() {
@@ -35,15 +39,19 @@ function badge(number, kind) {
     html: htmlText(html`<span>${number}</span>`), iconSize: [20, 20] });
 }
 
+// The legend's entries: one outline per kind of statement (legend-items.js).
+export function annotationItems() {
+  const kinds = Object.entries(KINDS);
+  return kinds.map(([id, { label, colour, dash }], index) => ({ kind: 'line', label, colour, width: WIDTH, dash,
+    layer: id, group: 'Strategic Assessment 2024/25',
+    ...(index === kinds.length - 1 ? { hint: 'Click a badge for the statement.' } : {}) }));
+}
+
 export class Annotations {
   constructor(map) {
     this.map = map;
     this.layer = null;
     this.seq = 0;
-  }
-
-  get shown() {
-    return Boolean(this.layer);
   }
 
   async sync(on) {
@@ -61,12 +69,16 @@ export class Annotations {
       const kind = feature.properties.kind;
       const popup = () => annotationPopup(feature.properties);
       L.geoJSON(feature, { pane: PANE, style: { className: `annotation-outline annotation-${kind}`,
-        color: COLOURS[kind] || '#333', weight: 3, dashArray: kind === 'district-priority' ? '8 6' : null,
+        color: KINDS[kind]?.colour || '#333', weight: WIDTH, dashArray: KINDS[kind]?.dash?.join(' ') || null,
         fill: false } }).bindPopup(popup, { maxWidth: 360 }).addTo(group);
       L.marker(L.latLng(feature.properties.label_point), { pane: PANE, icon: badge(index + 1, kind), keyboard: true,
         title: feature.properties.title }).bindPopup(popup, { maxWidth: 360 }).addTo(group);
     });
     this.layer = group.addTo(this.map);
+  }
+
+  legendItems() {
+    return this.layer ? annotationItems() : [];
   }
 
   hide() {

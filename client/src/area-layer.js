@@ -3,6 +3,7 @@
 // page light for England's 32,844 LSOAs. Both offer the same methods to the rest of the map.
 import { boundarySets } from './catalogue.js';
 import { Choropleth } from './choropleth.js';
+import { classItems } from './legend-items.js';
 import { layerUrl } from './state.js';
 import { VectorChoropleth } from './vector-choropleth.js';
 
@@ -55,6 +56,11 @@ export class AreaLayer {
 
   features() {
     return this.active.features();
+  }
+
+  // The legend's entries: the classes as the areas show them at the current fill opacity (legend-items.js).
+  legendItems() {
+    return classItems(this.data, this.fillOpacity);
   }
 
   tileElements() {

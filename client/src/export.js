@@ -3,10 +3,11 @@
 // are drawn only when the tile server allows cross-origin use (OpenStreetMap does); otherwise they are left out
 // and the footer says so. The hotspot heat map is our own canvas and is always included.
 import { formatNumber, isoDate, periodLabel, validity } from './format.js';
-import { NO_DATA_COLOR } from './choropleth.js';
-import { blended, classRanges, legendNotes, methodLine, subtitle } from './legend.js';
+import { itemSummary } from './legend-items.js';
+import { legendNotes, methodLine, subtitle } from './legend.js';
 import { areaNoun } from './options.js';
 import { base, partnershipName } from './partnership.js';
+import { HALO_COLOR, RING_COLOR, shapePath } from './record-symbols.js';
 
 export const SCALE = 2;
 export const LEGEND_WIDTH = 280;
@@ -183,11 +184,79 @@ function noDataPattern(ctx) {
   return ctx.createPattern(tile, 'repeat');
 }
 
-// Draw the legend column; returns the height used. With the heat map on, the areas are outlines (fill opacity 0): the
-// legend still shows the classes' colours, and says so.
-function drawLegend(ctx, data, hotspotInfo, x, y, width, opacity) {
-  const outlinesOnly = opacity === 0;
+function drawSwatch(ctx, item, x, y) {
+  ctx.fillStyle = item.kind === 'nodata' ? noDataPattern(ctx) : item.swatch;
+  ctx.fillRect(x, y, 26, 16);
+  ctx.strokeStyle = '#3a3a3a';
+  ctx.lineWidth = 0.8;
+  ctx.strokeRect(x, y, 26, 16);
+}
+
+function drawLineSample(ctx, item, x, y) {
+  ctx.strokeStyle = item.colour;
+  ctx.lineWidth = item.width;
+  ctx.setLineDash(item.dash || []);
+  ctx.beginPath();
+  ctx.moveTo(x, y);
+  ctx.lineTo(x + 26, y);
+  ctx.stroke();
+  ctx.setLineDash([]);
+}
+
+// The point symbols as the export draws them on the map (drawMarkers) and as the map draws the record layers.
+function drawPointSample(ctx, item, x, y) {
+  if (item.shape === 'dot' || item.shape === 'cluster') {
+    const cluster = item.shape === 'cluster';
+    ctx.fillStyle = cluster ? 'rgba(23, 42, 86, 0.88)' : item.colour;
+    ctx.strokeStyle = '#fff';
+    ctx.lineWidth = cluster ? 2 : 1.5;
+    ctx.beginPath();
+    ctx.arc(x, y, cluster ? 9 : 4.5, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.stroke();
+    if (cluster) {
+      ctx.fillStyle = '#fff';
+      ctx.font = font(8, 700);
+      ctx.textAlign = 'center';
+      ctx.fillText('12', x, y + 3);
+      ctx.textAlign = 'left';
+    }
+    return;
+  }
+  const path = new Path2D(shapePath(item.shape, x, y, 6));
+  ctx.strokeStyle = HALO_COLOR;
+  ctx.lineWidth = 4.5;
+  ctx.stroke(path);
+  ctx.fillStyle = item.colour;
+  ctx.fill(path);
+  ctx.strokeStyle = RING_COLOR;
+  ctx.lineWidth = 1.8;
+  ctx.stroke(path);
+}
+
+function drawRamp(ctx, item, x, y, width) {
+  const gradient = ctx.createLinearGradient(x, 0, x + width, 0);
+  gradient.addColorStop(0, 'rgba(253,231,37,0)');
+  for (const [at, colour] of item.stops) gradient.addColorStop(at, colour);
+  ctx.fillStyle = gradient;
+  ctx.fillRect(x, y, width, 12);
+  ctx.strokeStyle = '#999';
+  ctx.lineWidth = 1;
+  ctx.strokeRect(x, y, width, 12);
+  ctx.font = font(9);
+  ctx.fillStyle = MUTED;
+  ctx.fillText(item.low, x, y + 23);
+  ctx.textAlign = 'right';
+  ctx.fillText(item.high, x + width, y + 23);
+  ctx.textAlign = 'left';
+}
+
+// Draw the legend column from the layers' legend items (the same list the on-screen legend shows); returns the
+// height used and the items drawn. With the heat map on, the areas are outlines (fill opacity 0): the legend
+// still shows the classes' colours, and says so.
+function drawLegend(ctx, data, items, x, y, width, outlinesOnly) {
   let cy = y;
+  const drawn = [];
   const line = (text, size = 11, weight = 400, color = INK, gap = 4) => {
     ctx.font = font(size, weight);
     ctx.fillStyle = color;
@@ -197,79 +266,58 @@ function drawLegend(ctx, data, hotspotInfo, x, y, width, opacity) {
     }
     cy += gap;
   };
+  const label = (item, indent) => {
+    ctx.fillStyle = INK;
+    ctx.font = font(11);
+    const lines = wrap(ctx, item.label, width - indent);
+    lines.forEach((l, i) => ctx.fillText(l, x + indent, cy + 12 + i * 13));
+    drawn.push(itemSummary(item));
+    return lines.length * 13;
+  };
+  const notes = (item) => {
+    const text = [item.note, item.warning].filter(Boolean).join(' ');
+    if (text) line(text, 10, 400, MUTED, 8);
+  };
+  const classes = items.filter((item) => item.kind === 'class' || item.kind === 'nodata');
   if (data) {
     line('Legend', 13, 700, INK, 6);
     line(data.legend.unit, 11, 700);
-    const signed = data.metadata.measure.includes('change');
-    const ranges = classRanges(data, signed);
-    const rows = data.legend.classes.map((c, i) => ({ color: c.color, label: ranges[i], count: c.count }));
-    if (data.legend.no_data_count) {
-      rows.push({ color: NO_DATA_COLOR, label: 'No data', count: data.legend.no_data_count, noData: true });
-    }
-    ctx.font = font(10);
-    ctx.fillStyle = MUTED;
-    ctx.textAlign = 'right';
-    const noun = areaNoun(data);
-    ctx.fillText(noun[0].toUpperCase() + noun.slice(1), x + width, cy + 10);
-    ctx.textAlign = 'left';
-    cy += 14;
-    for (const row of rows) {
-      ctx.fillStyle = row.noData ? noDataPattern(ctx) : blended(row.color, outlinesOnly ? 1 : opacity);
-      ctx.fillRect(x, cy, 26, 16);
-      ctx.strokeStyle = '#3a3a3a';
-      ctx.lineWidth = 0.8;
-      ctx.strokeRect(x, cy, 26, 16);
-      ctx.fillStyle = INK;
-      ctx.font = font(11);
-      ctx.fillText(row.label, x + 34, cy + 12);
+    if (classes.length) {
+      ctx.font = font(10);
+      ctx.fillStyle = MUTED;
       ctx.textAlign = 'right';
-      ctx.fillText(String(row.count), x + width, cy + 12);
+      const noun = areaNoun(data);
+      ctx.fillText(noun[0].toUpperCase() + noun.slice(1), x + width, cy + 10);
+      ctx.textAlign = 'left';
+      cy += 14;
+    }
+    for (const item of classes) {
+      drawSwatch(ctx, item, x, cy);
+      label(item, 34);
+      ctx.textAlign = 'right';
+      ctx.fillText(String(item.count), x + width, cy + 12);
       ctx.textAlign = 'left';
       cy += 20;
     }
     cy += 4;
     line(methodLine(data), 10, 400, MUTED, 10);
     if (outlinesOnly) line('Areas are drawn as outlines while the heat map is on.', 10, 400, MUTED, 10);
-    if (hotspotInfo?.outlines) {
-      ctx.strokeStyle = '#111';
-      ctx.lineWidth = 2.6;
-      ctx.beginPath();
-      ctx.moveTo(x, cy + 7);
-      ctx.lineTo(x + 26, cy + 7);
-      ctx.stroke();
-      ctx.fillStyle = INK;
-      ctx.font = font(11);
-      ctx.fillText('Ward cluster boundary', x + 34, cy + 11);
-      cy += 24;
-    }
   }
-  if (hotspotInfo?.heat) {
-    const h = hotspotInfo.heat;
-    line('Crime density (heat map)', 11, 700);
-    const gradient = ctx.createLinearGradient(x, 0, x + width, 0);
-    gradient.addColorStop(0, 'rgba(253,231,37,0)');
-    for (const [at, color] of Object.entries(h.gradient).sort((a, b) => a[0] - b[0])) {
-      gradient.addColorStop(Number(at), color);
+  let group = null;
+  for (const item of items.filter((each) => !classes.includes(each))) {
+    if (item.group && item.group !== group) line(item.group, 11, 700);
+    group = item.group || null;
+    if (item.kind === 'ramp') {
+      line(item.label, 11, 700);
+      drawn.push(itemSummary(item));
+      drawRamp(ctx, item, x, cy, width);
+      cy += 28;
+    } else {
+      if (item.kind === 'line') drawLineSample(ctx, item, x, cy + 8);
+      else drawPointSample(ctx, item, x + 13, cy + 8);
+      cy += Math.max(18, label(item, 34)) + 4;
     }
-    ctx.fillStyle = gradient;
-    ctx.fillRect(x, cy, width, 12);
-    ctx.strokeStyle = '#999';
-    ctx.lineWidth = 1;
-    ctx.strokeRect(x, cy, width, 12);
-    cy += 12;
-    ctx.font = font(9);
-    ctx.fillStyle = MUTED;
-    ctx.fillText('fewer', x, cy + 11);
-    ctx.textAlign = 'right';
-    ctx.fillText(`≥ ${formatNumber(h.max)} within ${formatNumber(h.radius)} m`, x + width, cy + 11);
-    ctx.textAlign = 'left';
-    cy += 16;
-    line(`Quartic kernel, radius ${formatNumber(h.radius)} m, over ${formatNumber(h.count)} records: ${h.title}, `
-      + `${periodLabel(h.period)}.${h.shown ? '' : ' Not drawn at this zoom (radius too wide).'}`, 10, 400, MUTED, 10);
-  }
-  if (hotspotInfo?.markers?.visible) {
-    line('Crime locations: dots are single records, circles clusters with their count (police.uk anonymised '
-      + 'locations).', 10, 400, MUTED, 10);
+    notes(item);
   }
   if (data) {
     const set = data.metadata.boundary_set;
@@ -280,7 +328,7 @@ function drawLegend(ctx, data, hotspotInfo, x, y, width, opacity) {
       line(data.metadata.interpolation, 10, 400, MUTED, 10);
     }
   }
-  return cy - y;
+  return { height: cy - y, drawn };
 }
 
 function footerLines(ctx, data, hotspotInfo, basemapNote, width) {
@@ -312,10 +360,44 @@ function visibleFrame(map) {
   return L.point(size.x - legendBox.offsetWidth - 10, size.y);
 }
 
-export async function renderPng({ map, choropleth, outlines, hotspots, basemapOn, title }) {
+// The layers drawn over the areas, in the order of their panes: cluster and annotation outlines (Leaflet paths with
+// geometry) and record symbols (the shape markers of record-symbols.js: halo, then the ring around the fill).
+function drawOverlays(ctx, map, overlays, project) {
+  for (const group of overlays) {
+    group.eachLayer(function draw(layer) {
+      if (layer.eachLayer) { layer.eachLayer(draw); return; }
+      const o = layer.options;
+      if (layer.feature?.geometry) {
+        ctx.beginPath();
+        tracePolygons(ctx, layer.feature.geometry, project);
+        ctx.strokeStyle = o.color;
+        ctx.lineWidth = o.weight;
+        ctx.setLineDash(o.dashArray ? o.dashArray.split(' ').map(Number) : []);
+        ctx.globalAlpha = o.opacity ?? 1;
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.globalAlpha = 1;
+      } else if (o.shape && layer.getLatLng) {
+        const p = map.latLngToContainerPoint(layer.getLatLng());
+        const path = new Path2D(shapePath(o.shape, p.x, p.y, o.radius));
+        if (o.fill !== false) { ctx.fillStyle = o.fillColor; ctx.fill(path); }
+        ctx.strokeStyle = o.color;
+        ctx.lineWidth = o.weight;
+        ctx.globalAlpha = o.opacity;
+        ctx.stroke(path);
+        ctx.globalAlpha = 1;
+      }
+    });
+  }
+}
+
+// legendItems: what the on-screen legend shows (legend-items.js); overlays: the Leaflet groups of cluster outlines,
+// annotation outlines and record symbols shown over the areas.
+export async function renderPng({ map, choropleth, hotspots, legendItems, overlays = [], basemapOn, title }) {
   const size = visibleFrame(map);
   const data = choropleth.data;
-  const hotspotInfo = { ...(hotspots?.legendInfo() || {}), outlines: Boolean(outlines()) };
+  const hotspotInfo = hotspots?.legendInfo() || {};
+  const outlinesOnly = choropleth.fillOpacity === 0;
   const width = size.x + LEGEND_WIDTH;
   const scratch = document.createElement('canvas').getContext('2d');
   const mapElement = map.getContainer();
@@ -326,7 +408,7 @@ export async function renderPng({ map, choropleth, outlines, hotspots, basemapOn
   const footer = footerLines(scratch, data, hotspotInfo, basemapNote, width - 2 * PAD);
   const footerHeight = PAD + footer.length * 13 + PAD / 2;
   // The legend may be taller than the map: measure it first on the scratch context.
-  const legendHeight = drawLegend(scratch, data, hotspotInfo, 0, 0, LEGEND_WIDTH - 2 * PAD, choropleth.fillOpacity);
+  const { height: legendHeight } = drawLegend(scratch, data, legendItems, 0, 0, LEGEND_WIDTH - 2 * PAD, outlinesOnly);
   const bodyHeight = Math.max(size.y, legendHeight + PAD);
   const height = HEADER + bodyHeight + footerHeight;
 
@@ -381,19 +463,10 @@ export async function renderPng({ map, choropleth, outlines, hotspots, basemapOn
       ctx.globalAlpha = 1;
     }
   }
-  const outlineLayer = outlines();
-  if (outlineLayer) {
-    ctx.strokeStyle = '#111';
-    ctx.lineWidth = 2.6;
-    outlineLayer.eachLayer((layer) => {
-      ctx.beginPath();
-      tracePolygons(ctx, layer.feature.geometry, project);
-      ctx.stroke();
-    });
-  }
   const heatCanvas = hotspots?.heat && map.hasLayer(hotspots.heat) ? hotspots.heat._canvas : null;
   if (heatCanvas) ctx.drawImage(heatCanvas, 0, 0, heatCanvas.width, heatCanvas.height); // aligned with the map's corner
   drawMarkers(ctx, map, hotspots);
+  drawOverlays(ctx, map, overlays, project);
   drawScaleBar(ctx, map, 14, size.y - 12);
   drawNorthArrow(ctx, size.x - 24, 12);
   ctx.restore();
@@ -401,7 +474,7 @@ export async function renderPng({ map, choropleth, outlines, hotspots, basemapOn
   ctx.lineWidth = 1;
   ctx.strokeRect(0.5, HEADER + 0.5, size.x - 1, size.y - 1);
 
-  drawLegend(ctx, data, hotspotInfo, size.x + PAD, HEADER, LEGEND_WIDTH - 2 * PAD, choropleth.fillOpacity);
+  const { drawn } = drawLegend(ctx, data, legendItems, size.x + PAD, HEADER, LEGEND_WIDTH - 2 * PAD, outlinesOnly);
 
   // footer
   ctx.fillStyle = MUTED;
@@ -409,7 +482,7 @@ export async function renderPng({ map, choropleth, outlines, hotspots, basemapOn
   footer.forEach((l, i) => ctx.fillText(l, PAD, HEADER + bodyHeight + PAD + 10 + i * 13));
 
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
-  return { blob, width: canvas.width, height: canvas.height, frame: { width: size.x, height: size.y } };
+  return { blob, width: canvas.width, height: canvas.height, frame: { width: size.x, height: size.y }, legend: drawn };
 }
 
 export function download(blob, filename) {

@@ -89,6 +89,22 @@ export function symbolRadius(count) {
   return Math.min(18, 4 + Math.sqrt(Math.max(1, count || 1)) * 1.1);
 }
 
+const plural = (n, one, many) => `${formatNumber(n)} ${n === 1 ? one : many}`;
+
+// The legend's entry of a record layer (legend-items.js), from ExtraLayers.legendInfo().
+export function recordItem(extra) {
+  const off = [];
+  if (extra.unplaced) off.push(`${formatNumber(extra.unplaced)} at places not yet placed`);
+  if (extra.areaLevel) off.push(`${formatNumber(extra.areaLevel)} borough-level`);
+  const unit = extra.unit ? ` ${extra.unit}` : '';
+  return { kind: 'symbol', shape: extra.shape || 'circle', colour: extra.color, label: extra.title, layer: extra.id,
+    note: `${plural(extra.points, 'record', 'records')} at ${plural(extra.locations, 'place', 'places')} (total `
+      + `${formatNumber(extra.total)}${unit}), ${extra.period}; symbol size shows the count.`
+      + `${off.length ? ` Not on the map: ${off.join(', ')} records.` : ''}`,
+    details: { sensitivity: extra.sensitivity, points: extra.points, unplaced: extra.unplaced,
+      statistics: extra.statistics } };
+}
+
 export class ExtraLayers {
   constructor(map) {
     this.map = map;
@@ -96,7 +112,6 @@ export class ExtraLayers {
     this.shown = new Map(); // id -> { layer, collection, period }
     this.period = '';
     this.seq = 0;
-    this.privateIds = new Set(); // restricted layers switched on: memory only, never in the URL
     map.createPane('hotspot-records').style.zIndex = 450; // above areas and patrol shapes, below vertex handles
   }
 
@@ -104,24 +119,24 @@ export class ExtraLayers {
     return this.available.some((l) => l.id === id && l.sensitivity === 'restricted');
   }
 
-  // The ids to show: the URL's internal ids plus the restricted ones switched on in this page.
-  wanted(publicIds) {
-    return [...publicIds.filter((id) => !this.isRestricted(id)), ...this.privateIds];
+  // The ids to show: the URL's internal ids (state.extra) plus the restricted ones switched on in this page
+  // (state.restricted, memory only).
+  wanted(state) {
+    return [...state.extra.filter((id) => !this.isRestricted(id)), ...state.restricted];
   }
 
   // Split the checked ids of the controls into those for the URL and those kept in memory.
   split(ids) {
-    this.privateIds = new Set(ids.filter((id) => this.isRestricted(id)));
-    return ids.filter((id) => !this.isRestricted(id));
+    return { extra: ids.filter((id) => !this.isRestricted(id)), restricted: ids.filter((id) => this.isRestricted(id)) };
   }
 
-  isOn(id, publicIds) {
-    return this.wanted(publicIds).includes(id);
+  isOn(id, state) {
+    return this.wanted(state).includes(id);
   }
 
-  async sync(publicIds, period = '') {
+  async sync(state, period = '') {
     const mine = ++this.seq;
-    const ids = this.wanted(publicIds);
+    const ids = this.wanted(state);
     const periodChanged = period !== this.period;
     this.period = period;
     for (const [id, entry] of this.shown) {
@@ -159,8 +174,11 @@ export class ExtraLayers {
     for (const entry of this.shown.values()) this.map.removeLayer(entry.layer);
     this.shown.clear();
     this.available = [];
-    this.privateIds.clear();
     this.map.closePopup();
+  }
+
+  legendItems() {
+    return this.legendInfo().map(recordItem);
   }
 
   legendInfo() {

@@ -2,7 +2,7 @@
 // pixel radius is recomputed from metres per pixel at every zoom) and as clustered markers at high zoom.
 // leaflet.heat and leaflet.markercluster are loaded on first use, so the first paint does not wait for them.
 import { getJSON } from './api.js';
-import { periodLabel } from './format.js';
+import { formatNumber, periodLabel } from './format.js';
 import { html, htmlText } from './html.js';
 import { loadScript, loadStyle } from './vendor.js';
 import { popupOptions } from './viewport.js';
@@ -11,6 +11,7 @@ export const MARKER_MIN_ZOOM = 14;
 // viridis (reversed: dark = dense), perceptually uniform and colour-blind safe
 export const HEAT_GRADIENT = { 0.15: '#fde725', 0.35: '#7ad151', 0.55: '#22a884', 0.75: '#2a788e', 0.9: '#414487',
   1.0: '#440154' };
+export const MARKER_COLOUR = '#172a56'; // --navy of style.css
 const EARTH_CIRCUMFERENCE = 40075016.686;
 const pointSets = new Map(); // URL -> Promise of the FeatureCollection
 
@@ -125,6 +126,30 @@ function clusterIcon(cluster) {
   const count = cluster.getChildCount();
   const size = count < 10 ? 28 : count < 100 ? 34 : count < 1000 ? 42 : 50;
   return L.divIcon({ html: htmlText(html`<span>${count}</span>`), className: 'crime-cluster', iconSize: [size, size] });
+}
+
+// The legend's entry of the heat map (legend-items.js), from Hotspots.legendInfo().heat. Object keys like "1.0"
+// become "1" and come first: the stops are sorted by position.
+export function heatItem(heat) {
+  const stops = Object.entries(heat.gradient).map(([at, colour]) => [Number(at), colour]).sort((a, b) => a[0] - b[0]);
+  return { kind: 'ramp', label: 'Crime density (heat map)', stops, low: 'fewer', layer: 'heat',
+    high: `≥ ${formatNumber(heat.max)} within ${formatNumber(heat.radius)} m`,
+    note: `Quartic kernel, radius ${formatNumber(heat.radius)} m (${formatNumber(heat.pixels)} px at this zoom). `
+      + `${formatNumber(heat.count)} records: ${heat.title}, ${periodLabel(heat.period)}.`,
+    warning: heat.shown ? null : `Hidden at this zoom: the radius would be wider than ${heat.maxPixels} px; zoom out `
+      + 'or choose a smaller radius.',
+    details: { radius: heat.radius } };
+}
+
+// The legend's entries of the crime markers, from Hotspots.legendInfo().markers.
+export function markerItems(markers) {
+  const group = 'Crime locations';
+  return [
+    { kind: 'symbol', shape: 'dot', colour: MARKER_COLOUR, label: 'one record', group, layer: 'crime-points' },
+    { kind: 'symbol', shape: 'cluster', colour: MARKER_COLOUR, label: 'a cluster of records', group,
+      layer: 'crime-points', note: 'Police.uk locations are anonymised snap points.',
+      warning: markers.visible ? null : `Drawn from zoom level ${markers.minZoom}: zoom in to see them.` },
+  ];
 }
 
 export class Hotspots {
@@ -276,19 +301,21 @@ export class Hotspots {
     if (this.onChange) this.onChange();
   }
 
+  legendItems() {
+    const info = this.legendInfo();
+    return [...(info?.heat ? [heatItem(info.heat)] : []), ...(info?.markers ? markerItems(info.markers) : [])];
+  }
+
   // What the legend (and the PNG export) says about the hotspot layers.
   legendInfo() {
     if (!this.data) return null;
     const meta = this.data.metadata;
-    // Object keys like "1.0" become "1" and come first: sort the stops by position.
-    const stops = Object.entries(HEAT_GRADIENT).sort((a, b) => a[0] - b[0])
-      .map(([at, color]) => `${color} ${Math.round(at * 100)}%`);
     return {
       heat: this.heat ? {
         radius: this.radius, pixels: Math.round(this.pixelRadius()), max: this.max,
         shown: this.map.hasLayer(this.heat), maxPixels: MAX_PIXEL_RADIUS,
         count: meta.count, title: meta.metric.title, period: meta.period,
-        gradientCss: `transparent 0%, ${stops.join(', ')}`, gradient: HEAT_GRADIENT,
+        gradient: HEAT_GRADIENT,
       } : null,
       markers: this.wantMarkers ? { visible: this.map.getZoom() >= MARKER_MIN_ZOOM, minZoom: MARKER_MIN_ZOOM } : null,
       metadata: meta,

@@ -4,33 +4,10 @@
 import { formatNumber, periodLabel, validity } from './format.js';
 import { cssColour, html, setHtml } from './html.js';
 import { NO_DATA_COLOR } from './choropleth.js';
+import { wholeNumbers } from './legend-items.js';
 import { METHODS, areaNoun } from './options.js';
 import { HALO_COLOR, RING_COLOR, shapePath } from './record-symbols.js';
 import { isNarrow } from './viewport.js';
-
-const isInteger = (v) => v === null || Number.isInteger(v);
-const OUTLINE_ITEM = html`<p class="legend-outline"><span class="outline-sample"></span> Ward cluster boundary</p>`;
-const ANNOTATION_ITEMS = html`<p class="legend-outline legend-annotations"><span class="outline-sample annotation-lsoa-sample">
-  </span> LSOA of concern <span class="outline-sample annotation-priority-sample"></span> District priority area
-  <span class="small">(Strategic Assessment 2024/25; click a badge for the statement)</span></p>`;
-
-// Ranges as printed. Classes include their upper bound, so when every value is a whole number (counts) the next
-// class starts one above: "155 – 327", "328 – 518"; otherwise the bounds are printed as they are.
-export function wholeNumbers(data) {
-  return data.features.every((f) => isInteger(f.properties.value))
-    && data.legend.classes.every((c) => isInteger(c.lower) && isInteger(c.upper));
-}
-
-export function classRanges(data, signed) {
-  const legend = data.legend;
-  const integers = wholeNumbers(data);
-  return legend.classes.map((c, index) => {
-    if (c.label) return c.label; // the API's formatter, shared with the static maps
-    const lower = index > 0 && integers ? c.lower + 1 : c.lower;
-    if (lower >= c.upper) return formatNumber(c.upper, { signed });
-    return `${formatNumber(lower, { signed })} – ${formatNumber(c.upper, { signed })}`;
-  });
-}
 
 export function legendNotes(data) {
   const meta = data.metadata;
@@ -61,32 +38,25 @@ export function methodLine(data) {
   return `${method}, ${legend.k} classes, ${legend.palette} · ${data.features.length} ${areaNoun(data)}`;
 }
 
-// The colour an area shows at this fill opacity over the plain map background: what the swatch should show.
-export function blended(hex, opacity, background = [0xf5, 0xf5, 0xf3]) {
-  const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  const mixed = rgb.map((c, i) => Math.round(opacity * c + (1 - opacity) * background[i]));
-  return `#${mixed.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+const isClass = (item) => item.kind === 'class' || item.kind === 'nodata';
+
+function classRow(item) {
+  const swatch = item.kind === 'nodata' ? html`<span class="swatch swatch-no-data"></span>`
+    : html`<span class="swatch" data-fill="${cssColour(item.swatch, NO_DATA_COLOR)}"></span>`;
+  return html`<tr class="legend-class${item.kind === 'nodata' ? ' no-data' : ''}" data-legend-kind="${item.kind}"
+    data-color="${item.colour}" data-count="${item.count}"><td>${swatch}</td>
+    <td class="range legend-label">${item.label}</td><td class="count">${item.count}</td></tr>`;
 }
 
-function classesTable(data, signed, opacity) {
+function classesTable(data, items) {
   const legend = data.legend;
-  const ranges = classRanges(data, signed);
-  const rows = legend.classes.map((c, index) => html`
-    <tr class="legend-class" data-color="${c.color}" data-count="${c.count}">
-      <td><span class="swatch" data-fill="${blended(cssColour(c.color, NO_DATA_COLOR), opacity)}"></span></td>
-      <td class="range">${ranges[index]}</td><td class="count">${c.count}</td></tr>`);
-  if (legend.no_data_count) {
-    rows.push(html`<tr class="legend-class no-data" data-color="${NO_DATA_COLOR}" data-count="${legend.no_data_count}">
-      <td><span class="swatch swatch-no-data"></span></td>
-      <td class="range">No data</td><td class="count">${legend.no_data_count}</td></tr>`);
-  }
   const noun = areaNoun(data);
   const caption = !wholeNumbers(data) && legend.classes.length > 1
     ? html`<p class="legend-note">Each class includes its upper bound.</p>` : '';
   return html`<table class="legend-classes"><caption class="visually-hidden">Classes</caption>
     <thead><tr><th scope="col"><span class="visually-hidden">Colour</span></th>
     <th scope="col">${legend.unit}</th><th scope="col">${noun[0].toUpperCase()}${noun.slice(1)}</th>
-    </tr></thead><tbody>${rows}</tbody></table>${caption}`;
+    </tr></thead><tbody>${items.map(classRow)}</tbody></table>${caption}`;
 }
 
 function aboutList(data) {
@@ -107,44 +77,32 @@ function aboutList(data) {
   return html`<dl class="legend-about-list">${items.map(([t, d]) => html`<dt>${t}</dt><dd>${d}</dd>`)}</dl>`;
 }
 
-function heatSection(h) {
-  const hidden = h.shown ? '' : html` <em>Hidden at this zoom: the radius would be wider than ${h.maxPixels} px; zoom
-    out or choose a smaller radius.</em>`;
-  return html`<div class="legend-heat" data-radius="${h.radius}">
-    <h3>Crime density (heat map)</h3>
-    <div class="heat-bar" data-fill="${`linear-gradient(to right, ${h.gradientCss})`}"></div>
-    <div class="heat-scale"><span>fewer</span><span>≥ ${formatNumber(h.max)} within ${formatNumber(h.radius)} m</span>
-    </div>
-    <p>Quartic kernel, radius <strong>${formatNumber(h.radius)} m</strong> (${formatNumber(h.pixels)} px at this
-    zoom). ${formatNumber(h.count)} records: ${h.title}, ${periodLabel(h.period)}.${hidden}</p>
-    </div>`;
+function itemNotes(item) {
+  const warning = item.warning ? html` <em>${item.warning}</em>` : '';
+  const hint = item.hint ? html` <span class="small">${item.hint}</span>` : '';
+  return item.note || warning || hint ? html`<p>${item.note || ''}${warning}${hint}</p>` : '';
 }
 
-function markersSection(m) {
-  return html`<div class="legend-markers"><h3>Crime locations</h3>
-    <p><span class="marker-dot"></span> one record <span class="marker-cluster-sample">12</span> a cluster of
-    records${m.visible ? '' : html` — <em>zoom in to level ${m.minZoom} to see them</em>`}.
-    Police.uk locations are anonymised snap points.</p></div>`;
+function lineSample(item) {
+  return html`<svg class="legend-line" viewBox="0 0 26 10" width="26" height="10" aria-hidden="true"><line x1="1"
+    y1="5" x2="25" y2="5" stroke="${cssColour(item.colour)}" stroke-width="${item.width}"${item.dash
+      ? html` stroke-dasharray="${item.dash.join(' ')}"` : ''}></line></svg>`;
 }
 
-function symbolSample(extra) {
-  const d = shapePath(extra.shape || 'circle', 0, 0, 5);
+function rampItem(item) {
+  const stops = item.stops.map(([at, colour]) => `${colour} ${Math.round(at * 100)}%`);
+  return html`<div class="legend-heat" data-legend-kind="ramp" data-radius="${item.details?.radius}">
+    <h3 class="legend-label">${item.label}</h3>
+    <div class="heat-bar" data-fill="${`linear-gradient(to right, transparent 0%, ${stops.join(', ')})`}"></div>
+    <div class="heat-scale"><span>${item.low}</span><span>${item.high}</span></div>${itemNotes(item)}</div>`;
+}
+
+// A record layer's symbol: the shape in the layer's colour inside the white ring and the black halo of the map.
+function shapeSample(item) {
+  const d = shapePath(item.shape, 0, 0, 5);
   return html`<svg class="legend-symbol" viewBox="-10 -10 20 20" width="18" height="18" aria-hidden="true">
     <path d="${d}" fill="none" stroke="${HALO_COLOR}" stroke-width="4.5" stroke-opacity="0.9"></path>
-    <path d="${d}" fill="${cssColour(extra.color)}" stroke="${RING_COLOR}" stroke-width="1.8"></path></svg>`;
-}
-
-function extraSection(extra) {
-  const off = [];
-  if (extra.unplaced) off.push(`${formatNumber(extra.unplaced)} at places not yet placed`);
-  if (extra.areaLevel) off.push(`${formatNumber(extra.areaLevel)} borough-level`);
-  return html`<div class="legend-extra" data-layer="${extra.id}" data-points="${extra.points}"
-    data-unplaced="${extra.unplaced}"><h3>${symbolSample(extra)}
-    ${extra.title} <span class="badge badge-${extra.sensitivity}">${extra.sensitivity}</span></h3>
-    <p>${formatNumber(extra.points)} ${extra.points === 1 ? 'record' : 'records'} at ${formatNumber(extra.locations)}
-    ${extra.locations === 1 ? 'place' : 'places'} (total ${formatNumber(extra.total)} ${extra.unit || ''}),
-    ${extra.period}; symbol size shows the count.${off.length ? ` Not on the map: ${off.join(', ')}
-    records.` : ''}</p>${(extra.statistics || []).map(statisticLine)}</div>`;
+    <path d="${d}" fill="${cssColour(item.colour)}" stroke="${RING_COLOR}" stroke-width="1.8"></path></svg>`;
 }
 
 // A figure of the layer with no locations (e.g. the DCSM's 2023 counts), with where it was printed. The API sends
@@ -156,10 +114,45 @@ function statisticLine(figure) {
     “${figure.quote}”</p></details>`;
 }
 
-function hotspotSection(hotspots) {
-  if (!hotspots) return '';
-  return html`${hotspots.heat ? heatSection(hotspots.heat) : ''}${hotspots.markers ? markersSection(hotspots.markers)
-    : ''}${(hotspots.extra || []).map(extraSection)}`;
+function recordLayerItem(item) {
+  const d = item.details || {};
+  return html`<div class="legend-extra" data-legend-kind="symbol" data-layer="${item.layer}" data-points="${d.points}"
+    data-unplaced="${d.unplaced}"><h3>${shapeSample(item)} <span class="legend-label">${item.label}</span>
+    ${d.sensitivity ? html`<span class="badge badge-${d.sensitivity}">${d.sensitivity}</span>` : ''}</h3>
+    ${itemNotes(item)}${(d.statistics || []).map(statisticLine)}</div>`;
+}
+
+const POINT_SAMPLES = { dot: html`<span class="marker-dot"></span>`, cluster: html`<span class="marker-cluster-sample">12</span>` };
+
+function inlineItem(item) {
+  const sample = item.kind === 'line' ? lineSample(item) : POINT_SAMPLES[item.shape];
+  return html`<span class="legend-item" data-legend-kind="${item.kind}"${item.layer ? html` data-layer="${item.layer}"`
+    : ''}>${sample} <span class="legend-label">${item.label}</span></span>`;
+}
+
+// Lines and the crime markers: consecutive items of a group under one heading, their notes after them.
+function inlineGroup(items) {
+  const group = items[0].group;
+  const notes = items.map(itemNotes);
+  return html`<div class="legend-group${group ? '' : ' legend-outline'}">${group ? html`<h3>${group}</h3>` : ''}
+    <p class="legend-items">${items.map(inlineItem)}</p>${notes}</div>`;
+}
+
+function itemSections(items) {
+  const sections = [];
+  let run = [];
+  const flush = () => { if (run.length) sections.push(inlineGroup(run)); run = []; };
+  for (const item of items) {
+    const inline = item.kind === 'line' || POINT_SAMPLES[item.shape];
+    if (inline && run.length && run[0].group === item.group && run[0].kind === item.kind) run.push(item);
+    else {
+      flush();
+      if (inline) run = [item];
+      else sections.push(item.kind === 'ramp' ? rampItem(item) : recordLayerItem(item));
+    }
+  }
+  flush();
+  return sections;
 }
 
 // One click to the other measures of the same map: counts, and back to the rate or density.
@@ -171,9 +164,9 @@ function measureSwitch(data, choices) {
 }
 
 // The classes' colours in one line: what a collapsed legend on a phone still shows.
-function ramp(data) {
-  const swatches = data.legend.classes.map((c) => html`<span data-fill="${cssColour(c.color, NO_DATA_COLOR)}"></span>`);
-  if (data.legend.no_data_count) swatches.push(html`<span class="swatch-no-data"></span>`);
+function ramp(items) {
+  const swatches = items.map((item) => (item.kind === 'nodata' ? html`<span class="swatch-no-data"></span>`
+    : html`<span data-fill="${cssColour(item.colour, NO_DATA_COLOR)}"></span>`));
   return html`<span class="legend-ramp" aria-hidden="true">${swatches}</span>`;
 }
 
@@ -207,37 +200,37 @@ export const Legend = L.Control.extend({
     if (toggle) toggle.setAttribute('aria-expanded', String(!collapsed));
   },
 
-  // options: title (an error to show instead), opacity (of the areas' fill), measures ([{measure, label}] offered
-  // one click away), outlinesOnly (the heat map is on: the areas are drawn as outlines, their colours are not shown)
-  render(data, hotspots, { title, opacity = 1, measures = [], outlinesOnly = false } = {}) {
+  // data: the classified layer (or null); items: every layer's legend items (legend-items.js), the classes first.
+  // options: title (an error to show instead), measures ([{measure, label}] offered one click away), outlinesOnly
+  // (the heat map is on: the areas are drawn as outlines, their colours are not shown)
+  render(data, items, { title, measures = [], outlinesOnly = false } = {}) {
     const about = this.container.querySelector('details.legend-about');
     if (about) this.aboutOpen = about.open;
     const expanded = String(!this.collapsed);
+    const classes = items.filter(isClass);
+    const others = itemSections(items.filter((item) => !isClass(item)));
     if (!data) {
       setHtml(this.container, html`<button type="button" class="legend-toggle" aria-expanded="${expanded}"
         aria-controls="legend-body">Legend</button><div class="legend-body" id="legend-body">
-        <p class="legend-empty">${title || 'No layer'}</p>${hotspotSection(hotspots)}</div>`);
+        <p class="legend-empty">${title || 'No layer'}</p>${others}</div>`);
       return;
     }
-    const signed = data.metadata.measure.includes('change');
-    const empty = data.legend.k === 0 ? html`<p class="legend-empty">${title || 'No data for this filter'}</p>` : '';
+    const empty = classes.length ? '' : html`<p class="legend-empty">${title || 'No data for this filter'}</p>`;
     const outlines = outlinesOnly ? html`<p class="legend-note legend-outlines-only">Areas are drawn as outlines while
       the heat map is on; switch it off to see their colours.</p>` : '';
     setHtml(this.container, html`
       <button type="button" class="legend-toggle" aria-expanded="${expanded}" aria-controls="legend-body"><span
         class="legend-toggle-text">Legend<span class="visually-hidden">: ${data.legend.title}</span></span>${
-        empty ? '' : ramp(data)}</button>
+        empty ? '' : ramp(classes)}</button>
       <div class="legend-body" id="legend-body">
       <h2 class="legend-title">${data.legend.title}</h2>
       <p class="legend-sub">${subtitle(data)}</p>
       ${data.legend.estimated ? estimatedLine(data) : ''}
-      ${empty || classesTable(data, signed, outlinesOnly ? 1 : opacity)}
+      ${empty || classesTable(data, classes)}
       ${outlines}
       ${measureSwitch(data, measures)}
       <p class="legend-method">${methodLine(data)}</p>
-      ${hotspots?.outlines ? OUTLINE_ITEM : ''}
-      ${hotspots?.annotations ? ANNOTATION_ITEMS : ''}
-      ${hotspotSection(hotspots)}
+      ${others}
       <details class="legend-about"${this.aboutOpen ? html` open` : ''}><summary>Source, date and boundaries</summary>
       ${aboutList(data)}</details></div>`);
   },

@@ -4,6 +4,7 @@ import { getJSON } from './api.js';
 const cache = new Map();
 let current = null;
 let request = 0;
+const STYLE = { colour: '#111', width: 2.6 };
 
 export async function showClusterOutlines(map, setId) {
   hideClusterOutlines(map);
@@ -19,7 +20,7 @@ export async function showClusterOutlines(map, setId) {
   if (mine !== request) return null;
   current = L.geoJSON(collection, {
     interactive: false,
-    style: { className: 'cluster-outline', color: '#111', weight: 2.6, opacity: 0.9, fill: false },
+    style: { className: 'cluster-outline', color: STYLE.colour, weight: STYLE.width, opacity: 0.9, fill: false },
   }).addTo(map);
   return current;
 }
@@ -32,4 +33,10 @@ export function hideClusterOutlines(map) {
 
 export function clusterOutlineLayer() {
   return current;
+}
+
+// The legend's entry while the outlines are shown (legend-items.js).
+export function clusterOutlineItems() {
+  return current ? [{ kind: 'line', label: 'Ward cluster boundary', colour: STYLE.colour, width: STYLE.width, dash: null,
+    layer: 'cluster-outlines' }] : [];
 }

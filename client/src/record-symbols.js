@@ -27,20 +27,26 @@ export function shapePath(shape, x, y, r) {
   return `M${x - r} ${y}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0z`;
 }
 
-// A CircleMarker (same radius option, same events and popups) drawn as a shape by the SVG renderer.
-const ShapeMarker = L.CircleMarker.extend({
-  options: { shape: 'circle' },
-  _updatePath() {
-    const p = this._point;
-    this._renderer._setPath(this, shapePath(this.options.shape, p.x, p.y, this._radius));
-  },
-});
+// A CircleMarker (same radius option, same events and popups) drawn as a shape by the SVG renderer; made on first
+// use, so the module's pure functions load without Leaflet (node --test).
+let ShapeMarker = null;
+
+function shapeMarker(latlng, options) {
+  ShapeMarker = ShapeMarker || L.CircleMarker.extend({
+    options: { shape: 'circle' },
+    _updatePath() {
+      const p = this._point;
+      this._renderer._setPath(this, shapePath(this.options.shape, p.x, p.y, this._radius));
+    },
+  });
+  return new ShapeMarker(latlng, options);
+}
 
 // One record symbol: the halo (not interactive) and the shape on top, as one layer group.
 export function recordSymbol(latlng, { shape, color, radius, pane, className }) {
-  const halo = new ShapeMarker(latlng, { pane, shape, radius, interactive: false, className: 'hotspot-halo',
+  const halo = shapeMarker(latlng, { pane, shape, radius, interactive: false, className: 'hotspot-halo',
     color: HALO_COLOR, weight: 5.5, opacity: 0.9, fill: false });
-  const symbol = new ShapeMarker(latlng, { pane, shape, radius, className, color: RING_COLOR, weight: 2,
+  const symbol = shapeMarker(latlng, { pane, shape, radius, className, color: RING_COLOR, weight: 2,
     opacity: 1, fillColor: color, fillOpacity: 1 });
   return { group: L.layerGroup([halo, symbol]), symbol };
 }

@@ -16,7 +16,7 @@ from typing import Any
 from flask import request
 from flask_smorest import Api
 from flask_smorest import Blueprint as _Blueprint
-from marshmallow import RAISE, Schema, ValidationError, fields, missing, pre_load, validate
+from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields, missing, pre_load, validate
 from webargs.flaskparser import FlaskParser
 
 from server.api.errors import ApiError
@@ -43,7 +43,7 @@ def describe(messages: Mapping[str, Any], schema: Schema, what: str = "parameter
     while isinstance(problem, Mapping):  # nested or list item errors: the innermost message
         problem = next(iter(problem.values()))
     text = problem[0] if isinstance(problem, list) else str(problem)
-    if name == "_schema" or text.startswith((name, "unknown ", "send ")):
+    if name == "_schema" or text.startswith((name, "unknown ", "send ", "attach ")):
         return text
     if what == "form field" and text.startswith("is required"):
         return f"the form field '{name}' {text}"
@@ -65,7 +65,8 @@ class Parser(FlaskParser):
     def handle_error(self, error: ValidationError, req: Any, schema: Schema, *, error_status_code: int | None,
                      error_headers: Any) -> None:
         (location, messages), = error.messages.items()
-        what = {"query": "parameter", "querystring": "parameter", "form": "form field"}.get(location, "field")
+        what = {"query": "parameter", "querystring": "parameter", "form": "form field",
+                "files": "form field"}.get(location, "field")
         raise ApiError(400, describe(messages, schema, what))
 
 
@@ -107,6 +108,50 @@ class Body(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+def declared_body(bp: _Blueprint, schema: type[Schema], location: str = "json") -> Callable:
+    """Document `schema` as the route's body without loading it before the view runs: the view loads it with
+    load_declared once its own access checks have passed (a caller who may not write gets 401/403/404, not a 400
+    about the body)."""
+    content_type = {"json": JSON, "files": "multipart/form-data"}[location]
+    return bp.doc(requestBody={"required": True, "content": {content_type: {"schema": schema}}})
+
+
+def load_declared(schema: type[Schema], location: str = "json") -> dict[str, Any]:
+    """The body of a declared_body route, loaded with its schema (400 naming the field and what is valid)."""
+    if location == "json" and not request.is_json:
+        raise ApiError(400, Body.error_messages["type"])
+    return Blueprint.ARGUMENTS_PARSER.parse(schema(), request, location=location)
+
+
+class Loose(Body):
+    """A body whose values the domain checks (its check is shared with imported files): declared here for the
+    document, with unknown fields passed on to the domain, which names them."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+def loose(kind: str, description: str = "", required: str | None = None, **schema: Any) -> fields.Raw:
+    """A member of a Loose body: any JSON value reaches the domain; `kind` and `schema` document what it takes.
+    `required`: the message when it is missing."""
+    return fields.Raw(allow_none=True, required=required is not None, error_messages={"required": required or ""},
+                      metadata={"type": kind, **({"description": description} if description else {}), **schema})
+
+
+class _Files(Schema):
+    class Meta:
+        unknown = EXCLUDE  # other form fields are not files; webargs leaves them out of the files anyway
+
+
+def file_upload(name: str, missing_file: str, several: bool = False) -> type[Schema]:
+    """A multipart body of one file named 'file' (several: the field repeated); `missing_file` when there is none."""
+    binary = {"type": "string", "format": "binary"}
+    required = {"required": True, "error_messages": {"required": missing_file}}
+    field = (fields.List(fields.Raw(metadata=binary), metadata={"description": "a file; repeat the field for more"},
+                         **required) if several else fields.Raw(metadata=binary, **required))
+    return _Files.from_dict({"file": field}, name=name)
 
 
 def json_only(view: Callable) -> Callable:
@@ -258,13 +303,16 @@ def complete_document(api: Api, app: Any, expensive_endpoints: Iterable[str]) ->
 
 
 def complete_hand_written(paths: dict[str, Any]) -> None:
-    """What every route answers, added to a hand-written part of the document (/ogc): 400 for a path parameter with
-    control characters (refuse_unsafe_path_values), 503 when the database is down."""
+    """What every route answers, added to the part of the document written by hand (/ogc): 400 for a path parameter
+    with control characters (refuse_unsafe_path_values), 503 when the database is down, 414 where a query string can
+    make the request line too long."""
     for operations in paths.values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
             responses.setdefault("503", ERROR_REF)
             responses.setdefault("400", ERROR_REF)
+            if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                responses["414"] = URI_TOO_LONG
 
 
 def _refs(value: Any, kind: str) -> set[str]:

@@ -7,21 +7,39 @@ the layer, and maps its errors to HTTP: 401 nobody signed in, 403 no access (a r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import g, jsonify, request
 from marshmallow import ValidationError, fields, validates_schema
 
 from server.api import engine, settings
 from server.api.auth import current_user
-from server.api.contract import GEOJSON, Bbox, Blueprint, Body, Query, choice, flag, responds, text, whole
+from server.api.contract import (
+    GEOJSON,
+    Bbox,
+    Blueprint,
+    Body,
+    Loose,
+    Query,
+    choice,
+    declared_body,
+    file_upload,
+    flag,
+    load_declared,
+    loose,
+    responds,
+    text,
+    whole,
+)
 from server.api.errors import ApiError
 from server.domain import hotspot_records as records
 from server.domain.hotspot_input import (
+    MAX_COUNT,
+    MAX_TEXT,
     PointInputError,
     feature_record,
     parse_location,
@@ -37,6 +55,7 @@ bp = Blueprint("hotspot_layers", __name__, url_prefix="/api",
                description="Hotspot layers: the partnership's own records (needle finds, DCSM locations)")
 READ, WRITE = records.READ, records.WRITE
 MAX_AUDIT_LIMIT = 1000
+T = TypeVar("T")
 
 
 def caller() -> records.Caller | None:
@@ -64,6 +83,13 @@ def audited(who: records.Caller | None = None) -> Iterator[None]:
             with transaction(engine()) as db:
                 records.audit_denied(db, who, denied, {"method": request.method, "path": request.path})
         raise
+
+
+def on_layer(layer_id: str, need: str, action: str, work: Callable[[Any, dict[str, Any], records.Caller], T]) -> T:
+    """`work(session, layer, caller)` once the signed-in caller may `need` the layer, denials audited."""
+    who = signed_in()
+    with audited(who), transaction(engine()) as db:
+        return work(db, records.require_layer(db, layer_id, who, need, action), who)
 
 
 OBSERVED = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
@@ -125,18 +151,47 @@ class GrantBody(Body):
                     error_messages={"required": "is required (read or write): a grant is never implied"})
 
 
-POINT_BODY = {"required": True, "content": {"application/json": {"schema": {
-    "$ref": "#/components/schemas/HotspotPointInput"}}}}
-PLACE_BODY = {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["name"], "properties": {
-        "name": {"type": "string", "maxLength": 200}, "note": {"type": "string"},
-        "layer": {"type": "string", "description": "a restricted layer's private place"},
-        "lon": {"type": "number"}, "lat": {"type": "number"}, "easting": {"type": "number"},
-        "northing": {"type": "number"}}}}}}
-LOCATION_BODY = {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "properties": {"lon": {"type": "number"}, "lat": {"type": "number"},
-                                     "easting": {"type": "number"}, "northing": {"type": "number"},
-                                     "source": {"type": "string"}}}}}}
+class Location(Loose):
+    """A location: lon/lat in degrees or easting/northing in British National Grid metres."""
+
+    lon = loose("number", "the location must lie in the partnership area (the current wards plus "
+                "CSP_ATLAS_RECORD_BUFFER_METRES); lon/lat or easting/northing the wrong way round are refused with "
+                "what to send")
+    lat = loose("number")
+    easting = loose("number")
+    northing = loose("number")
+
+
+class HotspotPointInput(Location):
+    """A location and/or a place name; observed or observed_from[/observed_to]. Or a GeoJSON Feature with a Point
+    and these as its properties. Names are matched like an import's columns (any case, aliases such as longitude);
+    the values are checked by server.domain.hotspot_input.parse_point, the check imported files get too."""
+
+    place = loose("string", maxLength=MAX_TEXT["place"])
+    location = loose("object", "PATCH only: null removes the point's own location")
+    observed = loose("string", "a date, a month, a year or a range of two dates", example="2023-05")
+    observed_from = loose("string", format="date")
+    observed_to = loose("string", format="date")
+    count = loose("integer", "default 1; null = not known", minimum=1, maximum=MAX_COUNT)
+    category = loose("string", maxLength=MAX_TEXT["category"])
+    notes = loose("string", maxLength=MAX_TEXT["notes"])
+
+
+PLACE_NAME = "is required (at most 200 characters)"
+
+
+class PlaceInput(Location):
+    name = loose("string", "the place's name", maxLength=200, required=PLACE_NAME)
+    note = loose("string")
+    layer = loose("string", "a restricted layer's private place")
+
+
+class PlaceLocation(Location):
+    source = loose("string", "where the location comes from")
+
+
+NO_IMPORT_FILE = "attach a .csv or .geojson file as the multipart field 'file'"
+PointsFile = file_upload("PointsFile", NO_IMPORT_FILE)
 ACCESS = (401, 403, 404)
 ACCESS_RULES = (
     "Access: anonymous 401. Internal layers (needle-finds): any signed-in user reads, role officer or above writes. "
@@ -145,10 +200,8 @@ ACCESS_RULES = (
 FEATURE = "the point as a GeoJSON Feature (geometry null when it has no location yet)"
 
 
-def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "send a JSON object (Content-Type: application/json)")
+def point_body() -> dict[str, Any]:
+    body = load_declared(HotspotPointInput)
     return feature_record(body) if body.get("type") == "Feature" else body
 
 
@@ -175,10 +228,7 @@ def list_layers(_query: dict):
 @bp.arguments(Query, location="query")
 def layer_detail(_query: dict, layer_id: str):
     """One hotspot layer's metadata"""
-    who = signed_in()
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, READ)
-        (item,) = records.readable_layers_json(db, [layer], who)
+    (item,) = on_layer(layer_id, READ, "read", lambda db, layer, who: records.readable_layers_json(db, [layer], who))
     return jsonify(item)
 
 
@@ -202,14 +252,14 @@ def list_points(query: dict, layer_id: str):
 
 @bp.post("/hotspot-layers/<layer_id>/points")
 @responds(bp, 201, FEATURE, schema="HotspotPoint", errors=ACCESS)
-@bp.doc(requestBody=POINT_BODY)
+@declared_body(bp, HotspotPointInput)
 def create_point(layer_id: str):
     """Record a point (write access). Body: a JSON object or a GeoJSON Feature with a Point."""
     who = signed_in()
     with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "create")
-        point = parse_point(json_body())
+        point = parse_point(point_body())
         with transaction(engine()) as db:
             layer = records.require_layer(db, layer_id, who, WRITE, "create")
             feature = records.create_point(db, layer, who, point, settings().record_buffer_metres)
@@ -230,7 +280,7 @@ def get_point(layer_id: str, point_id: int):
 
 @bp.patch("/hotspot-layers/<layer_id>/points/<int:point_id>")
 @responds(bp, 200, FEATURE, schema="HotspotPoint", errors=(*ACCESS, 409))
-@bp.doc(requestBody=POINT_BODY)
+@declared_body(bp, HotspotPointInput)
 def update_point(layer_id: str, point_id: int):
     """Edit a point (write access): send only what changes
 
@@ -239,7 +289,7 @@ def update_point(layer_id: str, point_id: int):
     with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "update")
-        change = parse_point(json_body(), partial=True)
+        change = parse_point(point_body(), partial=True)
         with transaction(engine()) as db:
             layer = records.require_layer(db, layer_id, who, WRITE, "update")
             feature = records.update_point(db, layer, who, point_id, change,
@@ -251,33 +301,28 @@ def update_point(layer_id: str, point_id: int):
 @responds(bp, 200, FEATURE, schema="HotspotPoint", errors=(*ACCESS, 409))
 def delete_point(layer_id: str, point_id: int):
     """Delete a point (soft: kept with who and when; an admin can restore it)"""
-    who = signed_in()
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, WRITE, "delete")
-        feature = records.delete_point(db, layer, who, point_id)
-    return jsonify(feature)
+    return jsonify(on_layer(layer_id, WRITE, "delete",
+                            lambda db, layer, who: records.delete_point(db, layer, who, point_id)))
 
 
 @bp.post("/hotspot-layers/<layer_id>/points/<int:point_id>/restore")
 @responds(bp, 200, FEATURE, schema="HotspotPoint", errors=(*ACCESS, 409))
 def restore_point(layer_id: str, point_id: int):
     """Restore a deleted point (admins)"""
-    who = signed_in()
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, READ, "restore")
-        feature = records.restore_point(db, layer, who, point_id)
-    return jsonify(feature)
+    return jsonify(on_layer(layer_id, READ, "restore",
+                            lambda db, layer, who: records.restore_point(db, layer, who, point_id)))
 
 
 @bp.get("/hotspot-layers/<layer_id>/points/<int:point_id>/history")
 @responds(bp, 200, "the point and every change of it: action, who, when, old and new values", errors=ACCESS)
 def point_history(layer_id: str, point_id: int):
     """Every change of a point: action, who, when, old and new values"""
-    who = signed_in()
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, READ)
-        body = records.history(db, layer, who, point_id)
-    return jsonify(body)
+    return jsonify(on_layer(layer_id, READ, "read", lambda db, layer, who: records.history(db, layer, who, point_id)))
+
+
+def _unlocated(query: dict, layer_id: str, area_level: bool) -> list[dict[str, Any]]:
+    return on_layer(layer_id, READ, "read", lambda db, layer, who: records.unlocated_records(
+        db, layer, who, area_level, query.get("date_from"), query.get("date_to")))
 
 
 @bp.get("/hotspot-layers/<layer_id>/unplaced")
@@ -285,11 +330,7 @@ def point_history(layer_id: str, point_id: int):
 @bp.arguments(ObservedRange, location="query")
 def unplaced(query: dict, layer_id: str):
     """Records at named places that have no point yet (placing the place places them)"""
-    who = signed_in()
-    date_from, date_to = query.get("date_from"), query.get("date_to")
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, READ)
-        items = records.unlocated_records(db, layer, who, False, date_from, date_to)
+    items = _unlocated(query, layer_id, area_level=False)
     return jsonify({"layer": layer_id, "records": items, "places": sorted({i["place"] for i in items})})
 
 
@@ -298,18 +339,12 @@ def unplaced(query: dict, layer_id: str):
 @bp.arguments(ObservedRange, location="query")
 def area_series(query: dict, layer_id: str):
     """Area-level records, e.g. the monthly borough totals of needle finds (area_code E07000110)"""
-    who = signed_in()
-    date_from, date_to = query.get("date_from"), query.get("date_to")
-    with audited(who), transaction(engine()) as db:
-        layer = records.require_layer(db, layer_id, who, READ)
-        items = records.unlocated_records(db, layer, who, True, date_from, date_to)
-    return jsonify({"layer": layer_id, "records": items})
+    return jsonify({"layer": layer_id, "records": _unlocated(query, layer_id, area_level=True)})
 
 
 @bp.post("/hotspot-layers/<layer_id>/import")
 @responds(bp, 201, "imported: counts, new places, ignored columns", errors=(*ACCESS, 400, 413))
-@bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})
+@declared_body(bp, PointsFile, "files")
 def import_points(layer_id: str):
     """Import a CSV or a GeoJSON file of points, all or nothing
 
@@ -317,12 +352,12 @@ def import_points(layer_id: str):
     notes. A refused file gives 400 with problems [{file, row, reason}] (CSV row = line number, header = 1; GeoJSON
     row = feature number). Unknown place names become new, unplaced gazetteer places."""
     who = signed_in()
-    upload = request.files.get("file")
     with audited(who):
         with transaction(engine()) as db:
             records.require_layer(db, layer_id, who, WRITE, "import")
-        if upload is None or not upload.filename:
-            raise ApiError(400, "attach a .csv or .geojson file as the multipart field 'file'")
+        upload = load_declared(PointsFile, "files")["file"]
+        if not upload.filename:
+            raise ApiError(400, NO_IMPORT_FILE)
         name = PurePath(upload.filename.replace("\\", "/")).name
         parsed = read_import_file(name, upload.read())
         with transaction(engine()) as db:
@@ -399,16 +434,16 @@ def list_places(query: dict):
 
 @bp.post("/gazetteer")
 @responds(bp, 201, "the place", errors=ACCESS)
-@bp.doc(requestBody=PLACE_BODY)
+@declared_body(bp, PlaceInput)
 def create_place():
     """Add a named place (officer or above), with or without a location"""
     who = signed_in()
-    body = json_body()
+    body = load_declared(PlaceInput)
     name = " ".join(str(body.pop("name", "") or "").split())
     note = str(body.pop("note", "") or "").strip()
     layer_id = body.pop("layer", None) or None
     if not name or len(name) > 200:
-        raise ApiError(400, "name is required (at most 200 characters)")
+        raise ApiError(400, f"name {PLACE_NAME}")
     with audited(who):
         location = parse_location(body) if body else None
         with transaction(engine()) as db:
@@ -421,11 +456,11 @@ def create_place():
 
 @bp.put("/gazetteer/<int:place_id>/location")
 @responds(bp, 200, "the place, placed (its unplaced records are placed with it)", errors=(*ACCESS, 409))
-@bp.doc(requestBody=LOCATION_BODY)
+@declared_body(bp, PlaceLocation)
 def place_place(place_id: int):
     """Give a place its location (lon/lat or easting/northing) and the source of it"""
     who = signed_in()
-    body = json_body()
+    body = load_declared(PlaceLocation)
     source = str(body.pop("source", "") or "").strip()
     with audited(who):
         location = parse_location(body)

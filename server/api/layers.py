@@ -8,11 +8,7 @@ from flask import Response
 
 from server.api.caching import cached_response
 from server.api.contract import GEOJSON, SLUG, Blueprint, Numbers, Query, choice, period_param, responds, text, whole
-from server.api.errors import ApiError
-from server.domain import layers, registry
-from server.domain.metrics import catalogue
-from server.store import crime as crime_store
-from server.store import statistics as statistics_store
+from server.domain import crime_data, layers, registry
 
 bp = Blueprint("layers", __name__, url_prefix="/api", description="Classified choropleth layers and metrics")
 
@@ -85,22 +81,6 @@ def cluster_layer(query: dict, set_id: str):
     return _layer(set_id, True, query)
 
 
-def _metric_json(db, metric) -> dict:
-    item = {"id": metric.id, "title": metric.title, "source": metric.source, "unit": metric.unit,
-            "kind": metric.kind, "geography": metric.geography, "description": metric.description,
-            "notes": list(metric.notes)}
-    if metric.is_police:
-        months = crime_store.available_months(db)
-        item["periods"] = {"first_month": f"{months[0]:%Y-%m}" if months else None,
-                           "last_month": f"{months[-1]:%Y-%m}" if months else None}
-        item["boundary_sets"] = "any"
-        item["measures"] = list(layers.MEASURES)
-    else:
-        item["periods"] = {"years": statistics_store.metric_years(db, metric.id)}
-        item["measures"] = ["rate", "change", "pct_change"] if metric.kind == "rate" else list(layers.MEASURES)
-    return item
-
-
 def _json_bytes(value: dict) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
@@ -111,8 +91,9 @@ def _json_bytes(value: dict) -> bytes:
 def list_metrics():
     """Metrics with their periods, measures and where they can be mapped (built once per data version)"""
     def build(db) -> bytes:
-        metrics = catalogue([(slug, name) for slug, name, _ in crime_store.crime_types(db)])
-        return _json_bytes({"metrics": [_metric_json(db, m) for m in metrics.values()], "measures": layers.MEASURES})
+        return _json_bytes({"metrics": [crime_data.describe_metric(db, metric, list(layers.MEASURES))
+                                        for metric in crime_data.metric_catalogue(db).values()],
+                            "measures": layers.MEASURES})
 
     return cached_response("metrics", build, "application/json")
 
@@ -121,13 +102,5 @@ def list_metrics():
 @responds(bp, 200, "one metric", schema="Metric", errors=(404,))
 def metric_detail(metric_id: str):
     """One metric; for the partnership's tables also the published figures (e.g. monthly series)"""
-    def build(db) -> bytes:
-        metrics = catalogue([(slug, name) for slug, name, _ in crime_store.crime_types(db)])
-        if metric_id not in metrics:
-            raise ApiError(404, f"no metric '{metric_id}'")
-        item = _metric_json(db, metrics[metric_id])
-        if not metrics[metric_id].is_police:
-            item["series"] = statistics_store.monthly_series(db, metric_id)
-        return _json_bytes(item)
-
-    return cached_response(f"metric|{metric_id}", build, "application/json")
+    return cached_response(f"metric|{metric_id}", lambda db: _json_bytes(
+        crime_data.metric_detail(db, metric_id, list(layers.MEASURES))), "application/json")

@@ -78,19 +78,17 @@ def _static_map(set_id: str, fmt: str, clusters: bool, query: dict):
                            rendering.FORMATS[fmt], job_kind=_job_kind_for(set_id, "static-map"))
 
 
-def _split(filename: str) -> tuple[str, str]:
-    """'wards-2024.shp.zip' -> ('wards-2024', 'shp.zip'): set ids have no dots, formats may."""
+def _file(filename: str, set_id: str | None) -> tuple[str, str, bool]:
+    """The set, format and whether of its clusters: 'wards-2024.shp.zip' -> ('wards-2024', 'shp.zip', False) (set
+    ids have no dots, formats may); under a set's id the file is its clusters', e.g. 'clusters.png'."""
     stem, dot, fmt = filename.partition(".")
     if not dot:
         raise ApiError(404, f"name a format, e.g. {filename}.png")
-    return stem, fmt
-
-
-def _cluster_file(filename: str) -> str:
-    stem, fmt = _split(filename)
+    if set_id is None:
+        return stem, fmt, False
     if stem != "clusters":
         raise ApiError(404, f"no such file '{filename}'; use clusters.{fmt}")
-    return fmt
+    return set_id, fmt, True
 
 
 MAP_TYPES = list(rendering.FORMATS.values())
@@ -99,20 +97,14 @@ MAP = "the image: choropleth, legend with class ranges and counts, title, period
 
 
 @bp.get("/maps/<filename>")
+@bp.get("/maps/<set_id>/<filename>", endpoint="static_cluster_map")
 @responds(bp, 200, MAP, MAP_TYPES, BINARY, errors=(404,), queued=True)
 @bp.arguments(MapQuery, location="query")
-def static_map(query: dict, filename: str):
-    """A static map of the classified layer for reports: {set_id}.png, .svg or .pdf"""
-    set_id, fmt = _split(filename)
-    return _static_map(set_id, fmt, False, query)
+def static_map(query: dict, filename: str, set_id: str | None = None):
+    """A static map of the classified layer for reports
 
-
-@bp.get("/maps/<set_id>/<filename>")
-@responds(bp, 200, MAP, MAP_TYPES, BINARY, errors=(404,), queued=True)
-@bp.arguments(MapQuery, location="query")
-def static_cluster_map(query: dict, set_id: str, filename: str):
-    """The same static map for the ward clusters of a ward set: clusters.png, .svg or .pdf"""
-    return _static_map(set_id, _cluster_file(filename), True, query)
+    {set_id}.png, .svg or .pdf; under a ward set's id, clusters.png, .svg or .pdf for its ward clusters."""
+    return _static_map(*_file(filename, set_id), query)
 
 
 def _export(set_id: str, fmt: str, clusters: bool, query: dict):
@@ -140,20 +132,14 @@ EXPORT = ("the file: {set_id}.geojson, .gpkg (with a layer_metadata table), .shp
 
 
 @bp.get("/exports/<filename>")
+@bp.get("/exports/<set_id>/<filename>", endpoint="export_cluster_layer")
 @responds(bp, 200, EXPORT, EXPORT_TYPES, BINARY, errors=(404,), queued=True)
 @bp.arguments(LayerQuery, location="query")
-def export_layer(query: dict, filename: str):
-    """The classified layer as a file for GIS or spreadsheets"""
-    set_id, fmt = _split(filename)
-    return _export(set_id, fmt, False, query)
+def export_layer(query: dict, filename: str, set_id: str | None = None):
+    """The classified layer as a file for GIS or spreadsheets
 
-
-@bp.get("/exports/<set_id>/<filename>")
-@responds(bp, 200, EXPORT, EXPORT_TYPES, BINARY, errors=(404,), queued=True)
-@bp.arguments(LayerQuery, location="query")
-def export_cluster_layer(query: dict, set_id: str, filename: str):
-    """The same exports for the ward clusters of a ward set (clusters.geojson, clusters.gpkg, ...)"""
-    return _export(set_id, _cluster_file(filename), True, query)
+    {set_id}.geojson, .gpkg, ...; under a ward set's id, clusters.geojson, .gpkg, ... for its ward clusters."""
+    return _export(*_file(filename, set_id), query)
 
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100

@@ -20,12 +20,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.orm import Session
 
-from server.api import engine
+from server.api import engine, ogc_params
 from server.api.caching import cache_key, cached_gzip, cached_response
 from server.api.contract import load_query
 from server.api.errors import ApiError
 from server.api.hotspot_layers import caller
 from server.api.layers import LAYER_PARAMS, LayerQuery, layer_request
+from server.api.ogc_params import SHAPES
 from server.domain import hotspot_records as records
 from server.domain import ogc
 from server.store import boundaries as boundary_store
@@ -38,7 +39,6 @@ MVT = "application/vnd.mapbox-vector-tile"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 TMS = "WebMercatorQuad"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
-ITEM_PARAMS = ("f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "properties", "skipGeometry")
 MIN_TILE_ZOOM, MAX_TILE_ZOOM = 0, 22
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
@@ -346,13 +346,6 @@ def _classified_source(db: Session, set_id: str, layer: dict[str, Any] | None = 
     return store.classified_source(set_id, json.dumps(values, separators=(",", ":")))
 
 
-# The properties and filters of each kind of collection (the same whatever set or layer it is of).
-_SHAPES = {"areas": store.area_source(""), "clusters": store.cluster_source(""),
-           "classified": store.classified_source("", "[]"), "crime": store.crime_source(),
-           "hotspots": store.hotspot_source("")}
-_CLASSIFIED_FILTERS = tuple(_SHAPES["classified"].filters)
-
-
 def _resolved_first(collection_id: str) -> tuple[str, Collection | None]:
     """The kind of a collection, and the collection itself when access must be checked before anything else (hotspot
     layers). A public collection is resolved only when its answer is built, so a cached answer costs no query."""
@@ -363,42 +356,25 @@ def _resolved_first(collection_id: str) -> tuple[str, Collection | None]:
         return kind, _collection(db, collection_id)
 
 
-def _check_params(kind: str, allowed: tuple[str, ...], filters: bool = True) -> None:
-    valid = allowed + (tuple(_SHAPES[kind].filters) if filters else ()) + (LAYER_PARAMS if kind == "classified" else ())
-    unknown = sorted(set(request.args) - set(valid))
-    if unknown:
-        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)[:200]}; valid: {', '.join(valid)}")
-
-
-def _filter_values(shape: store.Source) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for name, definition in shape.filters.items():
-        raw = request.args.get(name)
-        if raw is None:
-            continue
-        if name == "month":
-            found[name] = ogc.parse_month(raw)
-        elif definition.type == "integer":
-            if not raw.lstrip("-").isdigit() or len(raw) > 9:
-                raise ApiError(400, f"{name} must be a whole number, not '{raw[:20]}'")
-            found[name] = int(raw)
-        else:
-            found[name] = raw[:200]
+def _filter_values(shape: store.Source, params: dict[str, Any]) -> dict[str, Any]:
+    found = {name: params[name] for name in shape.filters if name in params}
+    if "month" in found:
+        found["month"] = ogc.parse_month(found["month"])
     return found
 
 
-def _query(kind: str) -> tuple[store.Query, str]:
-    """The query of the request's parameters and the CRS URI of the answer."""
-    shape = _SHAPES[kind]
+def _query(kind: str, params: dict[str, Any]) -> tuple[store.Query, str]:
+    """The query of the request's parsed parameters and the CRS URI of the answer."""
+    shape = SHAPES[kind]
     try:
-        crs = ogc.parse_crs(request.args.get("crs"))
-        bbox_crs = ogc.parse_crs(request.args.get("bbox-crs"), "bbox-crs")
+        crs = ogc.parse_crs(params.get("crs"))
+        bbox_crs = ogc.parse_crs(params.get("bbox_crs"), "bbox-crs")
         query = store.Query(
-            srid=ogc.CRS_SRIDS[crs], bbox=ogc.parse_bbox(request.args.get("bbox"), bbox_crs),
-            bbox_srid=ogc.CRS_SRIDS[bbox_crs], days=ogc.parse_datetime(request.args.get("datetime")),
-            filters=_filter_values(shape),
-            properties=ogc.parse_properties(request.args.get("properties"), list(shape.properties)),
-            geometry=not ogc.parse_skip_geometry(request.args.get("skipGeometry")))
+            srid=ogc.CRS_SRIDS[crs], bbox=ogc.parse_bbox(params.get("bbox"), bbox_crs),
+            bbox_srid=ogc.CRS_SRIDS[bbox_crs], days=ogc.parse_datetime(params.get("datetime")),
+            filters=_filter_values(shape, params),
+            properties=ogc.parse_properties(params.get("properties"), list(shape.properties)),
+            geometry=not params.get("skipGeometry", False))
     except ogc.OgcError as error:
         raise _bad(error) from None
     return query, crs
@@ -444,12 +420,9 @@ def _request_key(prefix: str) -> str:
 def items(collection_id: str):
     _check_format()
     kind, resolved = _resolved_first(collection_id)
-    _check_params(kind, ITEM_PARAMS)
-    query, crs = _query(kind)
-    try:
-        limit, offset = ogc.parse_limit(request.args.get("limit")), ogc.parse_offset(request.args.get("offset"))
-    except ogc.OgcError as error:
-        raise _bad(error) from None
+    params = ogc_params.parse("items", kind, request.args)
+    query, crs = _query(kind, params)
+    limit, offset = params["limit"], params["offset"]
     headers = {"Content-Crs": f"<{crs}>"}
     if resolved:
         with transaction(engine()) as db:
@@ -470,9 +443,8 @@ def _private(body: bytes, mimetype: str, headers: dict[str, str]) -> Response:
 def item(collection_id: str, feature_id: str):
     _check_format()
     kind, resolved = _resolved_first(collection_id)
-    _check_params(kind, ("f", "crs", "properties"), filters=False)
-    query, crs = _query(kind)
-    numeric = _SHAPES[kind].id_type in ("integer", "bigint")
+    query, crs = _query(kind, ogc_params.parse("item", kind, request.args))
+    numeric = SHAPES[kind].id_type in ("integer", "bigint")
     if (numeric and (not feature_id.isdigit() or len(feature_id) > 18)) or len(feature_id) > 64:
         raise ApiError(404, f"no feature '{feature_id[:64]}' in '{collection_id[:100]}'")
 
@@ -542,7 +514,7 @@ def _tile_collection(collection_id: str) -> Collection:
     _check_format()
     with transaction(engine()) as db:
         each = _collection(db, collection_id)
-    _check_params(each.kind, ("f",), filters=False)
+    ogc_params.parse("tileset", each.kind, request.args)
     return each
 
 
@@ -551,8 +523,8 @@ def tilesets(collection_id: str):
     each = _tile_collection(collection_id)
     tileset = _tileset_json(each)
     summary = {key: tileset[key] for key in ("title", "dataType", "crs", "tileMatrixSetURI", "links")}
-    summary = {key: tileset[key] for key in ("title", "dataType", "crs", "tileMatrixSetURI", "links")}
     return _json({"tilesets": [summary]}, private=each.hotspot_layer is not None)
+
 
 @bp.get(f"/collections/<collection_id>/tiles/{TMS}")
 def tileset(collection_id: str):
@@ -595,7 +567,7 @@ def _tile_source(db: Session, collection_id: str) -> store.Source:
 @bp.get(f"/collections/<collection_id>/tiles/{TMS}/<tile_matrix>/<tile_row>/<tile_col>")
 def vector_tile(collection_id: str, tile_matrix: str, tile_row: str, tile_col: str):
     kind, resolved = _resolved_first(collection_id)
-    _check_params(kind, (), filters=False)
+    ogc_params.parse("tile", kind, request.args)
     try:
         tile = ogc.tile(tile_matrix, tile_row, tile_col)
     except ogc.OgcError as error:

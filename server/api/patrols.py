@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Response, jsonify
 from marshmallow import fields, validate
@@ -31,27 +28,15 @@ from server.api.errors import ApiError
 from server.api.spatial_statistics import ClusterQuery, point_analysis, point_source
 from server.domain import hotspot_records, patrols
 from server.domain import spatial_analysis as analysis
-from server.domain.briefing import Briefing, briefing_pdf
+from server.domain.patrol_exports import FORMATS, Requester, export_patrol, patrol_feature, summary_of
 from server.domain.patrol_suggest import LIMITS as SUGGEST_LIMITS
 from server.domain.patrol_suggest import SuggestRequest, suggest_areas
-from server.domain.patrol_summary import (
-    crime_points_inside,
-    gi_hot_spot_features,
-    partnership_points,
-    summarise,
-    summary_period,
-    top_streets,
-)
-from server.domain.periods import parse_period
-from server.store import frames
-from server.store import partnerships as partnership_store
 from server.store import patrols as store
 from server.store.db import transaction
 from server.tiles import basemap_source
 
 bp = Blueprint("patrols", __name__, url_prefix="/api/patrol-areas",
                description="Patrol areas for task forces: draw, save, edit with history, summarise, export")
-EXPORTS = {"geojson": "application/geo+json", "kml": "application/vnd.google-earth.kml+xml", "pdf": "application/pdf"}
 
 
 def _is_admin() -> bool:
@@ -125,38 +110,8 @@ def _geometry(body: dict[str, Any]) -> patrols.PatrolGeometry:
     return patrols.parse_patrol_geometry(body.get("geometry"), body.get("buffer_m"))
 
 
-def _fields(db, body: dict[str, Any], partial: bool) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if "name" in body or not partial:
-        name = body["name"].strip()
-        if not name:
-            raise ApiError(400, "name is required (at most 120 characters)")
-        fields["name"] = name
-    if "geometry" in body or not partial:
-        drawn = _geometry(body)
-        fields.update(geometry=patrols.as_geojson(drawn.area), buffer_m=drawn.buffer_m,
-                      route=patrols.as_geojson(drawn.route) if drawn.route else None)
-    for name in ("date_from", "date_to"):
-        if name in body or not partial:
-            fields[name] = body.get(name)
-    if "notes" in body:
-        fields["notes"] = body["notes"] or ""
-    if "team" in body or not partial:
-        fields["team"] = _team_for(db, body.get("team"))
-    if fields.get("date_from") and fields.get("date_to") and fields["date_to"] < fields["date_from"]:
-        raise ApiError(400, "date_to must not be before date_from")
-    return fields
-
-
-def _team_for(db, requested: str | None) -> str:
-    own = _team_of_user(db)
-    if _is_admin() and requested:
-        return str(requested)
-    if requested and requested != own:
-        raise ApiError(403, f"you may save patrol areas for your own team ({own or 'none'}) only")
-    if not own:
-        raise ApiError(400, "you belong to no team; an admin can set it with 'scripts/atlas users team NAME TEAM'")
-    return own
+def _saver(db) -> patrols.Saver:
+    return patrols.Saver(_team_of_user(db), _is_admin())
 
 
 AREA = "the patrol area as a GeoJSON Feature"
@@ -173,14 +128,9 @@ def list_areas(query: dict):
     with transaction(engine()) as db:
         team = None if _is_admin() else _team_of_user(db)
         items = store.list_patrols(db, team, include_archived) if (team or _is_admin()) else []
-    response = jsonify({"type": "FeatureCollection", "features": [_feature(p) for p in items]})
+    response = jsonify({"type": "FeatureCollection", "features": [patrol_feature(p) for p in items]})
     response.mimetype = GEOJSON
     return response
-
-
-def _feature(patrol: dict[str, Any]) -> dict[str, Any]:
-    properties = {k: v for k, v in patrol.items() if k not in ("geometry",)}
-    return {"type": "Feature", "id": patrol["id"], "geometry": patrol["geometry"], "properties": properties}
 
 
 @bp.post("")
@@ -190,8 +140,9 @@ def _feature(patrol: dict[str, Any]) -> dict[str, Any]:
 def create_area(body: dict):
     """Save a patrol area for your team: name, geometry, date_from, date_to, notes; admins may give team"""
     with transaction(engine()) as db:
-        created = store.create_patrol(db, _fields(db, body, partial=False), current_user().username)
-    return jsonify(_feature(created)), 201
+        columns = patrols.patrol_fields(body, _saver(db), partial=False)
+        created = store.create_patrol(db, columns, current_user().username)
+    return jsonify(patrol_feature(created)), 201
 
 
 @bp.get("/<int:patrol_id>")
@@ -200,7 +151,7 @@ def create_area(body: dict):
 def get_area(patrol_id: int):
     """One patrol area (404 for another team's)"""
     with transaction(engine()) as db:
-        return jsonify(_feature(_visible_patrol(db, patrol_id)))
+        return jsonify(patrol_feature(_visible_patrol(db, patrol_id)))
 
 
 @bp.patch("/<int:patrol_id>")
@@ -213,10 +164,10 @@ def edit_area(body: dict, patrol_id: int):
         patrol = _visible_patrol(db, patrol_id)
         if "archived" in body:
             patrol = store.set_archived(db, patrol_id, body.pop("archived"), current_user().username)
-        fields = _fields(db, body, partial=True)
-        if fields:
-            patrol = store.update_patrol(db, patrol_id, fields, current_user().username)
-    return jsonify(_feature(patrol))
+        columns = patrols.patrol_fields(body, _saver(db), partial=True)
+        if columns:
+            patrol = store.update_patrol(db, patrol_id, columns, current_user().username)
+    return jsonify(patrol_feature(patrol))
 
 
 @bp.delete("/<int:patrol_id>")
@@ -226,7 +177,7 @@ def archive_area(patrol_id: int):
     """Archive (nothing is deleted; PATCH {"archived": false} restores)"""
     with transaction(engine()) as db:
         _visible_patrol(db, patrol_id)
-        return jsonify(_feature(store.set_archived(db, patrol_id, True, current_user().username)))
+        return jsonify(patrol_feature(store.set_archived(db, patrol_id, True, current_user().username)))
 
 
 @bp.get("/<int:patrol_id>/history")
@@ -239,11 +190,8 @@ def area_history(patrol_id: int):
         return jsonify({"history": store.history(db, patrol_id)})
 
 
-def _summary(db, geometry: dict[str, Any], period_text: str | None) -> dict[str, Any]:
-    period = summary_period(db, period_text)
-    area = patrols.parse_patrol_geometry(geometry).area
-    caller = hotspot_records.caller_for(db, current_user())
-    return summarise(db, geometry, patrols.area_km2(area), period, caller)
+def _caller(db) -> hotspot_records.Caller | None:
+    return hotspot_records.caller_for(db, current_user())
 
 
 @bp.get("/suggest")
@@ -275,7 +223,7 @@ def summary_of_drawing(query: dict, body: dict):
     """Summary of a drawn geometry without saving it (called while drawing, debounced)"""
     drawn = _geometry(body)
     with transaction(engine()) as db:
-        return jsonify(_summary(db, patrols.as_geojson(drawn.area), query.get("period")))
+        return jsonify(summary_of(db, patrols.as_geojson(drawn.area), query.get("period"), _caller(db)))
 
 
 @bp.get("/<int:patrol_id>/summary")
@@ -285,52 +233,22 @@ def summary_of_drawing(query: dict, body: dict):
 def summary_of_area(query: dict, patrol_id: int):
     """What is inside a saved patrol area (see POST /api/patrol-areas/summary)"""
     with transaction(engine()) as db:
-        return jsonify(_summary(db, _visible_patrol(db, patrol_id)["geometry"], query.get("period")))
+        return jsonify(summary_of(db, _visible_patrol(db, patrol_id)["geometry"], query.get("period"),
+                                  _caller(db)))
 
 
 @bp.get("/<int:patrol_id>/export.<fmt>")
-@responds(bp, 200, "the patrol area with its summary", list(EXPORTS.values()), BINARY)
+@responds(bp, 200, "the patrol area with its summary", list(FORMATS.values()), BINARY)
 @require_role("officer")
 @bp.arguments(PeriodQuery, location="query")
 def export_area(query: dict, patrol_id: int, fmt: str):
     """The patrol area with its summary as GeoJSON, KML (phones, in-car systems) or a PDF briefing"""
-    if fmt not in EXPORTS:
-        raise ApiError(404, f"no export '.{fmt}'; use .geojson, .kml or .pdf")
+    if fmt not in FORMATS:
+        raise ApiError(404, f"no export '.{fmt}'; use {', '.join('.' + name for name in FORMATS)}")
     with transaction(engine()) as db:
-        patrol = _visible_patrol(db, patrol_id)
-        summary = _summary(db, patrol["geometry"], query.get("period"))
-        if fmt == "geojson":
-            body = Response(json.dumps(_geojson_export(patrol, summary), default=str), mimetype=EXPORTS[fmt])
-        elif fmt == "kml":
-            body = Response(patrols.to_kml(patrol, summary), mimetype=EXPORTS[fmt])
-        else:
-            body = Response(briefing_pdf(_briefing(db, patrol, summary), basemap_source(settings())),
-                            mimetype=EXPORTS[fmt])
-    body.headers["Content-Disposition"] = f'attachment; filename="patrol-area-{patrol_id}.{fmt}"'
-    return body
-
-
-
-def _geojson_export(patrol: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
-    """The area and, when it was drawn as a route, the route line: a FeatureCollection with the summary."""
-    features = [{**_feature(patrol), "properties": {**_feature(patrol)["properties"], "part": "area"}}]
-    if patrol.get("route"):
-        features.append({"type": "Feature", "id": f"{patrol['id']}-route", "geometry": patrol["route"],
-                         "properties": {"name": f"{patrol['name']} (route)", "part": "route",
-                                        "buffer_m": patrol["buffer_m"]}})
-    return {"type": "FeatureCollection", "name": patrol["name"], "features": features, "summary": summary}
-
-
-def _briefing(db, patrol: dict[str, Any], summary: dict[str, Any]) -> Briefing:
-    period = parse_period(summary["crime"]["period"])
-    caller = hotspot_records.caller_for(db, current_user())
-    geometry = patrol["geometry"]
-    return Briefing(patrol=patrol, summary=summary, period=period,
-                    produced_at=datetime.now(ZoneInfo("Europe/London")), produced_by=current_user().username,
-                    marking=settings().protective_marking,
-                    wards=frames.areas(db, summary["crime"]["borough_set"] or "wards-2024"),
-                    crime_points=crime_points_inside(db, geometry, period),
-                    streets=top_streets(db, geometry, period),
-                    partnership=partnership_points(db, geometry, period, caller),
-                    hot_spots=gi_hot_spot_features(db, geometry, period),
-                    partnership_name=partnership_store.acting_name(db))
+        requester = Requester(_caller(db), current_user().username, settings().protective_marking,
+                              basemap_source(settings()))
+        body = export_patrol(db, _visible_patrol(db, patrol_id), fmt, query.get("period"), requester)
+    response = Response(body, mimetype=FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="patrol-area-{patrol_id}.{fmt}"'
+    return response

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 
 from server.api import engine
 from server.api.auth import require_role
-from server.api.contract import Blueprint, responds
+from server.api.contract import Blueprint, file_upload, responds
 from server.api.errors import ApiError
 from server.domain.population import read_population_csv
 from server.store import boundaries as boundary_store
@@ -30,16 +30,19 @@ def get_population(set_id: str):
                     "total": round(sum(found.values.values())), "populations": found.values})
 
 
+NO_FILE = "attach the population CSV as the multipart field 'file'"
+PopulationFile = file_upload("PopulationFile", NO_FILE)
+
+
 @bp.post("/<set_id>")
 @responds(bp, 201, "loaded", errors=(400, 413))
-@bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})
 @require_role("gis")
-def load_population(set_id: str):
+@bp.arguments(PopulationFile, location="files")
+def load_population(form: dict, set_id: str):
     """Replace a set's population with a CSV (code,population,year,source; every area once). Role gis or admin."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ApiError(400, "attach the population CSV as the multipart field 'file'")
+    upload = form["file"]
+    if not upload.filename:
+        raise ApiError(400, NO_FILE)
     with transaction(engine()) as db:
         if boundary_store.get_boundary_set(db, set_id) is None:
             raise ApiError(404, f"no boundary set '{set_id}'")

@@ -51,21 +51,6 @@ SCHEMAS: dict[str, Any] = {
         "retention": {"type": "object", "properties": {"months": {"type": "integer"}, "text": {"type": "string"},
                                                        "note": {"type": "string"}}},
         "count_unit": {"type": "string"}, "access": {"type": "string", "enum": ["read", "write"]}}},
-    "HotspotPointInput": {"type": "object", "description": "a location (lon/lat or easting/northing) and/or a place "
-                                                           "name; observed or observed_from[/observed_to]",
-                          "properties": {
-        "lon": {"type": "number", "description": "the location must lie in the partnership area (the current wards "
-                "plus CSP_ATLAS_RECORD_BUFFER_METRES); lon/lat or easting/northing the wrong way round are refused "
-                "with what to send"},
-        "lat": {"type": "number"}, "easting": {"type": "number"},
-        "northing": {"type": "number"}, "place": {"type": "string", "nullable": True},
-        "location": {"type": "object", "nullable": True,
-                     "description": "PATCH only: null removes the point's own location"},
-        "observed": {"type": "string", "example": "2023-05"},
-        "observed_from": {"type": "string", "format": "date"}, "observed_to": {"type": "string", "format": "date"},
-        "count": {"type": "integer", "nullable": True, "minimum": 1, "maximum": 1000000,
-                  "description": "default 1; null = not known"},
-        "category": {"type": "string"}, "notes": {"type": "string"}}},
     "HotspotPoint": {"type": "object", "properties": {
         "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "integer"},
         "geometry": {"type": "object", "nullable": True},

@@ -21,6 +21,10 @@ class DomainError(Exception):
         return {}
 
 
+class ForbiddenError(DomainError):
+    status = 403
+
+
 class NotFoundError(DomainError):
     status = 404
 

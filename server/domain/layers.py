@@ -16,16 +16,15 @@ from sqlalchemy.orm import Session
 
 from server.domain import accuracy, interpolation
 from server.domain import classify as classification
+from server.domain.crime_data import loaded_span, metric_catalogue, months_loaded_in, parsed_period
 from server.domain.crime_provenance import month_provenance
 from server.domain.errors import DomainError, NotFoundError
 from server.domain.legend_labels import label_legend
-from server.domain.metrics import POLICE_SOURCE, Metric, catalogue
+from server.domain.metrics import POLICE_SOURCE, Metric
 from server.domain.periods import (
     Period,
-    PeriodError,
     covered_in_words,
     months_in_words,
-    parse_period,
     year_period,
 )
 from server.domain.seed_tables import CLUSTER_GEOGRAPHY, WARD_GEOGRAPHY
@@ -115,7 +114,7 @@ def build_layer(session: Session, request: LayerRequest) -> dict[str, Any]:
     current = metric_values(session, metric, geography, period)
     base = None
     if request.measure in CHANGE_MEASURES:
-        base_period = _parse(request.base) if request.base else period.previous()
+        base_period = parsed_period(request.base, LayerError) if request.base else period.previous()
         base = metric_values(session, metric, geography, base_period)
         _check_whole_periods(current, base)
     values = _estimates_rounded(request, metric, current, _measure(session, request, metric, geography, current,
@@ -144,7 +143,7 @@ def _geography(session: Session, request: LayerRequest) -> Geography:
 
 
 def _metric(session: Session, metric_id: str) -> Metric:
-    metrics = catalogue([(slug, name) for slug, name, _count in crime_store.crime_types(session)])
+    metrics = metric_catalogue(session)
     if metric_id not in metrics:
         raise LayerError(f"unknown metric '{metric_id}'; valid metrics: {', '.join(sorted(metrics))}")
     return metrics[metric_id]
@@ -169,21 +168,11 @@ def _check_presentation(request: LayerRequest, metric: Metric) -> None:
             raise LayerError(str(error)) from None
 
 
-def _parse(text: str) -> Period:
-    try:
-        return parse_period(text)
-    except PeriodError as error:
-        raise LayerError(str(error)) from None
-
-
 def _period(session: Session, metric: Metric, text: str | None) -> Period:
     if text:
-        return _parse(text)
+        return parsed_period(text, LayerError)
     if metric.is_police:
-        months = crime_store.available_months(session)
-        if not months:
-            raise LayerError("no police.uk crime records are loaded yet")
-        return Period(months[0], months[-1])
+        return loaded_span(session, LayerError)
     years = statistics_store.metric_years(session, metric.id)
     if not years:
         raise LayerError(f"no figures are loaded for '{metric.id}'")
@@ -200,11 +189,7 @@ def metric_values(session: Session, metric: Metric, geography: Geography, period
 
 
 def _police_values(session: Session, metric: Metric, geography: Geography, period: Period) -> Values:
-    months = [m for m in crime_store.available_months(session) if period.contains(m)]
-    if not months:
-        loaded = crime_store.available_months(session)
-        span = f"{loaded[0]:%Y-%m} to {loaded[-1]:%Y-%m}" if loaded else "none"
-        raise LayerError(f"no police.uk records for {period.label}; loaded months: {span}")
+    months = months_loaded_in(session, period, LayerError)
     counts = crime_store.count_by_area(session, geography.set_info["id"], period.start, period.end,
                                        list(metric.include_types) if metric.include_types else None,
                                        list(metric.exclude_types) or None)

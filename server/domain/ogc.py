@@ -148,31 +148,6 @@ def parse_month(raw: str) -> date:
     return date(int(found.group(1)), int(found.group(2)), 1)
 
 
-def parse_limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise OgcError(f"limit must be a whole number from 1 to {MAX_LIMIT}, not '{raw[:20]}'")
-    return int(raw)
-
-
-def parse_offset(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return 0
-    if not raw.isdigit() or int(raw) > MAX_OFFSET:
-        raise OgcError(f"offset must be a whole number from 0 to {MAX_OFFSET}, not '{raw[:20]}'")
-    return int(raw)
-
-
-def parse_skip_geometry(raw: str | None) -> bool:
-    """`skipGeometry=true` (as pygeoapi names it): features without their geometry, e.g. for a table of values."""
-    if raw is None or raw.lower() == "false":
-        return False
-    if raw.lower() == "true":
-        return True
-    raise OgcError(f"skipGeometry must be true or false, not '{raw[:20]}'")
-
-
 def parse_properties(raw: str | None, known: list[str]) -> list[str]:
     """The property names a `properties=` list selects, in the collection's order (all when absent)."""
     if raw is None:

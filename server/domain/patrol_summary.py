@@ -10,8 +10,9 @@ from shapely.geometry import Point, shape
 from sqlalchemy.orm import Session
 
 from server.domain import hotspot_records
+from server.domain.crime_data import loaded_span, parsed_period
 from server.domain.errors import DomainError
-from server.domain.periods import Period, PeriodError, add_months, parse_period
+from server.domain.periods import Period, add_months
 from server.domain.spatial_analysis import AnalysisError, GiRequest, build_gi
 from server.store import annotations as annotation_store
 from server.store import coverage as coverage_store
@@ -27,15 +28,11 @@ class SummaryError(DomainError, ValueError):
 
 
 def summary_period(session: Session, text: str | None) -> Period:
+    """The period asked for, else the last DEFAULT_MONTHS loaded months."""
     if text:
-        try:
-            return parse_period(text)
-        except PeriodError as error:
-            raise SummaryError(str(error)) from None
-    months = crime_store.available_months(session)
-    if not months:
-        raise SummaryError("no police.uk crime records are loaded yet")
-    return Period(add_months(months[-1], -(DEFAULT_MONTHS - 1)), months[-1])
+        return parsed_period(text, SummaryError)
+    last = loaded_span(session, SummaryError).end
+    return Period(add_months(last, -(DEFAULT_MONTHS - 1)), last)
 
 
 def summarise(session: Session, geometry: dict[str, Any], area_km2: float, period: Period,

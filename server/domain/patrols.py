@@ -13,7 +13,7 @@ from shapely import LineString, MultiPolygon, Polygon
 from shapely.geometry import mapping, shape
 from shapely.validation import explain_validity
 
-from server.domain.errors import DomainError
+from server.domain.errors import DomainError, ForbiddenError
 
 BNG = 27700
 MAX_AREA_KM2 = 60.0  # a sixth of the borough: bigger is not a patrol area
@@ -161,3 +161,48 @@ def _summary_text(patrol: dict[str, Any], summary: dict[str, Any]) -> str:
     if patrol.get("notes"):
         lines.append(f"Notes: {patrol['notes']}")
     return "\n".join(lines)
+
+
+# --- the saved fields ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Saver:
+    """Who saves a patrol area: their own team (None: none) and whether they are an admin (who may save for any)."""
+
+    team: str | None
+    is_admin: bool
+
+
+def patrol_fields(body: dict[str, Any], saver: Saver, partial: bool) -> dict[str, Any]:
+    """The columns to store from a checked body (partial: only what it gives, for an edit)."""
+    fields: dict[str, Any] = {}
+    if "name" in body or not partial:
+        name = body["name"].strip()
+        if not name:
+            raise DomainError("name is required (at most 120 characters)")
+        fields["name"] = name
+    if "geometry" in body or not partial:
+        drawn = parse_patrol_geometry(body.get("geometry"), body.get("buffer_m"))
+        fields.update(geometry=as_geojson(drawn.area), buffer_m=drawn.buffer_m,
+                      route=as_geojson(drawn.route) if drawn.route else None)
+    for name in ("date_from", "date_to"):
+        if name in body or not partial:
+            fields[name] = body.get(name)
+    if "notes" in body:
+        fields["notes"] = body["notes"] or ""
+    if "team" in body or not partial:
+        fields["team"] = _team_for(saver, body.get("team"))
+    if fields.get("date_from") and fields.get("date_to") and fields["date_to"] < fields["date_from"]:
+        raise DomainError("date_to must not be before date_from")
+    return fields
+
+
+def _team_for(saver: Saver, requested: str | None) -> str:
+    if saver.is_admin and requested:
+        return str(requested)
+    if requested and requested != saver.team:
+        raise ForbiddenError(f"you may save patrol areas for your own team ({saver.team or 'none'}) only")
+    if not saver.team:
+        raise DomainError("you belong to no team; an admin can set it with 'scripts/atlas users team NAME TEAM'")
+    return saver.team

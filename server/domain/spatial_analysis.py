@@ -19,10 +19,12 @@ import numpy as np
 from shapely.geometry import mapping
 
 from server.domain import classify as classification
+from server.domain import crime_data
 from server.domain import spatial_statistics as stats
+from server.domain.crime_data import type_filters
 from server.domain.errors import DomainError, NotFoundError
-from server.domain.metrics import POLICE_SOURCE, Metric, catalogue
-from server.domain.periods import Period, PeriodError, parse_period
+from server.domain.metrics import POLICE_SOURCE, Metric
+from server.domain.periods import Period
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
 from server.store import frames
@@ -113,35 +115,12 @@ class PointData:
     description: dict[str, Any]
 
 
-def police_metric(session: Any, metric_id: str) -> Metric:
-    metrics = catalogue([(slug, name) for slug, name, _ in crime_store.crime_types(session)])
-    if metric_id not in metrics:
-        police = sorted(m for m, metric in metrics.items() if metric.is_police)
-        raise AnalysisError(f"unknown metric '{metric_id}'; valid: {', '.join(police)}")
-    metric = metrics[metric_id]
-    if not metric.is_police:
-        raise AnalysisError(f"'{metric_id}' is a published table without points; hotspot analysis needs a police.uk "
-                            "metric such as all-crime, asb or violence-and-sexual-offences")
-    return metric
+def _police_metric(session: Any, metric_id: str) -> Metric:
+    return crime_data.police_metric(crime_data.metric_catalogue(session), metric_id, AnalysisError)
 
 
-def crime_period(session: Any, text: str | None) -> tuple[Period, list[date]]:
-    loaded = crime_store.available_months(session)
-    if not loaded:
-        raise AnalysisError("no police.uk crime records are loaded yet")
-    try:
-        period = parse_period(text) if text else Period(loaded[0], loaded[-1])
-    except PeriodError as error:
-        raise AnalysisError(str(error)) from None
-    months = [m for m in loaded if period.contains(m)]
-    if not months:
-        raise AnalysisError(f"no police.uk records for {period.label}; loaded months: {loaded[0]:%Y-%m} to "
-                            f"{loaded[-1]:%Y-%m}")
-    return period, months
-
-
-def _type_filters(metric: Metric) -> tuple[list[str] | None, list[str] | None]:
-    return (list(metric.include_types) if metric.include_types else None), (list(metric.exclude_types) or None)
+def _crime_period(session: Any, text: str | None) -> tuple[Period, list[date]]:
+    return crime_data.crime_period(session, text, AnalysisError)
 
 
 def _to_bng(lonlat: list[tuple[float, float]]) -> np.ndarray:
@@ -153,9 +132,9 @@ def _to_bng(lonlat: list[tuple[float, float]]) -> np.ndarray:
 
 
 def crime_points(session: Any, metric_id: str, period_text: str | None) -> PointData:
-    metric = police_metric(session, metric_id)
-    period, months = crime_period(session, period_text)
-    include, exclude = _type_filters(metric)
+    metric = _police_metric(session, metric_id)
+    period, months = _crime_period(session, period_text)
+    include, exclude = type_filters(metric)
     lonlat, missing = store.crime_coordinates(session, period.start, period.end, include, exclude)
     return PointData(_to_bng(lonlat), np.ones(len(lonlat)), {
         "source": CRIME, "metric": {"id": metric.id, "title": metric.title}, "period": period.label,
@@ -196,10 +175,10 @@ def _lsoa_set(session: Any) -> str:
 
 def build_gi(session: Any, request: GiRequest) -> dict[str, Any]:
     started = time.perf_counter()
-    metric = police_metric(session, request.metric)
-    period, months = crime_period(session, request.period)
+    metric = _police_metric(session, request.metric)
+    period, months = _crime_period(session, request.period)
     _check_gi(request)
-    include, exclude = _type_filters(metric)
+    include, exclude = type_filters(metric)
     if request.geography == "hex":
         units, values, neighbours, extra = _hex_units(session, request, period, include, exclude)
     else:

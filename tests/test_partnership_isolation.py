@@ -23,7 +23,8 @@ TOWN_CENTRE = {"type": "Polygon", "coordinates": [[[0.515, 51.270], [0.532, 51.2
                                                      [0.515, 51.280], [0.515, 51.270]]]}
 
 
-def _copy_set(session, source: str, target: str, title: str) -> None:
+def copy_set(session, source: str, target: str, title: str, northernmost: int | None = None) -> None:
+    """A copy of boundary set `source` (or of its `northernmost` areas only) under id `target`."""
     session.execute(text("""
         INSERT INTO boundary_sets (id, kind, title, valid_from, valid_to, source, licence, source_file,
                                    source_checksum, source_crs, code_field, name_field)
@@ -32,8 +33,8 @@ def _copy_set(session, source: str, target: str, title: str) -> None:
         {"source": source, "target": target, "title": title})
     session.execute(text("""
         INSERT INTO areas (set_id, code, name, geom, area_km2)
-        SELECT :target, code, name, geom, area_km2 FROM areas WHERE set_id = :source"""),
-        {"source": source, "target": target})
+        SELECT :target, code, name, geom, area_km2 FROM areas WHERE set_id = :source
+        ORDER BY ST_YMax(geom) DESC LIMIT :n"""), {"source": source, "target": target, "n": northernmost})
 
 
 def _users(session, prefix: str, roles: tuple[str, ...]) -> dict[str, dict[str, str]]:
@@ -52,7 +53,7 @@ def other(engine) -> Iterator[dict]:
     county, slug = f"county-{suffix}", f"other-{suffix}"
     set_id = f"{slug}-wards"
     with transaction(engine) as session:
-        _copy_set(session, "wards-2013", set_id, "Other wards")
+        copy_set(session, "wards-2013", set_id, "Other wards")
         partnership_store.upsert_partnership(session, county, "County Partnership", ["E07000113", "E07000110"])
         partnership_store.upsert_partnership(session, slug, "Other Partnership", ["E07000113"], parent_slug=county)
         partnership_store.replace_partnership_sets(session, slug, [set_id], set_id)

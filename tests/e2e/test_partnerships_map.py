@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from server.store import partnerships as partnership_store
 from server.store.db import transaction
+from tests.test_partnership_isolation import copy_set
 
 NORTHERN_WARDS = 5
 
@@ -22,16 +23,7 @@ def north(engine) -> Iterator[dict]:
     slug, name = f"north-{suffix}", f"North Test Partnership {suffix}"
     set_id = f"{slug}-wards"
     with transaction(engine) as session:
-        session.execute(text("""
-            INSERT INTO boundary_sets (id, kind, title, valid_from, valid_to, source, licence, source_file,
-                                       source_checksum, source_crs, code_field, name_field)
-            SELECT :target, kind, 'North electoral wards', valid_from, valid_to, source, licence, source_file,
-                   source_checksum, source_crs, code_field, name_field FROM boundary_sets WHERE id = 'wards-2013'"""),
-            {"target": set_id})
-        session.execute(text("""
-            INSERT INTO areas (set_id, code, name, geom, area_km2)
-            SELECT :target, code, name, geom, area_km2 FROM areas WHERE set_id = 'wards-2013'
-            ORDER BY ST_YMax(geom) DESC LIMIT :n"""), {"target": set_id, "n": NORTHERN_WARDS})
+        copy_set(session, "wards-2013", set_id, "North electoral wards", northernmost=NORTHERN_WARDS)
         partnership_store.upsert_partnership(session, slug, name, ["E07000113"])
         partnership_store.replace_partnership_sets(session, slug, [set_id], set_id)
     yield {"slug": slug, "set": set_id, "name": name}

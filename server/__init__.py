@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         openapi,
         pages,
         partnership_annotations,
+        partnerships,
         patrols,
         populations,
         registries,
@@ -62,12 +63,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     api = contract.make_api(app, SCHEMAS)
     errors.register(app)  # after the Api, whose own HTTPException handler it replaces
+    partnerships.register(app)  # first of the before-request checks: which partnership, and is it there
     limits.register(app)
     compression.register(app)
     security_headers.register(app)
     documented = (health.bp, auth.bp, boundaries.bp, crime.bp, layers.bp, maps.bp, populations.bp,
                   hotspot_layers.bp, spatial_statistics.bp, jobs.bp, patrols.bp, admin.bp, partnership_annotations.bp,
-                  registries.bp)
+                  registries.bp, partnerships.bp)
     for blueprint in documented:
         api.register_blueprint(blueprint)
     for blueprint in (openapi.bp, ogc.bp, pages.bp):
@@ -77,5 +79,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     ogc_part = ogc_paths(lambda schema: api.ma_plugin.converter.schema2parameters(schema, location="query"))
     contract.complete_hand_written(ogc_part)
     document["paths"].update(ogc_part)  # /ogc: parameters from their declarations, paths and answers by hand
+    document["servers"] = partnerships.SERVERS
     app.extensions["csp_openapi"] = contract.without_unused_schemas(document)
     return app

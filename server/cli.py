@@ -40,6 +40,7 @@ from server.store import hotspots as hotspot_store
 from server.store import partnerships as partnership_store
 from server.store import patrols as patrol_store
 from server.store import police_api as police_api_store
+from server.store import scope
 from server.store import statistics as statistics_store
 from server.store.db import engine_for, transaction, upgrade_schema
 from server.store.models import BOUNDARY_KINDS
@@ -51,8 +52,15 @@ def _engine():
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option("--partnership", "partnership", metavar="SLUG", envvar="CSP_ATLAS_PARTNERSHIP",
+              help="act for this partnership (accounts, tokens, layers, audits); default: the default partnership")
+def cli(partnership: str | None) -> None:
     """CSP Atlas administration. Uses the database named by DATABASE_URL."""
+    if partnership:
+        with transaction(_engine()) as session:
+            if not partnership_store.exists(session, partnership):
+                raise click.UsageError(f"no partnership '{partnership[:40]}'; see GET /api/partnerships")
+        scope.act_for(partnership)
 
 
 @cli.group()
@@ -164,7 +172,7 @@ def boundaries_load(file: Path, set_id: str, kind: str, code_field: str, name_fi
 def boundaries_list() -> None:
     """List boundary sets with their validity dates and feature counts."""
     with transaction(_engine()) as session:
-        for row in boundary_store.list_boundary_sets(session):
+        for row in boundary_store.list_boundary_sets(session, every_partnership=True):
             click.echo(f"{row['id']:<16} {row['kind']:<6} {row['feature_count']:>5} areas  "
                        f"{row['valid_from'] or '…'} to {row['valid_to'] or '…'}  {row['title']}")
 

@@ -17,6 +17,7 @@ from server.config import Settings, load_settings
 from server.domain.file_errors import FileProblems
 from server.domain.uploads import run_upload_job
 from server.store import jobs as jobs_store
+from server.store import scope
 from server.store.db import engine_for, transaction
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,13 @@ def _opened_for_deferring(database_url: str) -> procrastinate.App:
 def enqueue(database_url: str, job_id: str) -> None:
     """Hand a job to the workers (its row in `jobs` is committed already)."""
     app = _opened_for_deferring(database_url)
-    app.configure_task("atlas:run_request", queue=QUEUE).defer(job_id=job_id)
+    app.configure_task("atlas:run_request", queue=QUEUE).defer(job_id=job_id, partnership=scope.current())
 
 
 def enqueue_upload(database_url: str, job_id: str) -> None:
     """Hand an upload job to the workers (its row and files are committed already)."""
     app = _opened_for_deferring(database_url)
-    app.configure_task("atlas:run_upload", queue=QUEUE).defer(job_id=job_id)
+    app.configure_task("atlas:run_upload", queue=QUEUE).defer(job_id=job_id, partnership=scope.current())
 
 
 @lru_cache(maxsize=1)
@@ -69,7 +70,14 @@ def _worker_flask_app() -> Flask:
 
 
 @tasks.task(name="run_request")
-def run_request(job_id: str) -> None:
+def run_request(job_id: str, partnership: str | None = None) -> None:
+    """The job row is the partnership's (row-level security): read it acting for that partnership; the replayed
+    request's URL carries the same /p/{slug} prefix."""
+    with scope.acting_for(partnership):
+        _run_request(job_id)
+
+
+def _run_request(job_id: str) -> None:
     flask_app = _worker_flask_app()
     settings: Settings = flask_app.extensions["csp_settings"]
     engine = engine_for(settings.database_url)
@@ -95,7 +103,12 @@ def run_request(job_id: str) -> None:
 
 
 @tasks.task(name="run_upload")
-def run_upload(job_id: str) -> None:
+def run_upload(job_id: str, partnership: str | None = None) -> None:
+    with scope.acting_for(partnership):  # the job, and what its upload writes, are the partnership's
+        _run_upload(job_id)
+
+
+def _run_upload(job_id: str) -> None:
     engine = engine_for(load_settings().database_url)
     with transaction(engine) as db:
         job = jobs_store.start(db, job_id)

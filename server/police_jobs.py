@@ -16,6 +16,7 @@ from server.domain.police_fetch import FetchError, FetchRequest, fetch_police_mo
 from server.jobs import QUEUE, _opened_for_deferring
 from server.store import jobs as jobs_store
 from server.store import police_api as police_api_store
+from server.store import scope
 from server.store.db import engine_for, transaction
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ def create_fetch_job(engine: Engine, requested_by: str | None) -> tuple[dict[str
 
 
 def defer_fetch_job(database_url: str, job_id: str) -> None:
-    _opened_for_deferring(database_url).configure_task("atlas:fetch_police_api", queue=QUEUE).defer(job_id=job_id)
+    _opened_for_deferring(database_url).configure_task("atlas:fetch_police_api", queue=QUEUE).defer(
+        job_id=job_id, partnership=scope.current())
 
 
 def run_fetch_job(settings: Settings, job_id: str, api: PoliceApi | None = None) -> None:
@@ -69,8 +71,9 @@ def run_fetch_job(settings: Settings, job_id: str, api: PoliceApi | None = None)
 
 
 @police_tasks.task(name="fetch_police_api", queue=QUEUE)
-def fetch_police_api(job_id: str) -> None:
-    run_fetch_job(load_settings(), job_id)
+def fetch_police_api(job_id: str, partnership: str | None = None) -> None:
+    with scope.acting_for(partnership):  # the job row is the admin's partnership's; the crime data is shared
+        run_fetch_job(load_settings(), job_id)
 
 
 @police_tasks.periodic(cron=SCHEDULE, periodic_id="police-api")

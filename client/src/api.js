@@ -1,6 +1,7 @@
 // Fetch JSON from the CSP Atlas API; errors carry the API's message. Requests go to our own origin, so the session
 // cookie (SameSite=Strict, HttpOnly) travels with them; nothing here reads or stores it.
 import { followJob } from './jobs.js';
+import { apiUrl } from './partnership.js';
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -9,7 +10,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request(url, options) {
+async function request(path, options) {
+  const url = apiUrl(path); // under the page's partnership (/p/{slug}/)
   let response;
   try {
     response = await fetch(url, { ...options, credentials: 'same-origin' });

@@ -4,6 +4,7 @@ import { BASEMAPS } from './basemap.js';
 import { monthLabel, monthRange, periodLabel } from './format.js';
 import { html, setHtml } from './html.js';
 import { defaultMeasure } from './state.js';
+import { defaultSet, shortTitle as withoutPlace, tablesSet } from './partnership.js';
 import { HEAT_RADII, MEASURES, METHODS, PALETTES } from './options.js';
 
 const RANGE = '__range';
@@ -14,10 +15,8 @@ function option(value, label, selected = false, disabled = false) {
     label}</option>`;
 }
 
-// "Maidstone electoral wards (from May 2024)" -> "Electoral wards (from May 2024)"
 function shortTitle(set) {
-  const title = set.title.replace(/^Maidstone /, '');
-  return title.charAt(0).toUpperCase() + title.slice(1);
+  return withoutPlace(set.title);
 }
 
 function group(label, items) {
@@ -32,7 +31,7 @@ export function loadedMonths(metric) {
 // Which boundary choices a metric can be mapped on ("set" or "set:clusters").
 export function boundaryAllowed(metric, set, clusters) {
   if (!metric || metric.source === 'police.uk') return true;
-  if (metric.geography === 'cluster-2013') return set.id === 'wards-2013' && clusters;
+  if (metric.geography === 'cluster-2013') return set.id === tablesSet() && clusters;
   if (metric.geography === 'ward-2013') return set.kind === 'ward';
   return false;
 }
@@ -54,7 +53,7 @@ export function reconcile(state, meta) {
   }
   const set = meta.sets.find((s) => s.id === next.set);
   if (!set || (next.clusters && set.kind !== 'ward')) {
-    const fallback = meta.sets.find((s) => s.id === 'wards-2024') || meta.sets.find((s) => s.kind === 'ward');
+    const fallback = meta.sets.find((s) => s.id === defaultSet(meta.sets)) || meta.sets.find((s) => s.kind === 'ward');
     if (fallback) {
       if (set || next.set) notes.push(`no boundary set '${next.set}'${next.clusters ? ' with clusters' : ''}`);
       next.set = fallback.id;
@@ -62,13 +61,13 @@ export function reconcile(state, meta) {
     }
   }
   const current = meta.sets.find((s) => s.id === next.set);
-  if (current && !boundaryAllowed(metric, current, next.clusters)) {
+  if (current && tablesSet() && !boundaryAllowed(metric, current, next.clusters)) {
     if (metric.geography === 'cluster-2013') {
-      next.set = 'wards-2013';
+      next.set = tablesSet();
       next.clusters = true;
       notes.push(`${metric.title} is published for the 2013 ward clusters, so the map shows those`);
     } else {
-      next.set = 'wards-2013';
+      next.set = tablesSet();
       notes.push(`${metric.title} is published for wards, so the map shows the 2013 wards`);
     }
   }

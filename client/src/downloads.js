@@ -3,6 +3,7 @@
 // metric, period, measure, method, k and palette as the map (the clusters variants when the clusters are shown).
 // Only public police.uk and partnership figures go into these files: hotspot layers never do.
 import { html, setHtml } from './html.js';
+import { apiUrl } from './partnership.js';
 import { layerParams } from './state.js';
 
 // Filled from GET /api/registries: the export and map formats the server offers as downloads, in its order.
@@ -18,7 +19,7 @@ export function useDownloadFormats(registries) {
 export function downloadUrl(state, { kind, ext }) {
   const set = encodeURIComponent(state.set);
   const file = state.clusters ? `${set}/clusters.${ext}` : `${set}.${ext}`;
-  return `/api/${kind}/${file}?${layerParams(state)}`;
+  return apiUrl(`/api/${kind}/${file}?${layerParams(state)}`);
 }
 
 // <li> items for a list of links (opened as downloads, the files carry their own names).

@@ -6,6 +6,7 @@ import { formatNumber, isoDate, periodLabel, validity } from './format.js';
 import { itemSummary } from './legend-items.js';
 import { legendNotes, methodLine, subtitle } from './legend.js';
 import { areaNoun } from './options.js';
+import { base, partnershipName } from './partnership.js';
 import { HALO_COLOR, RING_COLOR, shapePath } from './record-symbols.js';
 
 export const SCALE = 2;
@@ -344,8 +345,8 @@ function footerLines(ctx, data, hotspotInfo, basemapNote, width) {
     texts.push(`Source: ${hotspotInfo.metadata.source}`);
   }
   texts.push(basemapNote);
-  texts.push(`Exported from CSP Atlas (Safer Maidstone Partnership) on ${isoDate(new Date().toISOString().slice(0, 10))}: `
-    + `${window.location.origin}/${window.location.search}`);
+  texts.push(`Exported from CSP Atlas (${partnershipName()}) on ${isoDate(new Date().toISOString().slice(0, 10))}: `
+    + `${window.location.origin}${base}/${window.location.search}`);
   ctx.font = font(10);
   return texts.filter(Boolean).flatMap((t) => wrap(ctx, t, width));
 }

@@ -26,6 +26,7 @@ import { renderTable } from './table.js';
 import { html, htmlText } from './html.js';
 import { MEASURES, useRegistries } from './options.js';
 import { isNarrow } from './viewport.js';
+import { base, defaultSet, fitToArea, loadPartnership, showPartnership } from './partnership.js';
 
 const EMBED = document.body.dataset.mode === 'embed';
 const ATTRIBUTION = html`Contains OS data &copy; Crown copyright and database right; Office for National Statistics
@@ -382,7 +383,7 @@ function embedLink() {
     const link = document.createElement('a');
     const query = new URLSearchParams(window.location.search);
     query.delete('extra');
-    link.href = `/?${query.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
+    link.href = `${base}/?${query.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
     link.target = '_blank';
     link.rel = 'noopener';
     link.textContent = 'CSP Atlas ↗';
@@ -397,13 +398,26 @@ function embedLink() {
   control.addTo(ui.map);
 }
 
+// The partnership of the page's /p/{slug}/ prefix: its name, its picker, and its default set for a link without one.
+async function openPartnership() {
+  try {
+    await loadPartnership();
+  } catch (error) {
+    notices.set({ partnership: { text: `Could not load the partnership: ${error.message}`, kind: 'error' } });
+    return;
+  }
+  showPartnership({ title: EMBED ? 'CSP Atlas map' : 'CSP Atlas', name: $('partnership-name'),
+    picker: $('partnership-picker'), map: $('map') });
+  if (!store.get().set) store.set({ set: defaultSet() });
+}
+
 // The map, its layers and the legend: everything that draws before the catalogue has arrived.
 function buildMap() {
   const state = store.get();
   const map = L.map('map', { zoomSnap: 0.25, minZoom: 8, maxZoom: 19, scrollWheelZoom: !EMBED });
   ui.map = map;
   if (state.view) map.setView([state.view.lat, state.view.lon], state.view.zoom);
-  else map.setView([51.24, 0.58], 11);
+  else if (!fitToArea(map)) map.setView([52.5, -1.5], 8); // England, until the partnership's area is loaded
   map.attributionControl.addAttribution(htmlText(ATTRIBUTION));
   setBasemap(map, state.basemap, (text) => notices.passing('basemap', text));
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
@@ -456,6 +470,7 @@ function buildPanel(meta) {
 }
 
 async function start() {
+  await openPartnership(); // before the map: it opens on the partnership's area
   buildMap();
   subscribe();
   // The layer is requested and drawn at once; the catalogue (metrics, boundary sets) arrives alongside and builds the

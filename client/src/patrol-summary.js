@@ -6,6 +6,7 @@
 import { getJSON, sendJSON } from './api.js';
 import { formatNumber, periodLabel } from './format.js';
 import { html, setHtml } from './html.js';
+import { shortTitle } from './partnership.js';
 
 export const DEBOUNCE_MS = 400;
 const pct = (share) => `${formatNumber(Math.round(share * 1000) / 10)}%`;
@@ -51,7 +52,7 @@ function areasBlock(sets) {
   return [...sets].sort((a, b) => order(a) - order(b) || b.set.localeCompare(a.set)).map((set) => {
     const clusters = set.clusters.length ? html`<p class="ps-clusters">Clusters: ${
       set.clusters.map((c) => `${c.cluster} ${pct(c.share_of_patrol)}`).join(', ')}</p>` : '';
-    const label = `${set.title.replace(/^Maidstone /, '')} (${set.areas.length})`;
+    const label = `${shortTitle(set.title)} (${set.areas.length})`;
     return html`<details class="ps-set"${set.kind === 'ward' ? html` open` : ''}><summary>${label}</summary>${clusters}
       ${areaTable(set)}</details>`;
   });

@@ -9,6 +9,7 @@ import { policePeriodOptions } from './controls.js';
 import { formatNumber, isoDate } from './format.js';
 import { html, setHtml } from './html.js';
 import { periodQuery } from './hotspot-layers.js';
+import { apiUrl } from './partnership.js';
 import { PatrolDrawing } from './patrol-draw.js';
 import { PatrolSummary } from './patrol-summary.js';
 import { SUGGEST_DEFAULTS, Suggestions } from './patrol-suggest.js';
@@ -403,7 +404,7 @@ export class PatrolPanel {
       p.archived_at ? html` · <span class="badge badge-archived">archived</span>` : ''}`);
     this.$('patrol-archive').textContent = p.archived_at ? 'Restore' : 'Archive';
     const period = this.summary.period ? `?${new URLSearchParams({ period: this.summary.period })}` : '';
-    const links = EXPORTS.map(([ext, label]) => html`<a href="${areaUrl(feature.id, `/export.${ext}${period}`)}"
+    const links = EXPORTS.map(([ext, label]) => html`<a href="${apiUrl(areaUrl(feature.id, `/export.${ext}${period}`))}"
       data-format="${ext}" download>${label}</a>`);
     const separated = links.flatMap((link, i) => (i ? [' · ', link] : [link]));
     setHtml(box.querySelector('.patrol-exports span'), html`${separated}`);

@@ -3,6 +3,7 @@
 // embed view never shows them.
 import { renderDownloads } from './downloads.js';
 import { html, htmlText } from './html.js';
+import { base } from './partnership.js';
 
 async function copy(text, field) {
   try {
@@ -18,7 +19,7 @@ async function copy(text, field) {
 export function embedUrl() {
   const query = new URLSearchParams(window.location.search);
   query.delete('extra');
-  return `${window.location.origin}/embed?${query.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
+  return `${window.location.origin}${base}/embed?${query.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
 }
 
 // HTML for the report's page, shown as text in the panel: the title and address are attribute-encoded.

@@ -6,7 +6,7 @@
 // has a population, else density per km² (counts favour large areas). A link that names a measure keeps it.
 
 export const DEFAULTS = Object.freeze({
-  set: 'wards-2024',
+  set: '', // the partnership's default set (partnership.js)
   clusters: false,
   outlines: false,
   annotations: false,

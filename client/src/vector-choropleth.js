@@ -9,13 +9,14 @@
 // MapLibre GL (through maplibre-gl-leaflet) would bring a second map engine with WebGL and blob workers.
 import { getJSON } from './api.js';
 import { NO_DATA_COLOR } from './choropleth.js';
+import { apiUrl } from './partnership.js';
 import { loadScript } from './vendor.js';
 
 const PAGE = 10000;
 const EDGE = 0.4;
 
 export function classifiedCollection(state) {
-  return `/ogc/collections/${encodeURIComponent(state.set)}.classified`;
+  return apiUrl(`/ogc/collections/${encodeURIComponent(state.set)}.classified`);
 }
 
 // The layer's query parameters (metric, period, measure, method, k, palette) as the OGC routes take them.

@@ -16,6 +16,7 @@ from server.api.errors import ApiError
 from server.domain import accounts
 from server.domain.accounts import Actor, role_at_least
 from server.jobs import JOB_USER_ENVIRON
+from server.store import scope
 from server.store.db import transaction
 from server.store.models import User
 
@@ -27,7 +28,10 @@ WRONG_CREDENTIALS = "wrong username or password"  # the same whether the user ex
 
 def cookie_name() -> str:
     # __Host- makes the browser refuse the cookie unless it is Secure, for the whole host, from this host itself.
-    return "__Host-session" if settings().https else "session"
+    # Each partnership prefix has its own cookie, so signing in to one never signs anybody out of another.
+    name = "__Host-session" if settings().https else "session"
+    slug = scope.current()
+    return f"{name}-{slug}" if slug else name
 
 
 def client_address() -> str:

@@ -18,7 +18,7 @@ from server.api import engine, limits, settings
 from server.api.errors import ApiError
 from server.jobs import JOB_ENVIRON, enqueue, libpq_url
 from server.store import jobs as jobs_store
-from server.store import response_cache
+from server.store import response_cache, scope
 from server.store import statistics as statistics_store
 from server.store.db import transaction
 from server.store.version_listener import VersionListener
@@ -63,7 +63,8 @@ def local_cache() -> LocalCache:
 
 
 def _digest(version: str, key: str) -> str:
-    return hashlib.sha256(f"{version}|{key}".encode()).hexdigest()[:32]
+    """Every key names the partnership the request acts for: the same URL under two prefixes is two answers."""
+    return hashlib.sha256(f"{version}|{scope.current() or ''}|{key}".encode()).hexdigest()[:32]
 
 
 def cache_key(db: Session, key: str, hotspot_data: bool) -> str:
@@ -171,7 +172,7 @@ def cached_response(key: str, build: Callable[[Session], bytes], mimetype: str,
 
 
 def _job_url() -> str:
-    return request.full_path.rstrip("?")
+    return request.script_root + request.full_path.rstrip("?")  # under /p/{slug}/ too
 
 
 def _body_response(body: bytes, digest: str, mimetype: str, headers: dict[str, str] | None) -> Response:
@@ -207,7 +208,7 @@ def job_json(job: dict) -> dict:
             "outcome": job.get("outcome"), "error_details": job.get("error_details"),
             "created_at": job["created_at"].isoformat(),
             "finished_at": job["finished_at"].isoformat() if job["finished_at"] else None,
-            "links": {"self": f"/api/jobs/{job['id']}", "result": job["url"]}}
+            "links": {"self": f"{request.script_root}/api/jobs/{job['id']}", "result": job["url"]}}
 
 
 QUEUE_DOWN = "the job queue is unavailable"
@@ -227,7 +228,7 @@ def accepted(job: dict, enqueue_job: Callable[[], None] | None = None,
             raise ApiError(503, f"{QUEUE_DOWN}; try again shortly", retry_after=10) from error
     response = jsonify({"job": job_json(job)})
     response.status_code = 202
-    response.headers["Location"] = f"/api/jobs/{job['id']}"
+    response.headers["Location"] = f"{request.script_root}/api/jobs/{job['id']}"
     response.headers["Retry-After"] = "2"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -433,7 +433,7 @@ def list_places(query: dict):
 
 
 @bp.post("/gazetteer")
-@responds(bp, 201, "the place", errors=ACCESS)
+@responds(bp, 201, "the place (409: the gazetteer has that name already)", errors=(*ACCESS, 409))
 @declared_body(bp, PlaceInput)
 def create_place():
     """Add a named place (officer or above), with or without a location"""

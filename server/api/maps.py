@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from flask import request
 
@@ -15,6 +16,7 @@ from server.domain import exports, layers, rendering
 from server.domain.annotations import annotations_collection, with_annotations
 from server.domain.figure_pack import build_figure_pack
 from server.store import boundaries as boundaries_store
+from server.store import partnerships as partnership_store
 from server.store.db import transaction
 from server.tiles import basemap_source
 
@@ -66,7 +68,8 @@ def _static_map(set_id: str, fmt: str, clusters: bool, query: dict):
                      default=str)
 
     def build(db) -> bytes:
-        body = rendering.render_layer(_drawn_layer(db, layer, annotations), spec, basemap)
+        whose = replace(spec, partnership=partnership_store.acting_name(db))  # the cache key has the partnership
+        body = rendering.render_layer(_drawn_layer(db, layer, annotations), whose, basemap)
         if basemap is not None and basemap.failed:
             raise NotForKeeping(body)
         return body

@@ -81,7 +81,7 @@ def _bad(error: Exception) -> ApiError:
 
 
 def _base() -> str:
-    return request.host_url.rstrip("/") + "/ogc"
+    return request.url_root.rstrip("/") + "/ogc"  # url_root keeps a partnership's /p/{slug}
 
 
 def _link(href: str, rel: str, media: str, title: str, **extra: Any) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def landing():
                        "and vector tiles.",
         "links": [
             _link(base, "self", "application/json", "this document"),
-            _link(request.host_url.rstrip("/") + "/api/openapi.json", "service-desc", OPENAPI,
+            _link(request.url_root.rstrip("/") + "/api/openapi.json", "service-desc", OPENAPI,
                   "the API definition (OpenAPI 3.0)"),
             _link(f"{base}/conformance", "conformance", "application/json", "conformance classes"),
             _link(f"{base}/collections", "data", "application/json", "the collections"),

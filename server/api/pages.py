@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, send_from_directory
+from flask import Blueprint, Response, abort, request, send_from_directory
 
 from server.config import ROOT
 
@@ -21,13 +21,21 @@ VENDOR = {
 @bp.get("/")
 def index():
     """The full map: controls, legend, hotspots, find, share and export."""
-    return send_from_directory(CLIENT, "index.html")
+    return _page("index.html")
 
 
 @bp.get("/embed")
 def embed():
     """The same map (same query string) with minimal chrome, for an <iframe> in a report or intranet page."""
-    return send_from_directory(CLIENT, "embed.html")
+    return _page("embed.html")
+
+
+def _page(name: str):
+    """Under a partnership's /p/{slug} prefix, the API requests the page preloads are that partnership's."""
+    if not request.script_root:
+        return send_from_directory(CLIENT, name)
+    page = (CLIENT / name).read_text(encoding="utf-8")
+    return Response(page.replace('href="/api/', f'href="{request.script_root}/api/'), mimetype="text/html")
 
 
 @bp.get("/app/<path:filename>")

@@ -128,3 +128,25 @@ SCHEMAS["Health"] = {"type": "object", "required": ["status"], "properties": {
     "status": {"type": "string", "enum": ["ok", "unavailable"]}}}
 SCHEMAS["ApiTokens"] = {"type": "object", "required": ["username", "tokens"], "properties": {
     "username": {"type": "string"}, "tokens": {"type": "array", "items": {"$ref": _REF + "ApiToken"}}}}
+
+_BBOX = {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4, "nullable": True,
+         "description": "[minLon, minLat, maxLon, maxLat] of the area; null until its boundaries are loaded"}
+_PARTNERSHIP = {
+    "slug": {"type": "string"}, "name": {"type": "string"},
+    "lad_codes": {"type": "array", "items": {"type": "string"}, "description": "ONS local authority district codes"},
+    "parent": {"type": "string", "nullable": True, "description": "the county partnership whose admins may act here"},
+    "default": {"type": "boolean", "description": "answers the URLs without /p/{slug}"},
+    "bbox": _BBOX, "url": {"type": "string", "description": "its map"}}
+SCHEMAS["PartnershipSummary"] = {"type": "object", "required": ["slug", "name", "url"], "properties": _PARTNERSHIP}
+SCHEMAS["Partnerships"] = {"type": "object", "required": ["partnerships"], "properties": {
+    "partnerships": {"type": "array", "items": {"$ref": _REF + "PartnershipSummary"}}}}
+SCHEMAS["Partnership"] = {"type": "object", "required": ["slug", "name", "boundary_sets"], "properties": {
+    **_PARTNERSHIP,
+    "boundary_sets": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "string"}, "kind": {"type": "string"}, "title": {"type": "string"},
+        "has_clusters": {"type": "boolean"},
+        "valid_from": {"type": "string", "format": "date", "nullable": True},
+        "valid_to": {"type": "string", "format": "date", "nullable": True}}}},
+    "default_set": {"type": "string", "nullable": True},
+    "area": {"type": "object", "nullable": True, "description": "GeoJSON MultiPolygon, lon/lat"},
+    "default_view": {"type": "object", "properties": {"set": {"type": "string", "nullable": True}, "bbox": _BBOX}}}}

@@ -25,6 +25,7 @@ def queue_upload(kind: str, result_url: str, params: dict[str, Any], files: list
     """202 with the new job that will run this upload; its files wait in PostgreSQL until it ends."""
     with transaction(engine()) as db:
         user = current_user()
-        job = jobs_store.create_upload_job(db, kind, result_url, user.username if user else None, params, files)
+        url = request.script_root + result_url  # under a partnership's /p/{slug} too
+        job = jobs_store.create_upload_job(db, kind, url, user.username if user else None, params, files)
     return accepted(job, lambda: enqueue_upload(settings().database_url, job["id"]),
                     lambda db: jobs_store.finish_upload(db, job["id"], None, QUEUE_DOWN, None))

@@ -51,6 +51,7 @@ class Briefing:
     streets: list[dict[str, Any]]
     partnership: list[dict[str, Any]] = field(default_factory=list)
     hot_spots: list[dict[str, Any]] = field(default_factory=list)
+    partnership_name: str | None = None
 
     @property
     def protective_marking(self) -> str:
@@ -123,7 +124,8 @@ def _subtitle(briefing: Briefing) -> str:
     patrol = briefing.patrol
     dates = f"{patrol.get('date_from') or '…'} to {patrol.get('date_to') or '…'}"
     produced = briefing.produced_at.strftime("%-d %B %Y at %H:%M %Z").strip()
-    return (f"Team {patrol['team']} · patrol dates {dates} · area {briefing.summary['area_km2']:.2f} km²\n"
+    whose = f"{briefing.partnership_name} · " if briefing.partnership_name else ""
+    return (f"{whose}Team {patrol['team']} · patrol dates {dates} · area {briefing.summary['area_km2']:.2f} km²\n"
             f"Crime period: {days_in_words(briefing.period)} · produced {produced} by {briefing.produced_by}")
 
 

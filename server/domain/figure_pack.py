@@ -61,6 +61,7 @@ class FigurePack:
     not_produced: list[dict[str, str]] = field(default_factory=list)
     pages: list[tuple[dict[str, Any], rendering.MapSpec]] = field(default_factory=list)
     annotations: dict[str, Any] | None = None  # outlined on every map when asked for
+    partnership: str | None = None
 
     def zip_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -79,8 +80,9 @@ def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | Non
                       progress: Progress | None = None, annotations: bool = False) -> FigurePack:
     """annotations: outline the assessment's statements about places on every map and add their table."""
     spec = spec or rendering.MapSpec(width_px=1600, height_px=1200, dpi=200)
+    spec = replace(spec, partnership=spec.partnership or partnership_store.acting_name(session))
     pdf_spec = replace(spec, format="pdf", page="a4-landscape")
-    pack = FigurePack(year)
+    pack = FigurePack(year, partnership=spec.partnership)
     if annotations:
         pack.annotations = annotations_collection(session)
         pack.files["partnership-annotations.csv"] = annotations_csv(pack.annotations)
@@ -105,7 +107,7 @@ def build_figure_pack(session: Session, year: int, spec: rendering.MapSpec | Non
 
 
 def figure_ward_sets(session: Session) -> list[str]:
-    """The ward sets the pack maps: the default partnership's, in its order (for Maidstone: before and after May
+    """The ward sets the pack maps: the acting partnership's, in its order (for Maidstone: before and after May
     2024)."""
     return partnership_store.sets_of_kind(session, "ward")
 
@@ -200,7 +202,8 @@ def _add_needle_finds_table(pack: FigurePack) -> None:
 
 
 def _readme(pack: FigurePack) -> str:
-    lines = [f"CSP Atlas figure pack for {pack.year}", "",
+    whose = f" ({pack.partnership})" if pack.partnership else ""
+    lines = [f"CSP Atlas figure pack for {pack.year}{whose}", "",
              "Each figure: PNG and SVG map, CSV table (code, name, value, class, rank, color; re-estimated figures add "
              "estimate_low, estimate_high, estimate_error_pct: the held-out interval); all maps in "
              "figure-pack.pdf.", "", "Produced:"]

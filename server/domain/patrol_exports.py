@@ -86,4 +86,5 @@ def _briefing(session: Session, patrol: dict[str, Any], summary: dict[str, Any],
                     crime_points=crime_points_inside(session, geometry, period),
                     streets=top_streets(session, geometry, period),
                     partnership=partnership_points(session, geometry, period, requester.caller),
-                    hot_spots=gi_hot_spot_features(session, geometry, period))
+                    hot_spots=gi_hot_spot_features(session, geometry, period),
+                    partnership_name=partnership_store.acting_name(session))

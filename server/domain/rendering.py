@@ -63,6 +63,7 @@ class MapSpec:
     dpi: int = 200
     title: str | None = None
     labels: bool = True
+    partnership: str | None = None  # its name, printed with the boundaries: whose map this is
     page: str | None = None  # a paper size from PAGES; width_px and height_px are then not used
 
     def validate(self) -> MapSpec:
@@ -139,7 +140,7 @@ def _map_figure(layer: dict[str, Any], spec: MapSpec, basemap_source: BasemapSou
         key = _draw_labels(map_axes, frame, figure, _top_class(layer))
     draw_scale_bar(map_axes)
     draw_north_arrow(map_axes)
-    _draw_titles(figure, layer, spec.title, height_in)
+    _draw_titles(figure, layer, spec, height_in)
     bottom = _draw_legend(figure, layer, layout, height_in, len(frame) if not spec.labels else None)
     _draw_key(figure, key, layout, bottom, height_in)
     _draw_footer(figure, layer, drawn_basemap, height_in)
@@ -361,18 +362,19 @@ def draw_north_arrow(axes) -> None:
     axes.text(x, y + size * 1.1, "N", fontsize=8, ha="center", va="bottom", fontweight="bold", zorder=6)
 
 
-def _draw_titles(figure, layer: dict[str, Any], title: str | None, height_in: float) -> None:
-    """A plain title (what, when) and a line on the measure and the boundaries; no internal ids."""
+def _draw_titles(figure, layer: dict[str, Any], spec: MapSpec, height_in: float) -> None:
+    """A plain title (what, when) and a line on the measure, the boundaries and the partnership; no internal ids."""
     meta = layer["metadata"]
     when = meta.get("period_text") or meta["period"]
-    heading = title or f"{meta['metric']['title']}, {when}"
+    heading = spec.title or f"{meta['metric']['title']}, {when}"
     top = 1 - 0.22 / height_in
     size = min(13.0, figure.get_figwidth() * 72 * 0.95 / (max(len(heading), 1) * 0.62))
     figure.text(0.02, top, heading, fontsize=max(size, 9.0), fontweight="bold", va="top")
     measure = meta["unit"] + (f", compared with {meta['base_period']}" if meta.get("base_period") else "")
     boundary = meta["boundary_set"]
-    figure.text(0.02, top - 0.27 / height_in, f"{measure} · {boundary['title']}{_validity(boundary)}", fontsize=8,
-                va="top", color="#333333")
+    whose = f" · {spec.partnership}" if spec.partnership else ""
+    figure.text(0.02, top - 0.27 / height_in, f"{measure} · {boundary['title']}{_validity(boundary)}{whose}",
+                fontsize=8, va="top", color="#333333")
 
 
 def _validity(boundary: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from server.domain import police_import
 from server.domain.boundary_files import read_boundary_file, store_boundary_set
 from server.store import boundaries as boundary_store
 from server.store import crime as crime_store
+from server.store import partnerships as partnership_store
 from server.store.db import transaction
 
 CRIME_IMPORT = "crime-import"
@@ -91,7 +92,9 @@ def load_boundary_file(engine: Engine, path: Path, file_name: str, params: dict[
     if progress:
         progress(1, 2, f"loading {len(data.records):,} areas and placing the crime records in them")
     with transaction(engine) as session:
-        return store_boundary_set(session, meta, data).as_dict()
+        report = store_boundary_set(session, meta, data).as_dict()
+        partnership_store.adopt_set(session, meta.id)  # the uploader's partnership shows it
+        return report
 
 
 def run_upload_job(engine: Engine, kind: str, params: dict[str, Any], files: list[tuple[str, bytes]],

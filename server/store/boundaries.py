@@ -117,13 +117,16 @@ def boundary_set_checksum(session: Session, set_id: str) -> str | None:
                            {"id": set_id}).scalar()
 
 
-def list_boundary_sets(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(text("""
+def list_boundary_sets(session: Session, every_partnership: bool = False) -> list[dict[str, Any]]:
+    """The sets the partnership this transaction acts for shows (migration 0015), or all of them."""
+    shown = "TRUE" if every_partnership else "atlas_shows_set(s.id)"
+    rows = session.execute(text(f"""
         SELECT s.id, s.kind, s.title, s.valid_from, s.valid_to, s.source, s.licence, s.loaded_at,
                count(a.id) AS feature_count,
                (SELECT count(*) FROM populations p WHERE p.set_id = s.id) AS population_areas,
                (SELECT max(p.year) FROM populations p WHERE p.set_id = s.id) AS population_year
         FROM boundary_sets s LEFT JOIN areas a ON a.set_id = s.id
+        WHERE {shown}
         GROUP BY s.id ORDER BY s.kind, s.valid_from NULLS FIRST, s.id""")).mappings().all()
     return [dict(r) for r in rows]
 

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from server.store import crime_summary
+from server.store import crime_summary, partnerships
 from server.store.versioned import per_data_version
 
 # The columns of the staging table, in the order the reader (server.domain.police_import) yields them.
@@ -453,6 +453,6 @@ def crime_points(session: Session, month_from: date, month_to: date,
     rows = session.execute(text(f"""
         SELECT round(ST_X(r.geom)::numeric, 6)::float8, round(ST_Y(r.geom)::numeric, 6)::float8,
                r.crime_type_slug, to_char(r.month, 'YYYY-MM'), coalesce(r.location, '')
-        FROM crime_records r WHERE r.geom IS NOT NULL AND {where}
+        FROM crime_records r WHERE r.geom IS NOT NULL AND {where} AND {partnerships.in_area('r.geom')}
         ORDER BY r.month, r.id"""), params).all()
     return [(lon, lat, slug, month, location) for lon, lat, slug, month, location in rows]

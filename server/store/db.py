@@ -12,12 +12,14 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.config import ROOT, normalise_database_url
-from server.store import roles
+from server.store import roles, scope
 
 
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
-    return create_engine(normalise_database_url(url), pool_pre_ping=True, future=True)
+    engine = create_engine(normalise_database_url(url), pool_pre_ping=True, future=True)
+    scope.install(engine)  # each transaction acts for the partnership of its request or job (server/store/scope.py)
+    return engine
 
 
 @contextmanager

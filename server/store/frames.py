@@ -8,6 +8,8 @@ import geopandas as gpd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.store import partnerships
+
 
 def areas(session: Session, set_id: str) -> gpd.GeoDataFrame:
     """Areas of a set: code, name, area_km2 and geometry (EPSG:4326)."""
@@ -19,7 +21,7 @@ def areas(session: Session, set_id: str) -> gpd.GeoDataFrame:
 def crime_points(session: Session, month_from: date | None = None, month_to: date | None = None,
                  crime_type_slugs: list[str] | None = None) -> gpd.GeoSeries:
     """Locations of police.uk records (records without coordinates are left out: they have no place)."""
-    clauses, params = ["geom IS NOT NULL"], {}
+    clauses, params = ["geom IS NOT NULL", partnerships.in_area("geom")], {}
     if month_from and month_to:
         clauses.append("month BETWEEN :a AND :b")
         params.update(a=month_from, b=month_to)

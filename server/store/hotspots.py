@@ -321,7 +321,8 @@ def crime_coordinates(session: Session, month_from: date, month_to: date, includ
 def study_area_set(session: Session) -> str | None:
     """The boundary set whose union outlines the study area: an LSOA set if loaded, else a ward set."""
     return session.execute(text("""
-        SELECT s.id FROM boundary_sets s WHERE EXISTS (SELECT 1 FROM areas a WHERE a.set_id = s.id)
+        SELECT s.id FROM boundary_sets s
+        WHERE atlas_shows_set(s.id) AND EXISTS (SELECT 1 FROM areas a WHERE a.set_id = s.id)
         ORDER BY (s.kind = 'lsoa') DESC, (s.kind = 'ward') DESC, s.valid_from DESC NULLS LAST, s.id
         LIMIT 1""")).scalar()
 
@@ -349,7 +350,7 @@ def partnership_distances(session: Session, points: list[tuple[float, float]],
     found = session.execute(text("""
         WITH ward_set AS (
             SELECT s.id FROM boundary_sets s
-            WHERE s.kind = 'ward' AND EXISTS (SELECT 1 FROM areas a WHERE a.set_id = s.id)
+            WHERE s.kind = 'ward' AND atlas_shows_set(s.id) AND EXISTS (SELECT 1 FROM areas a WHERE a.set_id = s.id)
             ORDER BY s.valid_to IS NULL DESC, s.valid_from DESC NULLS LAST, s.id LIMIT 1),
         area AS (SELECT ST_Transform(ST_Union(a.geom), 27700) AS geom FROM areas a
                  WHERE a.set_id = (SELECT id FROM ward_set))

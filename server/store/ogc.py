@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.store import partnerships
 from server.store.versioned import per_data_version
 
 
@@ -162,7 +163,8 @@ _CRIME_PROPERTIES = {
 
 def crime_source() -> Source:
     return Source(
-        tables="crime_records r", where="r.geom IS NOT NULL", params={}, feature_id="r.id", id_type="bigint",
+        tables="crime_records r", where=f"r.geom IS NOT NULL AND {partnerships.in_area('r.geom')}", params={},
+        feature_id="r.id", id_type="bigint",
         geometry="r.geom", order="r.id", properties=_CRIME_PROPERTIES,
         temporal=("r.month", "(r.month + interval '1 month' - interval '1 day')::date"), geometry_type="point",
         filters={"month": Filter("r.month = CAST(:value AS date)", "string", "a month, e.g. 2022-06"),
@@ -283,11 +285,12 @@ def extent(session: Session, source: Source) -> tuple[float, float, float, float
 
 @per_data_version
 def public_extents(session: Session) -> dict[str, tuple[float, float, float, float]]:
-    """The bounding box of every boundary set and of the located crime records (key 'crime')."""
-    rows = session.execute(text("""
+    """The bounding box of every boundary set and of the located crime records in the partnership's area (key
+    'crime')."""
+    rows = session.execute(text(f"""
         SELECT set_id, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
         FROM (SELECT set_id, ST_Extent(geom) AS e FROM areas GROUP BY set_id
-              UNION ALL SELECT 'crime', ST_Extent(geom) FROM crime_records) x
+              UNION ALL SELECT 'crime', ST_Extent(geom) FROM crime_records WHERE {partnerships.in_area('geom')}) x
         WHERE e IS NOT NULL""")).all()
     return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 

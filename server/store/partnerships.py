@@ -91,25 +91,79 @@ def area_km2(session: Session, slug: str) -> float | None:
 
 
 def default_set(session: Session) -> str | None:
-    """The set the default partnership's map opens on."""
-    return session.execute(text("SELECT default_set FROM partnerships WHERE is_default")).scalar()
+    """The set the map opens on for the partnership this transaction acts for (the default one outside a request)."""
+    return session.execute(text("SELECT default_set FROM partnerships WHERE slug = atlas_partnership()")).scalar()
 
 
 def sets_of_kind(session: Session, kind: str, slug: str | None = None) -> list[str]:
-    """The partnership's sets of this kind ('ward', 'lsoa'), in its order; the default partnership's without slug."""
+    """The partnership's sets of this kind ('ward', 'lsoa'), in its order; without slug, those of the partnership
+    this transaction acts for (the default one outside a request)."""
     return list(session.execute(text("""
         SELECT ps.set_id FROM partnership_sets ps
         JOIN partnerships p ON p.slug = ps.partnership_slug
         JOIN boundary_sets s ON s.id = ps.set_id AND s.kind = :kind
-        WHERE CASE WHEN CAST(:slug AS text) IS NULL THEN p.is_default ELSE p.slug = :slug END
+        WHERE p.slug = coalesce(CAST(:slug AS text), atlas_partnership())
         ORDER BY ps.position"""), {"kind": kind, "slug": slug}).scalars())
 
 
 def lsoa_set_beside(session: Session, set_id: str) -> str | None:
-    """The LSOA set of the partnership that shows set_id (the default partnership first, when several do)."""
+    """The LSOA set of the partnership that shows set_id (the acting, then the default partnership first, when
+    several do)."""
     return session.execute(text("""
         SELECT o.set_id FROM partnership_sets m
         JOIN partnerships p ON p.slug = m.partnership_slug
         JOIN partnership_sets o ON o.partnership_slug = m.partnership_slug
         JOIN boundary_sets s ON s.id = o.set_id AND s.kind = 'lsoa'
-        WHERE m.set_id = :set ORDER BY p.is_default DESC, p.slug, o.position LIMIT 1"""), {"set": set_id}).scalar()
+        WHERE m.set_id = :set ORDER BY p.slug = atlas_partnership() DESC, p.is_default DESC, p.slug, o.position
+        LIMIT 1"""), {"set": set_id}).scalar()
+
+
+def exists(session: Session, slug: str) -> bool:
+    return session.execute(text("SELECT EXISTS (SELECT 1 FROM partnerships WHERE slug = :slug)"),
+                           {"slug": slug}).scalar_one()
+
+
+def sets_of(session: Session, slug: str) -> list[dict[str, Any]]:
+    """The boundary sets a partnership shows, in its order, with what the map needs to offer them."""
+    rows = session.execute(text("""
+        SELECT b.id, b.kind, b.title, b.valid_from, b.valid_to,
+               EXISTS (SELECT 1 FROM ward_clusters c WHERE c.set_id = b.id) AS has_clusters
+        FROM partnership_sets s JOIN boundary_sets b ON b.id = s.set_id
+        WHERE s.partnership_slug = :slug ORDER BY s.position"""), {"slug": slug}).mappings()
+    return [dict(r) for r in rows]
+
+
+def hidden_sets(session: Session, set_ids: Sequence[str]) -> list[str]:
+    """Of these boundary set ids, those that exist but that the partnership this transaction acts for does not show
+    (atlas_shows_set, migration 0015)."""
+    return list(session.execute(text("""
+        SELECT id FROM boundary_sets WHERE id = ANY(:ids) AND NOT atlas_shows_set(id) ORDER BY id"""),
+        {"ids": list(set_ids)}).scalars())
+
+
+def acting_name(session: Session) -> str | None:
+    """The name of the partnership this transaction acts for (maps, figure packs and briefings print it)."""
+    return session.execute(text("SELECT name FROM partnerships WHERE slug = atlas_partnership()")).scalar()
+
+
+# police.uk moves each record to a nearby map point, some of them just over a district boundary: a record counts as
+# in the area within 0.003 degrees of it (about 200 m east-west and 330 m north-south in England).
+AREA_TOLERANCE_DEGREES = 0.003
+
+
+def in_area(geometry: str) -> str:
+    """SQL: `geometry` lies in the area of the partnership the transaction acts for (true while it has none). The
+    area is an uncorrelated subquery, computed once per statement, so the spatial index on `geometry` serves."""
+    area = "(SELECT area FROM partnerships WHERE slug = atlas_partnership())"
+    return f"(ST_DWithin({geometry}, {area}, {AREA_TOLERANCE_DEGREES}) OR {area} IS NULL)"
+
+
+def adopt_set(session: Session, set_id: str) -> None:
+    """A set uploaded for the partnership this transaction acts for becomes one of its sets (last in its order),
+    unless a partnership lists it already."""
+    session.execute(text("""
+        INSERT INTO partnership_sets (partnership_slug, set_id, position)
+        SELECT atlas_partnership(), CAST(:id AS varchar), coalesce((SELECT max(position) + 1 FROM partnership_sets
+                                                  WHERE partnership_slug = atlas_partnership()), 0)
+        WHERE atlas_partnership() IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM partnership_sets WHERE set_id = CAST(:id AS varchar))"""), {"id": set_id})

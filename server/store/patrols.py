@@ -122,7 +122,7 @@ def overlapping_areas(session: Session, geometry: dict[str, Any]) -> list[dict[s
                ST_Area(ST_Intersection(a.geom, patrol.geom)::geography) / (a.area_km2 * 1e6) AS share_of_area,
                ST_Area(ST_Intersection(a.geom, patrol.geom)::geography) / patrol.size AS share_of_patrol
         FROM patrol JOIN areas a ON ST_Intersects(a.geom, patrol.geom)
-        JOIN boundary_sets s ON s.id = a.set_id
+        JOIN boundary_sets s ON s.id = a.set_id AND atlas_shows_set(s.id)
         LEFT JOIN cluster_members m ON m.set_id = a.set_id AND m.area_code = a.code
         LEFT JOIN ward_clusters c ON c.id = m.cluster_id
         ORDER BY s.kind, a.set_id, share_of_patrol DESC"""), {"geom": json.dumps(geometry)}).mappings().all()
@@ -153,5 +153,5 @@ def borough_density(session: Session, set_id: str, period: tuple[date, date], co
 
 
 def current_ward_set(session: Session) -> str | None:
-    return session.execute(text("SELECT id FROM boundary_sets WHERE kind = 'ward' "
+    return session.execute(text("SELECT id FROM boundary_sets WHERE kind = 'ward' AND atlas_shows_set(id) "
                                 "ORDER BY valid_to IS NULL DESC, valid_from DESC NULLS LAST LIMIT 1")).scalar()

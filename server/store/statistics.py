@@ -79,8 +79,10 @@ def populations(session: Session, set_id: str) -> Population | None:
 
 
 def hotspot_data_version(session: Session) -> int:
-    """Bumped by writes to hotspot layers, places and points only (never by the public data)."""
-    return session.execute(text("SELECT version FROM hotspot_data_version WHERE id = 1")).scalar_one()
+    """Bumped by writes to the hotspot layers, places and points of the partnership this transaction acts for only
+    (never by the public data, nor by another partnership's writes: migration 0015)."""
+    return session.execute(text("SELECT coalesce((SELECT version FROM partnership_hotspot_versions "
+                                "WHERE partnership_slug = atlas_partnership()), 0)")).scalar_one()
 
 
 def data_version(session: Session) -> int:

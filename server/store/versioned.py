@@ -23,8 +23,10 @@ def per_data_version(function: Callable[..., Result]) -> Callable[..., Result]:
     @wraps(function)
     def wrapped(session: Session, *args: Any, **kwargs: Any) -> Result:
         # xmin names the transaction that wrote this version: inside an import that later rolls back, the same
-        # number can come again with other data, but never with the same xmin.
-        version = session.execute(text("SELECT version || '.' || xmin FROM data_version WHERE id = 1")).scalar_one()
+        # number can come again with other data, but never with the same xmin. The partnership the transaction acts
+        # for is part of the key: what it shows (its sets, its area) is not another's.
+        version = session.execute(text("SELECT version || '.' || xmin || '.' || coalesce(atlas_partnership(), '') "
+                                       "FROM data_version WHERE id = 1")).scalar_one()
         key = (version, repr((args, sorted(kwargs.items()))))
         with lock:
             found = memo.get(key)

@@ -423,8 +423,10 @@ def crime_types(session: Session) -> list[tuple[str, str, int]]:
 def unplaced_counts(session: Session, month_from: date, month_to: date,
                     crime_type_slugs: list[str] | None = None,
                     exclude_slugs: list[str] | None = None) -> dict[str, int]:
-    """Per boundary set, records of the period with no area in that set (no-location records included)."""
-    return crime_summary.unplaced_counts(session, boundary_set_ids(session), month_from, month_to,
+    """Per boundary set the acting partnership shows, records of the period with no area in that set (no-location
+    records included)."""
+    shown = list(session.execute(text("SELECT id FROM boundary_sets WHERE atlas_shows_set(id) ORDER BY id")).scalars())
+    return crime_summary.unplaced_counts(session, shown, month_from, month_to,
                                          crime_type_slugs, exclude_slugs)
 
 

@@ -6,7 +6,8 @@ import { getJSON } from './api.js';
 import { html, setHtml } from './html.js';
 
 const PREFIX = /^\/p\/([a-z][a-z0-9-]{1,39})(?=\/|$)/;
-export const slug = window.location.pathname.match(PREFIX)?.[1] || null;
+// globalThis: the pure modules that import this one also run under node --test, where there is no page address.
+export const slug = globalThis.location?.pathname.match(PREFIX)?.[1] || null;
 export const base = slug ? `/p/${slug}` : '';
 
 // '/api/…' and '/ogc/…' under this page's partnership; anything else (already prefixed, other paths) unchanged.

@@ -551,8 +551,8 @@ def tilesets(collection_id: str):
     each = _tile_collection(collection_id)
     tileset = _tileset_json(each)
     summary = {key: tileset[key] for key in ("title", "dataType", "crs", "tileMatrixSetURI", "links")}
-    summary = {key: tileset[key] for key in ("title", "dataType", "crs", "tileMatrixSetURI", "links")}
     return _json({"tilesets": [summary]}, private=each.hotspot_layer is not None)
+
 
 @bp.get(f"/collections/<collection_id>/tiles/{TMS}")
 def tileset(collection_id: str):
@@ -595,9 +595,11 @@ def _tile_source(db: Session, collection_id: str) -> store.Source:
 @bp.get(f"/collections/<collection_id>/tiles/{TMS}/<tile_matrix>/<tile_row>/<tile_col>")
 def vector_tile(collection_id: str, tile_matrix: str, tile_row: str, tile_col: str):
     kind, resolved = _resolved_first(collection_id)
-    _check_params(kind, (), filters=False)
+    _check_params(kind, ("properties",), filters=False)
     try:
         tile = ogc.tile(tile_matrix, tile_row, tile_col)
+        query = store.Query(properties=ogc.parse_properties(request.args.get("properties"),
+                                                            list(_SHAPES[kind].properties)))
     except ogc.OgcError as error:
         raise _bad(error) from None
 
@@ -607,9 +609,10 @@ def vector_tile(collection_id: str, tile_matrix: str, tile_row: str, tile_col: s
                                {"tile": f"{tile.zoom}/{tile.row}/{tile.col}"})
         source = resolved.source(db) if resolved else _tile_source(db, collection_id)
         return store.vector_tile(db, source, collection_id, tile.zoom, tile.row, tile.col,
-                                 tile.tolerance_degrees, ogc.TILE_EXTENT, ogc.TILE_BUFFER, store.Query())
+                                 tile.tolerance_degrees, ogc.TILE_EXTENT, ogc.TILE_BUFFER, query)
 
     if resolved:
         with transaction(engine()) as db:
             return _private(build(db), MVT, {})
-    return cached_response(_request_key("ogc-tile"), build, MVT)
+    # the simplification is part of the key: a tile built with another one is not served from the cache
+    return cached_response(_request_key(f"ogc-tile-{ogc.SIMPLIFY_UNITS}"), build, MVT)

@@ -8,7 +8,8 @@
 // eval, so it runs under the app's Content-Security-Policy. Leaflet.VectorGrid has had no release since 2017, and
 // MapLibre GL (through maplibre-gl-leaflet) would bring a second map engine with WebGL and blob workers.
 import { getJSON } from './api.js';
-import { NO_DATA_COLOR } from './choropleth.js';
+import { areaLabel, NO_DATA_COLOR } from './choropleth.js';
+import { TileHover } from './tile-hover.js';
 import { loadScript } from './vendor.js';
 
 const PAGE = 10000;
@@ -87,6 +88,10 @@ export class VectorChoropleth {
     this.extent = null;
     this.fillOpacity = 0.85;
     this.onClick = (event) => this.pick(event.latlng);
+    this.hover = window.matchMedia('(hover: none)').matches ? null : new TileHover(map, (latlng) => {
+      const feature = this.featureAt(latlng);
+      return feature ? areaLabel(feature.properties, this.data.legend.unit) : null;
+    });
   }
 
   // `expected`: how many areas the set has (the catalogue's count). When the map keeps its view (`state.view`, as
@@ -113,6 +118,7 @@ export class VectorChoropleth {
   clear() {
     if (this.layer) this.map.removeLayer(this.layer);
     this.map.off('click', this.onClick);
+    if (this.hover) this.hover.detach();
     this.layer = null;
     this.data = null;
     this.byCode.clear();
@@ -124,16 +130,22 @@ export class VectorChoropleth {
     for (const feature of data.features) this.byCode.set(String(feature.properties.code), feature);
     this.layer = data.tileLayer.addTo(this.map);
     this.map.on('click', this.onClick);
+    if (this.hover) this.hover.attach();
     return this.layer;
   }
 
-  // The area under a click, from the tiles already drawn (no request), and its popup from the values.
-  pick(latlng) {
-    if (!this.layer) return;
+  // The area at a point, from the tiles already drawn (no request), with its values; or null.
+  featureAt(latlng) {
+    if (!this.layer) return null;
     const picked = [...this.layer.queryTileFeaturesDebug(latlng.lng, latlng.lat).values()].flat();
     const code = picked.map((p) => p.feature.props.code).find((c) => this.byCode.has(String(c)));
-    if (code === undefined) return;
-    this.openPopup(this.byCode.get(String(code)), latlng);
+    return code === undefined ? null : this.byCode.get(String(code));
+  }
+
+  // The popup of the area under a click.
+  pick(latlng) {
+    const feature = this.featureAt(latlng);
+    if (feature) this.openPopup(feature, latlng);
   }
 
   openPopup(feature, latlng) {

@@ -2,9 +2,9 @@
 Vector Tiles on WebMercatorQuad, with TileJSON) under /ogc, for GIS clients such as QGIS, ArcGIS and GDAL.
 
 Collections: every boundary set (with its validity), its ward clusters, the police.uk crime records, the classified
-layer of each set, and the hotspot layers the caller may read. A hotspot layer the caller may not read is absent:
-not listed and 404, the same as a layer that does not exist. Public answers come from the shared response cache,
-keyed by the data version (ETags, 304); hotspot answers are private and never shared.
+layer of each set and of its ward clusters, and the hotspot layers the caller may read. A hotspot layer the caller
+may not read is absent: not listed and 404, the same as a layer that does not exist. Public answers come from the
+shared response cache, keyed by the data version (ETags, 304); hotspot answers are private and never shared.
 """
 
 from __future__ import annotations
@@ -191,6 +191,17 @@ def _set_collections(db: Session, info: dict[str, Any], extents: dict[str, Any],
         f"(as GET /api/layers/{set_id}); the default is all crime, count, over all loaded months. {validity}",
         extents.get(set_id), interval, lambda db: _classified_source(db, set_id), classified.filters,
         classified.properties, extra=_set_extra(info)))
+    if with_clusters:
+        classified_clusters = _SHAPES["classified_clusters"]
+        found.append(Collection(
+            ogc.collection_id("classified_clusters", set_id), "classified_clusters", set_id,
+            f"{info['title']}: classified layer of the ward clusters",
+            f"The ward clusters of {set_id} with the value, class, class colour and rank of a metric for a period "
+            "(the figures of the clusters, classified among the clusters). Choose the layer with the query parameters "
+            "metric, period, measure, base, method, k, palette and breaks (as GET "
+            f"/api/layers/{set_id}/clusters); the default is all crime, count, over all loaded months. {validity}",
+            extents.get(set_id), interval, lambda db: _classified_source(db, set_id, clusters=True),
+            classified_clusters.filters, classified_clusters.properties, extra=_set_extra(info)))
     return found
 
 
@@ -329,10 +340,11 @@ def queryables(collection_id: str):
 # --- items --------------------------------------------------------------------------------------------------------
 
 
-def _classified_layer(db: Session, set_id: str) -> dict[str, Any]:
-    """The classified values of the request's layer (built once per data version, kept in the shared cache)."""
+def _classified_layer(db: Session, set_id: str, clusters: bool = False) -> dict[str, Any]:
+    """The classified values of the request's layer of areas or of clusters (built once per data version, kept in
+    the shared cache)."""
     query = load_query(LayerQuery(), {name: request.args[name] for name in LAYER_PARAMS if name in request.args})
-    wanted = layer_request(set_id, False, query)
+    wanted = layer_request(set_id, clusters, query)
     digest = cache_key(db, "ogc-classified|" + json.dumps(wanted.__dict__, sort_keys=True, default=str), False)
 
     def build(session: Session) -> bytes:
@@ -341,16 +353,17 @@ def _classified_layer(db: Session, set_id: str) -> dict[str, Any]:
     return json.loads(gzip.decompress(cached_gzip(db, digest, build)))
 
 
-def _classified_source(db: Session, set_id: str, layer: dict[str, Any] | None = None) -> store.Source:
-    values = (layer or _classified_layer(db, set_id))["values"]
-    return store.classified_source(set_id, json.dumps(values, separators=(",", ":")))
+def _classified_source(db: Session, set_id: str, layer: dict[str, Any] | None = None,
+                       clusters: bool = False) -> store.Source:
+    values = json.dumps((layer or _classified_layer(db, set_id, clusters))["values"], separators=(",", ":"))
+    return store.classified_cluster_source(set_id, values) if clusters else store.classified_source(set_id, values)
 
 
 # The properties and filters of each kind of collection (the same whatever set or layer it is of).
 _SHAPES = {"areas": store.area_source(""), "clusters": store.cluster_source(""),
-           "classified": store.classified_source("", "[]"), "crime": store.crime_source(),
+           "classified": store.classified_source("", "[]"),
+           "classified_clusters": store.classified_cluster_source("", "[]"), "crime": store.crime_source(),
            "hotspots": store.hotspot_source("")}
-_CLASSIFIED_FILTERS = tuple(_SHAPES["classified"].filters)
 
 
 def _resolved_first(collection_id: str) -> tuple[str, Collection | None]:
@@ -364,7 +377,8 @@ def _resolved_first(collection_id: str) -> tuple[str, Collection | None]:
 
 
 def _check_params(kind: str, allowed: tuple[str, ...], filters: bool = True) -> None:
-    valid = allowed + (tuple(_SHAPES[kind].filters) if filters else ()) + (LAYER_PARAMS if kind == "classified" else ())
+    valid = (allowed + (tuple(_SHAPES[kind].filters) if filters else ())
+             + (LAYER_PARAMS if kind in ogc.CLASSIFIED_KINDS else ()))
     unknown = sorted(set(request.args) - set(valid))
     if unknown:
         raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)[:200]}; valid: {', '.join(valid)}")
@@ -421,8 +435,9 @@ def _page_links(each: Collection, offset: int, limit: int, returned: int, matche
 
 
 def _items_body(db: Session, each: Collection, query: store.Query, crs: str, limit: int, offset: int) -> bytes:
-    layer = _classified_layer(db, each.key) if each.kind == "classified" else None
-    source = _classified_source(db, each.key, layer) if layer else each.source(db)
+    clusters = each.kind == "classified_clusters"
+    layer = _classified_layer(db, each.key, clusters) if each.kind in ogc.CLASSIFIED_KINDS else None
+    source = _classified_source(db, each.key, layer, clusters) if layer else each.source(db)
     features, returned, matched = store.features_page(db, source, query, ogc.PRECISION[ogc.CRS_SRIDS[crs]],
                                                       limit, offset)
     head: dict[str, Any] = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
@@ -499,7 +514,7 @@ def item(collection_id: str, feature_id: str):
 
 def _layer_query_string(each: Collection) -> str:
     """The classified layer's parameters, carried into the tile URLs."""
-    if each.kind != "classified":
+    if each.kind not in ogc.CLASSIFIED_KINDS:
         return ""
     kept = [(k, v) for k, v in request.args.items(multi=True) if k in LAYER_PARAMS]
     return f"?{urlencode(kept)}" if kept else ""
@@ -587,8 +602,8 @@ def _tile_source(db: Session, collection_id: str) -> store.Source:
     found = store.collection_exists(db, wanted.kind, wanted.key)
     if not found:
         raise ApiError(404, f"no collection '{collection_id[:100]}'")
-    if wanted.kind == "classified":
-        return _classified_source(db, wanted.key)
+    if wanted.kind in ogc.CLASSIFIED_KINDS:
+        return _classified_source(db, wanted.key, clusters=wanted.kind == "classified_clusters")
     return store.cluster_source(wanted.key) if wanted.kind == "clusters" else store.area_source(wanted.key)
 
 

@@ -15,8 +15,10 @@ OPTIONAL_TOKEN = [{}, {"bearer": []}, {"session": []}]
 COLLECTIONS_NOTE = (
     "Collections: each boundary set (id = the set's id, e.g. wards-2024; its validity dates in the extent and "
     "description), its ward clusters ({set}.clusters, with member wards), its classified layer ({set}.classified), "
-    "police.uk crime records (crime.records) and, for a caller with a bearer token, the hotspot layers that caller "
-    "may read (hotspots.{layer}). A restricted layer the caller may not read is absent: not listed, and 404.")
+    "the classified layer of its ward clusters ({set}.clusters.classified, ward sets with clusters), police.uk crime "
+    "records (crime.records) and, for a caller with a bearer token, the hotspot layers that caller may read "
+    "(hotspots.{layer}). A restricted layer the caller may not read is absent: not listed, and 404.")
+CLASSIFIED = "{set}.classified and {set}.clusters.classified only"
 
 
 def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -32,8 +34,9 @@ def _path(name: str, description: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
 
 
-COLLECTION_ID = _path("collectionId", "wards-2024, wards-2024.clusters, wards-2024.classified, crime.records, "
-                                      "hotspots.needle-finds ... (GET /ogc/collections lists them)")
+COLLECTION_ID = _path("collectionId", "wards-2024, wards-2024.clusters, wards-2024.classified, "
+                                      "wards-2024.clusters.classified, crime.records, hotspots.needle-finds ... "
+                                      "(GET /ogc/collections lists them)")
 CRS_PARAM = _query("crs", f"the CRS of the geometries: {CRS84} (default) or {BNG} (EPSG:27700 also accepted); the "
                           "answer names it in the Content-Crs header", {"type": "string", "enum": [CRS84, BNG]})
 BBOX_CRS = _query("bbox-crs", f"the CRS of bbox: {CRS84} (default, lon/lat) or {BNG} (easting/northing)",
@@ -41,16 +44,16 @@ BBOX_CRS = _query("bbox-crs", f"the CRS of bbox: {CRS84} (default, lon/lat) or {
 PROPERTIES = _query("properties", "only these properties, comma-separated (e.g. code,name)",
                     {"type": "array", "items": {"type": "string"}})
 CLASSIFIED_PARAMETERS = [
-    _query("metric", "{set}.classified only: all-crime (default), asb, burglary, ... (GET /api/metrics)"),
-    _query("period", "{set}.classified only: a month (2022-06), a year (2022) or a range (2022-01/2022-11)"),
-    _query("measure", "{set}.classified only: count (default), density, rate, change, pct_change",
+    _query("metric", f"{CLASSIFIED}: all-crime (default), asb, burglary, ... (GET /api/metrics)"),
+    _query("period", f"{CLASSIFIED}: a month (2022-06), a year (2022) or a range (2022-01/2022-11)"),
+    _query("measure", f"{CLASSIFIED}: count (default), density, rate, change, pct_change",
            {"type": "string", "enum": list(registry.MEASURES)}),
-    _query("base", "{set}.classified only: the base period of change and pct_change"),
-    _query("method", "{set}.classified only: the classification method (default natural_breaks)",
+    _query("base", f"{CLASSIFIED}: the base period of change and pct_change"),
+    _query("method", f"{CLASSIFIED}: the classification method (default natural_breaks)",
            {"type": "string", "enum": list(registry.CLASSIFICATION_METHODS)}),
-    _query("k", "{set}.classified only: number of classes, 2-9", {"type": "integer", "minimum": 2, "maximum": 9}),
-    _query("palette", "{set}.classified only: ColorBrewer palette, e.g. YlOrRd"),
-    _query("breaks", "{set}.classified only: upper class bounds for method=user_defined"),
+    _query("k", f"{CLASSIFIED}: number of classes, 2-9", {"type": "integer", "minimum": 2, "maximum": 9}),
+    _query("palette", f"{CLASSIFIED}: ColorBrewer palette, e.g. YlOrRd"),
+    _query("breaks", f"{CLASSIFIED}: upper class bounds for method=user_defined"),
 ]
 ITEM_PARAMETERS = [
     COLLECTION_ID,
@@ -71,11 +74,12 @@ ITEM_PARAMETERS = [
     _query("lsoa_code", "crime.records only: the LSOA police.uk gives"),
     _query("code", "boundary sets and classified layers: one area code"),
     _query("cluster_number", "boundary sets: the areas of one ward cluster", {"type": "integer"}),
-    _query("class", "{set}.classified only: the areas of one class", {"type": "integer"}),
+    _query("type", "{set}.clusters and {set}.clusters.classified only: urban or rural clusters"),
+    _query("class", f"{CLASSIFIED}: the areas (or clusters) of one class", {"type": "integer"}),
     *CLASSIFIED_PARAMETERS,
 ]
 FEATURES = {"description": "a GeoJSON FeatureCollection with numberMatched, numberReturned and links (next, prev); "
-                           "{set}.classified adds `legend` and `metadata`",
+                           f"{CLASSIFIED.removesuffix(' only')} add `legend` and `metadata`",
             "headers": {"Content-Crs": {"schema": {"type": "string"}, "description": "<CRS URI>"}},
             "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}}}
 TILE_PATH = "/ogc/collections/{collectionId}/tiles/WebMercatorQuad"
@@ -129,11 +133,16 @@ OGC_PATHS: dict[str, Any] = {
         "responses": {"200": _json("TileJSON"), "404": ERROR}}},
     f"{TILE_PATH}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}": {"get": {
         "summary": "A Mapbox Vector Tile (one layer named after the collection) built by PostGIS: clipped, "
-                   "simplified to the zoom, with the same attributes as the items ({set}.classified: value, class, "
-                   "color, rank). Public tiles are cached by data version with ETags",
+                   "simplified to the zoom (detail under 4 units of the 4096 grid), with the same attributes as the "
+                   "items ({set}.classified and {set}.clusters.classified: value, class, color, rank), or those "
+                   "`properties` names. Public tiles are cached by data version with ETags",
         "tags": ["OGC API"], "security": OPTIONAL_TOKEN,
         "parameters": [COLLECTION_ID, _path("tileMatrix", "zoom, 0-22"), _path("tileRow", "y"),
-                       _path("tileCol", "x"), *CLASSIFIED_PARAMETERS],
+                       _path("tileCol", "x"),
+                       _query("properties", "only these attributes, comma-separated (e.g. code,color: a lighter "
+                                            "tile for a map that needs only the colours)",
+                              {"type": "array", "items": {"type": "string"}}),
+                       *CLASSIFIED_PARAMETERS],
         "responses": {"200": {"description": "the tile (empty when no feature touches it)",
                               "content": {"application/vnd.mapbox-vector-tile": {
                                   "schema": {"type": "string", "format": "binary"}}}},

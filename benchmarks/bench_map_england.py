@@ -182,8 +182,8 @@ def section(args: argparse.Namespace, results: dict[str, list[Load]]) -> str:
     flags = (f" --runs {args.runs}" + (f" --baseline {args.baseline}" if args.baseline else "")
              + (" --omnibox-popup" if args.omnibox_popup else ""))
     popup = ("kept (--omnibox-popup)" if args.omnibox_popup else
-             f"off ({NO_OMNIBOX_POPUP}: Chromium 156 starts it in a renderer of its own with each new window, 2.4 s "
-             "of CPU during each cold load here; a browser in use starts it once)")
+             f"off (`{NO_OMNIBOX_POPUP}`: Chromium 156 starts it in\na renderer of its own with each new window, "
+             "2.4 s of CPU during each cold load here; a browser in use starts it once)")
     rows = "\n".join(row(name, loads) for name, loads in results.items())
     return f"""## The map with England's LSOAs
 

@@ -36,6 +36,10 @@ from report import worktree_at, write_section
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Chromium 156 starts its omnibox popup (a WebUI page in a renderer of its own) with every new window, so with each
+# cold load here: 2.4 s of CPU on a 2-core machine, in the middle of the page's first draw (a Chrome trace of one
+# load). A browser in use starts it once. --omnibox-popup keeps it, to see its effect.
+NO_OMNIBOX_POPUP = "--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup"
 SECTION_TITLE = "## The map with England's LSOAs"
 QUERY = f"set={ENGLAND}&metric=all-crime&period=2022-06&basemap=none&view=7/52.7/-1.6"
 LONG_TASKS = """
@@ -143,7 +147,7 @@ def served_in(code: Path, command: list[str], env: dict[str, str], probe: str) -
         process.wait(30)
 
 
-def measure(url: str, code: Path, runs: int) -> list[Load]:
+def measure(url: str, code: Path, runs: int, chromium_args: list[str]) -> list[Load]:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -155,7 +159,7 @@ def measure(url: str, code: Path, runs: int) -> list[Load]:
     loads = []
     with served_in(code, command, environment(url), f"{base}/api/health"), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                             headless=True, args=CHROMIUM_ARGS)
+                                             headless=True, args=chromium_args)
         one_load(browser, base)  # fills the server's caches, as on a running service
         for index in range(runs):
             loads.append(one_load(browser, base))
@@ -175,7 +179,11 @@ def row(name: str, loads: list[Load]) -> str:
 
 
 def section(args: argparse.Namespace, results: dict[str, list[Load]]) -> str:
-    flags = f" --runs {args.runs}" + (f" --baseline {args.baseline}" if args.baseline else "")
+    flags = (f" --runs {args.runs}" + (f" --baseline {args.baseline}" if args.baseline else "")
+             + (" --omnibox-popup" if args.omnibox_popup else ""))
+    popup = ("kept (--omnibox-popup)" if args.omnibox_popup else
+             f"off (`{NO_OMNIBOX_POPUP}`: Chromium 156 starts it in\na renderer of its own with each new window, "
+             "2.4 s of CPU during each cold load here; a browser in use starts it once)")
     rows = "\n".join(row(name, loads) for name, loads in results.items())
     return f"""## The map with England's LSOAs
 
@@ -184,7 +192,8 @@ England's 32,844 LSOAs classified (all crime, June 2022, every force's records p
 one warm-up load. Medians of {args.runs} cold loads (new browser context). First draw: navigation start to the layer
 drawn (tiles: every tile in view painted). Longest task: the longest main-thread task during the load. Pan and zoom:
 the call to the second animation frame after it (in brackets: until the tiles or paths in view are drawn). Click:
-pointer down to the popup. Heap: JavaScript heap after the load and a garbage collection.
+pointer down to the popup. Heap: JavaScript heap after the load and a garbage collection. Chromium's omnibox popup:
+{popup}.
 
 Targets: first draw ≤ 1.5 s, pan or zoom frame ≤ 100 ms, click ≤ 100 ms, heap ≤ 150 MB.
 
@@ -203,6 +212,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="cold loads per client (default 3)")
     parser.add_argument("--baseline", help="also measure the client of this commit (e.g. 40bbb53, before tiles)")
+    parser.add_argument("--omnibox-popup", action="store_true", help="leave Chromium's omnibox popup on")
     parser.add_argument("--write", action="store_true", help="record the results in BENCHMARKS.md")
     args = parser.parse_args()
     results: dict[str, list[Load]] = {}
@@ -215,10 +225,11 @@ def main() -> None:
             geojson.write_bytes(gzip.decompress((BENCH_DATA / "england_lsoa_2011.geojson.gz").read_bytes()))
             load_england(url, geojson)
             cli(url, "crime", "import", str(BENCH_DATA / "all-forces-street-2022-06.csv.gz"))
-            results["vector tiles (this commit)"] = measure(url, ROOT, args.runs)
+            chromium_args = CHROMIUM_ARGS + ([] if args.omnibox_popup else [NO_OMNIBOX_POPUP])
+            results["this commit"] = measure(url, ROOT, args.runs, chromium_args)
             if args.baseline:
                 with client_code(args.baseline) as code:
-                    results[f"GeoJSON as SVG ({args.baseline})"] = measure(url, code, args.runs)
+                    results[f"commit {args.baseline}"] = measure(url, code, args.runs, chromium_args)
     text = section(args, results)
     print(text)
     if args.write:

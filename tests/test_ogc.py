@@ -77,14 +77,15 @@ def test_every_boundary_set_is_a_collection_with_its_validity(client, engine):
     clustered = {row[0] for row in sql_rows(engine, "SELECT DISTINCT set_id FROM ward_clusters")}
     listed = {c["id"]: c for c in get_json(client, "/ogc/collections")["collections"]}
     for set_id, valid_from, valid_to in sets:
-        for collection in (set_id, f"{set_id}.classified", *([f"{set_id}.clusters"] if set_id in clustered else [])):
+        of_clusters = [f"{set_id}.clusters", f"{set_id}.clusters.classified"] if set_id in clustered else []
+        for collection in (set_id, f"{set_id}.classified", *of_clusters):
             described = listed[collection]
             interval = described["extent"]["temporal"]["interval"][0]
             assert interval == [f"{valid_from}T00:00:00Z" if valid_from else None,
                                 f"{valid_to}T00:00:00Z" if valid_to else None]
             assert described["boundary_set"]["valid_to"] == (valid_to.isoformat() if valid_to else None)
             assert set(described["crs"]) == {CRS84, BNG}
-        assert f"{set_id}.clusters" in listed or set_id not in clustered
+        assert (f"{set_id}.clusters" in listed) == (f"{set_id}.clusters.classified" in listed) == (set_id in clustered)
     assert "Valid from" in listed["wards-2013"]["description"] and "until 2024-05-02" in listed["wards-2013"][
         "description"]
     assert "crime.records" in listed
@@ -194,6 +195,29 @@ def test_classified_items_carry_the_values_classes_colours_and_ranks_of_the_laye
         "error"]["message"]
 
 
+def test_classified_cluster_items_carry_the_values_of_the_layer_of_clusters(client):
+    query = "metric=burglary&period=2022&measure=density&k=3"
+    layer = get_json(client, f"/api/layers/wards-2024/clusters?{query}")
+    served = all_items(client, "wards-2024.clusters.classified", f"&{query}")
+    fields = ("value", "class", "color", "rank", "rank_of")
+    assert {f["id"]: {k: f["properties"][k] for k in fields} for f in served} == {
+        f["properties"]["number"]: {k: f["properties"][k] for k in fields} for f in layer["features"]}
+    assert len(served) >= 3 and len({f["properties"]["class"] for f in served}) == 3
+    by_number = {f["properties"]["number"]: f["properties"] for f in layer["features"]}
+    assert all(f["properties"]["members"] == by_number[f["id"]]["members"] for f in served)
+    page = get_json(client, f"/ogc/collections/wards-2024.clusters.classified/items?{query}&limit=1")
+    assert page["legend"]["classes"] == layer["legend"]["classes"] and page["metadata"]["geography"] == "clusters"
+    top = min(served, key=lambda f: f["properties"]["rank"] or 1e9)
+    one = get_json(client, f"/ogc/collections/wards-2024.clusters.classified/items/{top['id']}?{query}")
+    assert one["properties"]["value"] == top["properties"]["value"] and one["properties"]["rank"] == 1
+    highest = get_json(client, f"/ogc/collections/wards-2024.clusters.classified/items?{query}&class=2")["features"]
+    assert {f["id"] for f in highest} == {f["id"] for f in served if f["properties"]["class"] == 2}
+    queryables = get_json(client, "/ogc/collections/wards-2024.clusters.classified/queryables")["properties"]
+    assert {"class", "type"} <= set(queryables)
+    get_json(client, "/ogc/collections/lsoa-2011.clusters.classified/items", status=404)
+    get_json(client, "/ogc/collections/wards-2024.clusters.classified/items?metric=nope", status=400)
+
+
 @pytest.mark.parametrize("query", ["bbox=1,2,3", "bbox=0,0,1,1&bbox-crs=EPSG:3857", "crs=EPSG:4326",
                                    "limit=0", "limit=100000", "offset=-1", "datetime=yesterday",
                                    "datetime=2022-06-01/2022-01-01", "properties=nope", "month=2022-13",
@@ -246,7 +270,8 @@ def test_a_restricted_layer_is_a_collection_only_for_those_granted(client, engin
 
 @pytest.mark.parametrize(("collection", "status"), [
     ("wards-2024", 200), ("wards-2024.clusters", 200), ("lsoa-2011.clusters", 404), ("lsoa-2011.classified", 200),
-    ("crime.records", 200), ("no-such-set", 404), ("no-such-set.classified", 404)])
+    ("crime.records", 200), ("no-such-set", 404), ("no-such-set.classified", 404),
+    ("wards-2024.clusters.classified", 200), ("lsoa-2011.clusters.classified", 404)])
 def test_tiles_of_each_kind_of_collection(client, collection, status):
     response = client.get(f"/ogc/collections/{collection}/tiles/WebMercatorQuad/10/341/513")
     assert response.status_code == status
@@ -254,3 +279,12 @@ def test_tiles_of_each_kind_of_collection(client, collection, status):
         assert response.mimetype == "application/vnd.mapbox-vector-tile" and len(response.get_data()) > 100
     for bad in ("23/0/0", "1/2/0", "x/0/0"):
         assert client.get(f"/ogc/collections/{collection}/tiles/WebMercatorQuad/{bad}").status_code == 400
+
+
+def test_tiles_carry_only_the_properties_asked_for(client):
+    url = "/ogc/collections/wards-2024.classified/tiles/WebMercatorQuad/10/341/513?metric=burglary&period=2022"
+    full, lean = client.get(url), client.get(f"{url}&properties=code,color")
+    assert full.status_code == lean.status_code == 200
+    assert b"imd_decile" in full.get_data() and b"imd_decile" not in lean.get_data()
+    assert b"color" in lean.get_data() and len(lean.get_data()) < len(full.get_data())
+    assert "nope" in get_json(client, f"{url}&properties=code,nope", status=400)["error"]["message"]

@@ -66,7 +66,7 @@ def public_collections(engine) -> dict[str, int]:
     for set_id, areas in rows(engine, "SELECT set_id, count(*) FROM areas GROUP BY set_id"):
         expected[set_id] = expected[f"{set_id}.classified"] = areas
     for set_id, clusters in rows(engine, "SELECT set_id, count(*) FROM ward_clusters GROUP BY set_id"):
-        expected[f"{set_id}.clusters"] = clusters
+        expected[f"{set_id}.clusters"] = expected[f"{set_id}.clusters.classified"] = clusters
     expected["crime.records"] = rows(engine, "SELECT count(*) FROM crime_records WHERE geom IS NOT NULL")[0][0]
     return expected
 
@@ -172,6 +172,33 @@ def test_gdal_reads_classified_vector_tiles_with_value_class_and_colour(server, 
         assert (feature["class"], feature["color"]) == (expected["class"], expected["color"])
     again = fetch(url, {"If-None-Match": headers["ETag"]})
     assert again[0] == 304
+
+
+def test_gdal_reads_the_classified_clusters_as_features_and_as_tiles(server, client, tmp_path: Path):
+    query = "metric=burglary&period=2022&measure=density&k=3"
+    layer = client.get(f"/api/layers/wards-2024/clusters?{query}").get_json()
+    by_number = {f["properties"]["number"]: f["properties"] for f in layer["features"]}
+    url = f"{server}/ogc/collections/wards-2024.clusters.classified?{query}"  # GDAL keeps the query on each request
+    frame = pyogrio.read_dataframe(f"OAPIF:{url}")
+    assert sorted(frame["number"]) == sorted(by_number) and len(by_number) >= 3
+    for _, feature in frame.iterrows():
+        expected = by_number[feature["number"]]
+        assert (feature["value"], feature["class"], feature["color"], feature["rank"]) == pytest.approx(
+            (expected["value"], expected["class"], expected["color"], expected["rank"]))
+    zoom = 10
+    col, row = tile_of(0.5225, 51.2737, zoom)
+    status, _, body = fetch(f"{server}/ogc/collections/wards-2024.clusters.classified/tiles/WebMercatorQuad/"
+                            f"{zoom}/{row}/{col}?{query}&properties=number,value,color")
+    assert status == 200
+    path = tmp_path / "clusters.mvt"
+    path.write_bytes(body)
+    tile = pyogrio.read_dataframe(path, layer="wards-2024.clusters.classified", X=col, Y=row, Z=zoom)
+    assert set(tile.columns) == {"mvt_id", "number", "value", "color", "geometry"}
+    assert sorted(tile["number"]) == sorted(by_number), "the borough's clusters all lie in one zoom-10 tile"
+    for _, feature in tile.iterrows():
+        assert feature["mvt_id"] == feature["number"]
+        assert (feature["value"], feature["color"]) == pytest.approx(
+            (by_number[feature["number"]]["value"], by_number[feature["number"]]["color"]))
 
 
 def vertices(frame) -> int:

@@ -27,8 +27,9 @@ export class AreaLayer {
   }
 
   async fetch(state) {
-    const tiled = !state.clusters && await areaCount(state.set) > TILE_THRESHOLD;
-    const data = tiled ? await this.tiles.fetch(state, layerUrl(state)) : await this.svg.fetch(state);
+    const count = await areaCount(state.set);
+    const tiled = !state.clusters && count > TILE_THRESHOLD;
+    const data = tiled ? await this.tiles.fetch(state, layerUrl(state), count) : await this.svg.fetch(state);
     data.drawnAs = tiled ? 'tiles' : 'geojson';
     return data;
   }

@@ -17,6 +17,11 @@ export function codeClass(code) {
   return `code-${String(code).replace(/[^\w-]/g, '_')}`;
 }
 
+// The hover label of an area or cluster (HTML text): its name, code and value.
+export function areaLabel(p, unit) {
+  return htmlText(html`<strong>${p.name}</strong> ${p.number ? '' : p.code}<br>${formatNumber(p.value)} ${unit}`);
+}
+
 export function featureKey(feature) {
   return String(feature.properties.code);
 }
@@ -79,9 +84,7 @@ export class Choropleth {
         this.byCode.set(featureKey(feature), layer);
         const p = feature.properties;
         if (this.hover) {
-          const code = p.number ? `Cluster ${p.number}` : p.code;
-          const label = html`<strong>${p.name}</strong> ${p.number ? '' : code}<br>${formatNumber(p.value)} ${unit}`;
-          layer.bindTooltip(htmlText(label),
+          layer.bindTooltip(areaLabel(p, unit),
             { sticky: true, className: 'area-label', direction: 'top', offset: [0, -8] });
           layer.on('mouseover', () => { layer.setStyle({ weight: weight + 2 }); layer.bringToFront(); });
           layer.on('mouseout', () => layer.setStyle({ weight }));

@@ -8,12 +8,19 @@
 // eval, so it runs under the app's Content-Security-Policy. Leaflet.VectorGrid has had no release since 2017, and
 // MapLibre GL (through maplibre-gl-leaflet) would bring a second map engine with WebGL and blob workers.
 import { getJSON } from './api.js';
-import { NO_DATA_COLOR } from './choropleth.js';
+import { areaLabel, NO_DATA_COLOR } from './choropleth.js';
 import { apiUrl } from './partnership.js';
+import { TileHover } from './tile-hover.js';
 import { loadScript } from './vendor.js';
 
 const PAGE = 10000;
 const EDGE = 0.4;
+const EDGES_FROM_ZOOM = 10; // below, most areas are a few pixels across: outlines would grey the map, not show it
+// What the map reads from the values (popups, table, find, legend) and from the tiles (the fill, the picked area).
+const VALUE_PROPERTIES = ['code', 'name', 'value', 'class', 'color', 'rank', 'rank_of', 'cluster', 'cluster_derived',
+  'imd_decile'];
+const CHANGE_PROPERTIES = ['value_current', 'value_base'];
+const TILE_PROPERTIES = 'code,color';
 
 export function classifiedCollection(state) {
   return apiUrl(`/ogc/collections/${encodeURIComponent(state.set)}.classified`);
@@ -24,23 +31,52 @@ export function layerQuery(layerUrl) {
   return new URL(layerUrl, window.location.origin).search.slice(1);
 }
 
-// Every feature of the classified collection without geometry, with the legend and metadata: the first page says
-// how many there are, and the other pages are asked for at once.
-export async function leanLayer(state, query) {
-  const url = (offset) => `${classifiedCollection(state)}/items?${query}&skipGeometry=true&limit=${PAGE}`
-    + `&offset=${offset}`;
-  const head = await getJSON(url(0));
-  const offsets = [];
-  for (let offset = PAGE; offset < head.numberMatched; offset += PAGE) offsets.push(offset);
-  const rest = await Promise.all(offsets.map((offset) => getJSON(url(offset))));
-  const features = [head, ...rest].flatMap((page) => page.features);
-  if (!head.metadata.measure.includes('change')) { // as /api/layers: change figures only for a change measure
-    for (const feature of features) {
-      delete feature.properties.value_current;
-      delete feature.properties.value_base;
-    }
-  }
+// Every feature of the classified collection without geometry, with the legend and metadata. The catalogue's count
+// of areas says how many pages there are, so they are all asked for at once (and any the count missed after).
+export async function leanLayer(state, query, expected = 1) {
+  const change = (new URLSearchParams(query).get('measure') || '').includes('change');
+  const properties = change ? [...VALUE_PROPERTIES, ...CHANGE_PROPERTIES] : VALUE_PROPERTIES;
+  const url = (offset) => `${classifiedCollection(state)}/items?${query}&skipGeometry=true`
+    + `&properties=${properties.join(',')}&limit=${PAGE}&offset=${offset}`;
+  const offsets = (count, from) => {
+    const found = [];
+    for (let offset = from; offset < count; offset += PAGE) found.push(offset);
+    return found;
+  };
+  const pages = await Promise.all(offsets(Math.max(expected, 1), 0).map((offset) => getJSON(url(offset))));
+  const head = pages[0];
+  const more = offsets(head.numberMatched, pages.length * PAGE);
+  pages.push(...await Promise.all(more.map((offset) => getJSON(url(offset)))));
+  const features = pages.flatMap((page) => page.features);
   return { type: 'FeatureCollection', features, legend: head.legend, metadata: head.metadata };
+}
+
+// The tile layer of a classified layer, not yet on the map.
+function tileLayer(url, dataLayer, fillOpacity) {
+  const { leafletLayer, PolygonSymbolizer, LineSymbolizer } = window.protomapsL;
+  const layer = leafletLayer({
+    url, maxDataZoom: 16, attribution: '', className: 'vector-areas',
+    paintRules: [
+      { dataLayer, symbolizer: new PolygonSymbolizer({
+        fill: (_z, f) => f?.props.color || NO_DATA_COLOR, opacity: fillOpacity }) },
+      { dataLayer, minzoom: EDGES_FROM_ZOOM,
+        symbolizer: new LineSymbolizer({ color: '#3a3a3a', width: EDGE, opacity: 0.8 }) },
+    ],
+  });
+  layer.on('load', () => { // every tile in view drawn (a mark for benchmarks/bench_map_england.py)
+    if (!performance.getEntriesByName('atlas:tiles-drawn').length) performance.mark('atlas:tiles-drawn');
+  });
+  return layer;
+}
+
+// Fetch (and decode) the data tiles the map's view will draw, while the values are still on their way: show() then
+// paints from protomaps-leaflet's tile cache. Leaflet's tile zoom is the map's zoom rounded.
+function warm(layer, map) {
+  const zoom = Math.round(map.getZoom());
+  const pixels = map.getPixelBounds(map.getCenter(), zoom);
+  const [view] = layer.views.values();
+  return view.getBbox(zoom, { minX: pixels.min.x, minY: pixels.min.y, maxX: pixels.max.x, maxY: pixels.max.y })
+    .catch(() => null); // show() asks again, and reports
 }
 
 export class VectorChoropleth {
@@ -53,21 +89,37 @@ export class VectorChoropleth {
     this.extent = null;
     this.fillOpacity = 0.85;
     this.onClick = (event) => this.pick(event.latlng);
+    this.hover = window.matchMedia('(hover: none)').matches ? null : new TileHover(map, (latlng) => {
+      const feature = this.featureAt(latlng);
+      return feature ? areaLabel(feature.properties, this.data.legend.unit) : null;
+    });
   }
 
-  async fetch(state, layerUrl) {
+  // `expected`: how many areas the set has (the catalogue's count). When the map keeps its view (`state.view`, as
+  // from a shared link), the tiles in view are fetched alongside the values.
+  async fetch(state, layerUrl, expected) {
     const query = layerQuery(layerUrl);
-    const [data, collection] = await Promise.all([
-      leanLayer(state, query), getJSON(classifiedCollection(state)),
-      loadScript('/vendor/protomaps-leaflet/protomaps-leaflet.js')]);
-    data.tiles = `${classifiedCollection(state)}/tiles/WebMercatorQuad/{z}/{y}/{x}?${query}`;
-    data.extent = collection.extent?.spatial?.bbox?.[0] || null;
+    const dataLayer = `${state.set}.classified`;
+    const tiles = `${classifiedCollection(state)}/tiles/WebMercatorQuad/{z}/{y}/{x}?${query}`
+      + `&properties=${TILE_PROPERTIES}`;
+    const layerReady = loadScript('/vendor/protomaps-leaflet/protomaps-leaflet.js').then(() => {
+      const layer = tileLayer(tiles, dataLayer, () => this.fillOpacity);
+      if (state.view) warm(layer, this.map);
+      return layer;
+    });
+    // the set's extent, for a map that fits its view to the layer (a map that keeps its view does not wait for it)
+    const extent = state.view ? null : getJSON(classifiedCollection(state));
+    const [data, collection, layer] = await Promise.all([leanLayer(state, query, expected), extent, layerReady]);
+    data.tiles = tiles;
+    data.tileLayer = layer;
+    data.extent = collection?.extent?.spatial?.bbox?.[0] || null;
     return data;
   }
 
   clear() {
     if (this.layer) this.map.removeLayer(this.layer);
     this.map.off('click', this.onClick);
+    if (this.hover) this.hover.detach();
     this.layer = null;
     this.data = null;
     this.byCode.clear();
@@ -77,31 +129,24 @@ export class VectorChoropleth {
     this.clear();
     this.data = data;
     for (const feature of data.features) this.byCode.set(String(feature.properties.code), feature);
-    const { leafletLayer, PolygonSymbolizer, LineSymbolizer } = window.protomapsL;
-    const dataLayer = data.metadata.boundary_set.id ? `${data.metadata.boundary_set.id}.classified` : '';
-    this.layer = leafletLayer({
-      url: data.tiles, maxDataZoom: 16, attribution: '', className: 'vector-areas',
-      paintRules: [
-        { dataLayer, symbolizer: new PolygonSymbolizer({
-          fill: (_z, f) => f?.props.color || NO_DATA_COLOR, opacity: () => this.fillOpacity }) },
-        { dataLayer, symbolizer: new LineSymbolizer({ color: '#3a3a3a', width: EDGE, opacity: 0.8 }) },
-      ],
-    });
-    this.layer.on('load', () => { // every tile in view drawn (a mark for benchmarks/bench_map_england.py)
-      if (!performance.getEntriesByName('atlas:tiles-drawn').length) performance.mark('atlas:tiles-drawn');
-    });
-    this.layer.addTo(this.map);
+    this.layer = data.tileLayer.addTo(this.map);
     this.map.on('click', this.onClick);
+    if (this.hover) this.hover.attach();
     return this.layer;
   }
 
-  // The area under a click, from the tiles already drawn (no request), and its popup from the values.
-  pick(latlng) {
-    if (!this.layer) return;
+  // The area at a point, from the tiles already drawn (no request), with its values; or null.
+  featureAt(latlng) {
+    if (!this.layer) return null;
     const picked = [...this.layer.queryTileFeaturesDebug(latlng.lng, latlng.lat).values()].flat();
     const code = picked.map((p) => p.feature.props.code).find((c) => this.byCode.has(String(c)));
-    if (code === undefined) return;
-    this.openPopup(this.byCode.get(String(code)), latlng);
+    return code === undefined ? null : this.byCode.get(String(code));
+  }
+
+  // The popup of the area under a click.
+  pick(latlng) {
+    const feature = this.featureAt(latlng);
+    if (feature) this.openPopup(feature, latlng);
   }
 
   openPopup(feature, latlng) {

@@ -2,9 +2,9 @@
 Vector Tiles on WebMercatorQuad, with TileJSON) under /ogc, for GIS clients such as QGIS, ArcGIS and GDAL.
 
 Collections: every boundary set (with its validity), its ward clusters, the police.uk crime records, the classified
-layer of each set, and the hotspot layers the caller may read. A hotspot layer the caller may not read is absent:
-not listed and 404, the same as a layer that does not exist. Public answers come from the shared response cache,
-keyed by the data version (ETags, 304); hotspot answers are private and never shared.
+layer of each set and of its ward clusters, and the hotspot layers the caller may read. A hotspot layer the caller
+may not read is absent: not listed and 404, the same as a layer that does not exist. Public answers come from the
+shared response cache, keyed by the data version (ETags, 304); hotspot answers are private and never shared.
 """
 
 from __future__ import annotations
@@ -191,6 +191,17 @@ def _set_collections(db: Session, info: dict[str, Any], extents: dict[str, Any],
         f"(as GET /api/layers/{set_id}); the default is all crime, count, over all loaded months. {validity}",
         extents.get(set_id), interval, lambda db: _classified_source(db, set_id), classified.filters,
         classified.properties, extra=_set_extra(info)))
+    if with_clusters:
+        classified_clusters = ogc_params.SHAPES["classified_clusters"]
+        found.append(Collection(
+            ogc.collection_id("classified_clusters", set_id), "classified_clusters", set_id,
+            f"{info['title']}: classified layer of the ward clusters",
+            f"The ward clusters of {set_id} with the value, class, class colour and rank of a metric for a period "
+            "(the figures of the clusters, classified among the clusters). Choose the layer with the query parameters "
+            "metric, period, measure, base, method, k, palette and breaks (as GET "
+            f"/api/layers/{set_id}/clusters); the default is all crime, count, over all loaded months. {validity}",
+            extents.get(set_id), interval, lambda db: _classified_source(db, set_id, clusters=True),
+            classified_clusters.filters, classified_clusters.properties, extra=_set_extra(info)))
     return found
 
 
@@ -329,10 +340,11 @@ def queryables(collection_id: str):
 # --- items --------------------------------------------------------------------------------------------------------
 
 
-def _classified_layer(db: Session, set_id: str) -> dict[str, Any]:
-    """The classified values of the request's layer (built once per data version, kept in the shared cache)."""
+def _classified_layer(db: Session, set_id: str, clusters: bool = False) -> dict[str, Any]:
+    """The classified values of the request's layer of areas or of clusters (built once per data version, kept in
+    the shared cache)."""
     query = load_query(LayerQuery(), {name: request.args[name] for name in LAYER_PARAMS if name in request.args})
-    wanted = layer_request(set_id, False, query)
+    wanted = layer_request(set_id, clusters, query)
     digest = cache_key(db, "ogc-classified|" + json.dumps(wanted.__dict__, sort_keys=True, default=str), False)
 
     def build(session: Session) -> bytes:
@@ -341,9 +353,10 @@ def _classified_layer(db: Session, set_id: str) -> dict[str, Any]:
     return json.loads(gzip.decompress(cached_gzip(db, digest, build)))
 
 
-def _classified_source(db: Session, set_id: str, layer: dict[str, Any] | None = None) -> store.Source:
-    values = (layer or _classified_layer(db, set_id))["values"]
-    return store.classified_source(set_id, json.dumps(values, separators=(",", ":")))
+def _classified_source(db: Session, set_id: str, layer: dict[str, Any] | None = None,
+                       clusters: bool = False) -> store.Source:
+    values = json.dumps((layer or _classified_layer(db, set_id, clusters))["values"], separators=(",", ":"))
+    return store.classified_cluster_source(set_id, values) if clusters else store.classified_source(set_id, values)
 
 
 def _resolved_first(collection_id: str) -> tuple[str, Collection | None]:
@@ -397,8 +410,9 @@ def _page_links(each: Collection, offset: int, limit: int, returned: int, matche
 
 
 def _items_body(db: Session, each: Collection, query: store.Query, crs: str, limit: int, offset: int) -> bytes:
-    layer = _classified_layer(db, each.key) if each.kind == "classified" else None
-    source = _classified_source(db, each.key, layer) if layer else each.source(db)
+    clusters = each.kind == "classified_clusters"
+    layer = _classified_layer(db, each.key, clusters) if each.kind in ogc.CLASSIFIED_KINDS else None
+    source = _classified_source(db, each.key, layer, clusters) if layer else each.source(db)
     features, returned, matched = store.features_page(db, source, query, ogc.PRECISION[ogc.CRS_SRIDS[crs]],
                                                       limit, offset)
     head: dict[str, Any] = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
@@ -471,7 +485,7 @@ def item(collection_id: str, feature_id: str):
 
 def _layer_query_string(each: Collection) -> str:
     """The classified layer's parameters, carried into the tile URLs."""
-    if each.kind != "classified":
+    if each.kind not in ogc.CLASSIFIED_KINDS:
         return ""
     kept = [(k, v) for k, v in request.args.items(multi=True) if k in LAYER_PARAMS]
     return f"?{urlencode(kept)}" if kept else ""
@@ -559,17 +573,19 @@ def _tile_source(db: Session, collection_id: str) -> store.Source:
     found = store.collection_exists(db, wanted.kind, wanted.key)
     if not found:
         raise ApiError(404, f"no collection '{collection_id[:100]}'")
-    if wanted.kind == "classified":
-        return _classified_source(db, wanted.key)
+    if wanted.kind in ogc.CLASSIFIED_KINDS:
+        return _classified_source(db, wanted.key, clusters=wanted.kind == "classified_clusters")
     return store.cluster_source(wanted.key) if wanted.kind == "clusters" else store.area_source(wanted.key)
 
 
 @bp.get(f"/collections/<collection_id>/tiles/{TMS}/<tile_matrix>/<tile_row>/<tile_col>")
 def vector_tile(collection_id: str, tile_matrix: str, tile_row: str, tile_col: str):
     kind, resolved = _resolved_first(collection_id)
-    ogc_params.parse("tile", kind, request.args)
+    params = ogc_params.parse("tile", kind, request.args)
     try:
         tile = ogc.tile(tile_matrix, tile_row, tile_col)
+        query = store.Query(properties=ogc.parse_properties(params.get("properties"),
+                                                            list(ogc_params.SHAPES[kind].properties)))
     except ogc.OgcError as error:
         raise _bad(error) from None
 
@@ -579,9 +595,10 @@ def vector_tile(collection_id: str, tile_matrix: str, tile_row: str, tile_col: s
                                {"tile": f"{tile.zoom}/{tile.row}/{tile.col}"})
         source = resolved.source(db) if resolved else _tile_source(db, collection_id)
         return store.vector_tile(db, source, collection_id, tile.zoom, tile.row, tile.col,
-                                 tile.tolerance_degrees, ogc.TILE_EXTENT, ogc.TILE_BUFFER, store.Query())
+                                 tile.tolerance_degrees, ogc.TILE_EXTENT, ogc.TILE_BUFFER, query)
 
     if resolved:
         with transaction(engine()) as db:
             return _private(build(db), MVT, {})
-    return cached_response(_request_key("ogc-tile"), build, MVT)
+    # the simplification is part of the key: a tile built with another one is not served from the cache
+    return cached_response(_request_key(f"ogc-tile-{ogc.SIMPLIFY_UNITS}"), build, MVT)

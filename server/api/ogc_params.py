@@ -18,10 +18,11 @@ from server.api.layers import LayerQuery
 from server.domain import ogc
 from server.store import ogc as store
 
-KINDS = ("areas", "clusters", "classified", "crime", "hotspots")
+KINDS = ("areas", "clusters", "classified", "classified_clusters", "crime", "hotspots")
 # The properties and filters of each kind of collection (the same whatever set or layer it is of).
 SHAPES = {"areas": store.area_source(""), "clusters": store.cluster_source(""),
-          "classified": store.classified_source("", "[]"), "crime": store.crime_source(),
+          "classified": store.classified_source("", "[]"),
+          "classified_clusters": store.classified_cluster_source("", "[]"), "crime": store.crime_source(),
           "hotspots": store.hotspot_source("")}
 MAX_FILTER_NUMBER = 999_999_999
 
@@ -29,6 +30,8 @@ _FORMAT = {"f": text("json (the default; GeoJSON for features): this server answ
 _CRS = {"crs": text(f"the CRS of the geometries: {ogc.CRS84} (default) or {ogc.BNG} (EPSG:27700 also accepted); "
                     "the answer names it in the Content-Crs header", max_length=120)}
 _PROPERTIES = {"properties": text("only these properties, comma-separated (e.g. code,name)", max_length=2000)}
+_TILE_PROPERTIES = {"properties": text("only these attributes, comma-separated (e.g. code,color: a lighter tile for "
+                                       "a map that needs only the colours)", max_length=2000)}
 _PAGE = {
     "limit": whole(1, ogc.MAX_LIMIT, "features per page; follow the `next` link for more", default=ogc.DEFAULT_LIMIT),
     "offset": whole(0, ogc.MAX_OFFSET, "features to skip (the `next` link carries it)", default=0),
@@ -46,7 +49,7 @@ ROUTES: dict[str, dict[str, fields.Field]] = {
     "items": {**_FORMAT, **_PAGE, **_CRS, **_PROPERTIES},
     "item": {**_FORMAT, **_CRS, **_PROPERTIES},
     "tileset": dict(_FORMAT),
-    "tile": {},
+    "tile": dict(_TILE_PROPERTIES),
 }
 FILTERED = ("items",)  # the routes whose answers the collection's filters narrow
 
@@ -59,8 +62,8 @@ def _filter_field(found: store.Filter, description: str | None = None) -> fields
 
 def _schema(route: str, kind: str) -> type[Schema]:
     filters = {name: _filter_field(found) for name, found in SHAPES[kind].filters.items()} if route in FILTERED else {}
-    return (LayerQuery if kind == "classified" else Query).from_dict(
-        {**ROUTES[route], **filters}, name=f"Ogc{route.title()}{kind.title()}")
+    return (LayerQuery if kind in ogc.CLASSIFIED_KINDS else Query).from_dict(
+        {**ROUTES[route], **filters}, name=f"Ogc{route.title()}{kind.title().replace('_', '')}")
 
 
 SCHEMAS = {(route, kind): _schema(route, kind) for route in ROUTES for kind in KINDS}

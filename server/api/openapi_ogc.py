@@ -17,8 +17,10 @@ OPTIONAL_TOKEN = [{}, {"bearer": []}, {"session": []}]
 COLLECTIONS_NOTE = (
     "Collections: each boundary set (id = the set's id, e.g. wards-2024; its validity dates in the extent and "
     "description), its ward clusters ({set}.clusters, with member wards), its classified layer ({set}.classified), "
-    "police.uk crime records (crime.records) and, for a caller with a bearer token, the hotspot layers that caller "
-    "may read (hotspots.{layer}). A restricted layer the caller may not read is absent: not listed, and 404.")
+    "the classified layer of its ward clusters ({set}.clusters.classified, ward sets with clusters), police.uk crime "
+    "records (crime.records) and, for a caller with a bearer token, the hotspot layers that caller may read "
+    "(hotspots.{layer}). A restricted layer the caller may not read is absent: not listed, and 404.")
+CLASSIFIED = "{set}.classified and {set}.clusters.classified only"
 
 
 def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -29,11 +31,12 @@ def _path(name: str, description: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
 
 
-COLLECTION_ID = _path("collectionId", "wards-2024, wards-2024.clusters, wards-2024.classified, crime.records, "
-                                      "hotspots.needle-finds ... (GET /ogc/collections lists them)")
-LAYER_NOTE = " metric, period, measure, base, method, k, palette and breaks apply to {set}.classified only."
+COLLECTION_ID = _path("collectionId", "wards-2024, wards-2024.clusters, wards-2024.classified, "
+                                      "wards-2024.clusters.classified, crime.records, hotspots.needle-finds ... "
+                                      "(GET /ogc/collections lists them)")
+LAYER_NOTE = f" metric, period, measure, base, method, k, palette and breaks apply to {CLASSIFIED}."
 FEATURES = {"description": "a GeoJSON FeatureCollection with numberMatched, numberReturned and links (next, prev); "
-                           "{set}.classified adds `legend` and `metadata`",
+                           f"{CLASSIFIED.removesuffix(' only')} add `legend` and `metadata`",
             "headers": {"Content-Crs": {"schema": {"type": "string"}, "description": "<CRS URI>"}},
             "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}}}
 TILE_PATH = "/ogc/collections/{collectionId}/tiles/WebMercatorQuad"
@@ -98,8 +101,9 @@ def _paths(items: list[dict[str, Any]], item: list[dict[str, Any]], tileset: lis
             "responses": {"200": _json("TileJSON"), "404": ERROR}}},
         f"{TILE_PATH}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}": {"get": {
             "summary": "A Mapbox Vector Tile (one layer named after the collection) built by PostGIS: clipped, "
-                       "simplified to the zoom, with the same attributes as the items ({set}.classified: value, class, "
-                       "color, rank). Public tiles are cached by data version with ETags",
+                       "simplified to the zoom (detail under 4 units of the 4096 grid), with the same attributes as "
+                       "the items ({set}.classified and {set}.clusters.classified: value, class, color, rank), or "
+                       "those `properties` names. Public tiles are cached by data version with ETags",
             "tags": ["OGC API"], "security": OPTIONAL_TOKEN,
             "parameters": [COLLECTION_ID, _path("tileMatrix", "zoom, 0-22"), _path("tileRow", "y"),
                            _path("tileCol", "x"), *tile],

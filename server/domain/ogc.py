@@ -2,7 +2,8 @@
 bounding boxes, `datetime` intervals, the WebMercatorQuad tile matrix set and the classified values of a layer.
 
 Collection ids never clash: a boundary set id is lower-case letters, digits and hyphens, so every other collection
-has a dot in its id (`wards-2024.clusters`, `wards-2024.classified`, `crime.records`, `hotspots.needle-finds`).
+has a dot in its id (`wards-2024.clusters`, `wards-2024.classified`, `wards-2024.clusters.classified`,
+`crime.records`, `hotspots.needle-finds`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ CRIME = "crime.records"
 HOTSPOT_PREFIX = "hotspots."
 CLUSTERS_SUFFIX = ".clusters"
 CLASSIFIED_SUFFIX = ".classified"
+CLASSIFIED_CLUSTERS_SUFFIX = CLUSTERS_SUFFIX + CLASSIFIED_SUFFIX
+CLASSIFIED_KINDS = ("classified", "classified_clusters")  # the kinds whose items carry a classified layer's values
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -39,6 +42,10 @@ MAX_OFFSET = 10_000_000
 
 TILE_EXTENT = 4096
 TILE_BUFFER = 64
+# Detail finer than this many units of the 4096 grid is simplified away: half a pixel when a tile is shown 512 pixels
+# wide, as MapLibre and protomaps-leaflet show them (a quarter at 256). England's zoom-7 tiles, where most LSOAs are a
+# few pixels across, keep a third of their vertices (385,591 against 144,723 in tile 7/42/63) and look the same.
+SIMPLIFY_UNITS = 4
 MAX_ZOOM = 22
 WEB_MERCATOR_HALF = 20037508.3427892  # metres from the origin to the edge of WebMercatorQuad
 WEB_MERCATOR_SCALE_0 = 559082264.028717  # scale denominator of zoom 0 (256-pixel tiles of 0.28 mm)
@@ -50,7 +57,7 @@ class OgcError(ValueError):
 
 @dataclass(frozen=True)
 class CollectionId:
-    kind: str  # areas | clusters | classified | crime | hotspots
+    kind: str  # areas | clusters | classified | classified_clusters | crime | hotspots
     key: str   # the boundary set or hotspot layer id ('' for crime)
 
 
@@ -59,6 +66,8 @@ def parse_collection_id(collection_id: str) -> CollectionId:
         return CollectionId("crime", "")
     if collection_id.startswith(HOTSPOT_PREFIX):
         return CollectionId("hotspots", collection_id.removeprefix(HOTSPOT_PREFIX))
+    if collection_id.endswith(CLASSIFIED_CLUSTERS_SUFFIX):
+        return CollectionId("classified_clusters", collection_id.removesuffix(CLASSIFIED_CLUSTERS_SUFFIX))
     if collection_id.endswith(CLUSTERS_SUFFIX):
         return CollectionId("clusters", collection_id.removesuffix(CLUSTERS_SUFFIX))
     if collection_id.endswith(CLASSIFIED_SUFFIX):
@@ -68,7 +77,8 @@ def parse_collection_id(collection_id: str) -> CollectionId:
 
 def collection_id(kind: str, key: str) -> str:
     return {"areas": key, "clusters": key + CLUSTERS_SUFFIX, "classified": key + CLASSIFIED_SUFFIX,
-            "crime": CRIME, "hotspots": HOTSPOT_PREFIX + key}[kind]
+            "classified_clusters": key + CLASSIFIED_CLUSTERS_SUFFIX, "crime": CRIME,
+            "hotspots": HOTSPOT_PREFIX + key}[kind]
 
 
 # --- coordinate reference systems and bounding boxes ---------------------------------------------------------------
@@ -171,8 +181,8 @@ class Tile:
 
     @property
     def tolerance_metres(self) -> float:
-        """One unit of the tile's 4096 grid, in Web Mercator metres: detail finer than this is not drawn."""
-        return 2 * WEB_MERCATOR_HALF / (2 ** self.zoom) / TILE_EXTENT
+        """SIMPLIFY_UNITS units of the tile's 4096 grid, in Web Mercator metres: finer detail is not drawn."""
+        return 2 * WEB_MERCATOR_HALF / (2 ** self.zoom) / TILE_EXTENT * SIMPLIFY_UNITS
 
     @property
     def tolerance_degrees(self) -> float:
@@ -215,8 +225,9 @@ def web_mercator_quad() -> dict[str, Any]:
 
 
 def classified_values(session: Session, request: layers.LayerRequest) -> dict[str, Any]:
-    """The value, class, colour and rank of every area for a layer request, without geometry, with the legend and
-    the layer's metadata (raises layers.LayerError / LayerNotFound)."""
+    """The value, class, colour and rank of every area (or, for a layer of clusters, every cluster: its code is its
+    number) for a layer request, without geometry, with the legend and the layer's metadata (raises
+    layers.LayerError / LayerNotFound)."""
     layer = layers.build_layer(session, request)
     keys = ("code", "value", "class", "color", "rank", "rank_of", "value_current", "value_base")
     values = [{key: f["properties"].get(key) for key in keys} for f in layer["features"]]

@@ -121,30 +121,40 @@ def cluster_source(set_id: str) -> Source:
         filters={"type": Filter("k.cluster_type = :value", "string", "urban or rural")})
 
 
-_CLASSIFIED_PROPERTIES = {
-    **_AREA_PROPERTIES,
+_LAYER_VALUES = """jsonb_to_recordset(CAST(:values AS jsonb))
+    AS v(code text, value float8, class integer, color text, rank integer, rank_of integer, value_current float8,
+         value_base float8)"""
+_VALUE_PROPERTIES = {
     "value": Property("v.value", "number", "the measure's value (null: no data)"),
     "class": Property("v.class", "integer", "the class (0 = lowest; null: no data)"),
     "color": Property("v.color", "string", "the class's colour, #rrggbb"),
     "rank": Property("v.rank", "integer", "rank by value, 1 = highest"),
-    "rank_of": Property("v.rank_of", "integer", "how many areas have a value"),
+    "rank_of": Property("v.rank_of", "integer", "how many features have a value"),
     "value_current": Property("v.value_current", "number", "change measures: the value of the period"),
     "value_base": Property("v.value_base", "number", "change measures: the value of the base period"),
 }
+_CLASS_FILTER = Filter("v.class = CAST(:value AS integer)", "integer", "a class number")
 
 
 def classified_source(set_id: str, values_json: str) -> Source:
     """The areas of a set joined to the values of a classified layer (JSON rows: code, value, class, color, rank)."""
     return Source(
-        tables=f"""{_AREA_TABLES}
-            JOIN jsonb_to_recordset(CAST(:values AS jsonb))
-                 AS v(code text, value float8, class integer, color text, rank integer, rank_of integer,
-                      value_current float8, value_base float8)
-              ON v.code = a.code""",
+        tables=f"{_AREA_TABLES} JOIN {_LAYER_VALUES} ON v.code = a.code",
         where="a.set_id = :set_id", params={"set_id": set_id, "values": values_json}, feature_id="a.code",
-        id_type="text", geometry="a.geom", order="a.code", properties=_CLASSIFIED_PROPERTIES, temporal=_SET_VALIDITY,
-        filters={"code": Filter("a.code = :value", "string", "an area code"),
-                 "class": Filter("v.class = CAST(:value AS integer)", "integer", "a class number")})
+        id_type="text", geometry="a.geom", order="a.code", properties={**_AREA_PROPERTIES, **_VALUE_PROPERTIES},
+        temporal=_SET_VALIDITY,
+        filters={"code": Filter("a.code = :value", "string", "an area code"), "class": _CLASS_FILTER})
+
+
+def classified_cluster_source(set_id: str, values_json: str) -> Source:
+    """The ward clusters of a set joined to the values of a classified layer of clusters (JSON rows keyed by the
+    cluster's number as text)."""
+    return Source(
+        tables=f"{_CLUSTER_ROWS} JOIN {_LAYER_VALUES} ON v.code = k.number::text", where="TRUE",
+        params={"set_id": set_id, "values": values_json}, feature_id="k.number", id_type="integer",
+        geometry="k.geom", order="k.number", properties={**_CLUSTER_PROPERTIES, **_VALUE_PROPERTIES},
+        temporal=_SET_VALIDITY,
+        filters={"type": Filter("k.cluster_type = :value", "string", "urban or rural"), "class": _CLASS_FILTER})
 
 
 _CRIME_PROPERTIES = {
@@ -308,8 +318,8 @@ def hotspot_observed(session: Session, layer_id: str) -> tuple[date, date] | Non
 
 
 def collection_exists(session: Session, kind: str, set_id: str) -> bool:
-    """Whether boundary set `set_id` exists and, for kind 'clusters', has ward clusters."""
-    if kind == "clusters":
+    """Whether boundary set `set_id` exists and, for the kinds of clusters, has ward clusters."""
+    if kind in ("clusters", "classified_clusters"):
         sql = "SELECT EXISTS (SELECT 1 FROM ward_clusters WHERE set_id = :id)"
     else:
         sql = "SELECT EXISTS (SELECT 1 FROM boundary_sets WHERE id = :id)"
@@ -332,7 +342,8 @@ def _tile_column(name: str, prop: Property) -> str:
 def vector_tile(session: Session, source: Source, layer_name: str, zoom: int, row: int, col: int,
                 tolerance: float, extent_units: int, buffer_units: int, query: Query) -> bytes:
     """One Mapbox Vector Tile (one layer, `layer_name`) of the features of `source` in tile z/row/col of
-    WebMercatorQuad: clipped with a buffer, simplified by `tolerance` degrees, attributes as in the GeoJSON."""
+    WebMercatorQuad: clipped with a buffer, simplified by `tolerance` degrees, attributes as in the GeoJSON (those of
+    `query.properties` when it names them)."""
     where, params = _conditions(source, query)
     # Simplified in degrees before the reprojection (the cheaper order: 0.5 s for a zoom-6 tile of England's LSOAs,
     # against 4.9 s for ST_SimplifyPreserveTopology after it); ST_AsMVTGeom makes what it keeps valid.
@@ -340,16 +351,18 @@ def vector_tile(session: Session, source: Source, layer_name: str, zoom: int, ro
     if source.geometry_type == "polygon":
         geometry = f"ST_Simplify({geometry}, :tolerance, true)"
     geometry = f"ST_Transform({geometry}, 3857)"
-    columns = ", ".join(_tile_column(name, prop) for name, prop in source.properties.items())
+    names = query.properties if query.properties is not None else list(source.properties)
+    columns = [f"ST_AsMVTGeom({geometry}, bounds.tile, :extent, :buffer, true) AS geom",
+               *(_tile_column(name, source.properties[name]) for name in names)]
     numbered = source.id_type in ("integer", "bigint")  # MVT ids are unsigned integers; area codes stay attributes
     if numbered:
-        columns = f"{source.feature_id} AS fid, {columns}"
+        columns.append(f"{source.feature_id} AS fid")
     body = session.execute(text(f"""
         WITH bounds AS (
             SELECT ST_TileEnvelope(:z, :x, :y) AS tile,
                    ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS search)
         SELECT ST_AsMVT(t, :layer, :extent, 'geom', {"'fid'" if numbered else 'NULL'}) FROM (
-            SELECT ST_AsMVTGeom({geometry}, bounds.tile, :extent, :buffer, true) AS geom, {columns}
+            SELECT {", ".join(columns)}
             FROM {source.tables} CROSS JOIN bounds
             WHERE {where} AND {source.geometry} && bounds.search) t
         WHERE t.geom IS NOT NULL"""),

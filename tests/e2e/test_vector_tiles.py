@@ -167,3 +167,60 @@ def test_a_medium_set_is_drawn_as_geojson_on_one_canvas(page, live_server, clien
     popup.wait_for()
     assert top["name"] in popup.inner_text() and f"{top['value']:.0f} crimes" in popup.inner_text()
     assert page.console_errors == []
+
+
+def shown_label(page) -> str | None:
+    """The text of the hover label on show (Leaflet fades a closed one out before removing it), or None."""
+    return page.evaluate("""() => {
+        const shown = [...document.querySelectorAll('.leaflet-tooltip.area-label')]
+            .filter((t) => getComputedStyle(t).opacity !== '0');
+        return shown.length ? shown[0].innerText : null;
+    }""")
+
+
+def test_hovering_a_tiled_area_labels_it_and_panning_does_not(page, live_server, client, grid_set, artifacts):
+    open_map(page, live_server, f"basemap=none&set={grid_set}&period=2022-06&measure=count")
+    wait_for_tiles(page)
+    layer, top = busiest(client, grid_set, "metric=all-crime&period=2022-06")
+    label = page.locator(".leaflet-tooltip.area-label")
+    x, y = screen_point(page, *centre(top["code"]))
+    page.mouse.move(x - 3, y)
+    page.mouse.move(x, y)
+    label.wait_for()
+    text_ = label.inner_text()
+    assert top["name"] in text_ and top["code"] in text_ and f"{top['value']:.0f} crimes" in text_
+    assert "area-hover" in page.locator("#map").get_attribute("class")
+    page.screenshot(path=str(artifacts / "vector-tiles-hover.png"))
+    # the square beside it: its own label
+    i, j = (int(part) for part in top["code"][1:].split("-"))
+    other_code = f"G{i + 1 if i + 1 < CELLS else i - 1:02d}-{j:02d}"
+    other = next(f["properties"] for f in layer["features"] if f["properties"]["code"] == other_code)
+    page.mouse.move(*screen_point(page, *centre(other_code)))
+    page.wait_for_function(f"document.querySelector('.leaflet-tooltip.area-label')?.innerText.includes('{other_code}')")
+    assert other["name"] in label.inner_text()
+    # dragging the map: no label while it moves; once it settles, the area under the resting pointer is labelled
+    start = screen_point(page, *centre(other_code))
+    page.evaluate("window.cspAtlas.map.once('moveend', () => { window.__settled = true; })")
+    page.mouse.down()
+    for step in range(1, 6):
+        page.mouse.move(start[0] + 12 * step, start[1] + 8 * step)
+        assert shown_label(page) is None, "no label while the map pans"
+    page.mouse.up()
+    page.wait_for_function("window.__settled === true", timeout=10_000)
+    rest = page.evaluate(f"""() => {{
+        const box = document.getElementById('map').getBoundingClientRect();
+        const p = window.cspAtlas.map.containerPointToLatLng([{start[0] + 60} - box.left, {start[1] + 40} - box.top]);
+        return [p.lat, p.lng];
+    }}""")
+    column, row = int((rest[1] - WEST) / (EAST - WEST) * CELLS), int((rest[0] - SOUTH) / (NORTH - SOUTH) * CELLS)
+    under = f"G{column:02d}-{row:02d}"
+    page.wait_for_function(f"document.querySelector('.leaflet-tooltip.area-label')?.innerText.includes('{under}')")
+    x, y = screen_point(page, *centre(top["code"]))
+    page.mouse.move(x, y)
+    page.wait_for_function(f"document.querySelector('.leaflet-tooltip.area-label')?.innerText.includes('{top['code']}')")
+    # off the areas: no label
+    west_of_grid = screen_point(page, (SOUTH + NORTH) / 2, WEST - 0.02)
+    page.mouse.move(*west_of_grid)
+    label.wait_for(state="detached")
+    assert "area-hover" not in page.locator("#map").get_attribute("class")
+    assert page.console_errors == []

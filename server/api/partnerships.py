@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 
 from server.api import engine
+from server.api.caching import heard_version
 from server.api.contract import Blueprint, responds
 from server.api.errors import ApiError
 from server.domain import ogc as ogc_domain
@@ -63,12 +64,32 @@ def _check_partnership_and_sets() -> None:
     named = _set_ids_named()
     if slug is None and not named:
         return
-    with transaction(engine()) as db:
-        if slug is not None and (not SLUG.fullmatch(slug) or not store.exists(db, slug)):
-            raise ApiError(404, f"no partnership '{slug[:40]}'; GET /api/partnerships lists them")
-        hidden = store.hidden_sets(db, named) if named else []
+    known, hidden = _partnership_and_hidden_sets(slug, tuple(named))
+    if not known:
+        raise ApiError(404, f"no partnership '{slug[:40]}'; GET /api/partnerships lists them")
     if hidden:
         raise ApiError(404, f"no boundary set '{hidden[0]}'")
+
+
+# Answers per data version this process has heard of (partnerships and their sets bump it, migration 0014), so a
+# response the process holds is still served without a database round trip (server/api/caching.py).
+_checked: dict[tuple[int, str | None, tuple[str, ...]], tuple[bool, list[str]]] = {}
+_CHECKED_ENTRIES = 4096
+
+
+def _partnership_and_hidden_sets(slug: str | None, named: tuple[str, ...]) -> tuple[bool, list[str]]:
+    version = heard_version()
+    key = (version, slug, named) if version is not None else None
+    if key is not None and key in _checked:
+        return _checked[key]
+    with transaction(engine()) as db:
+        known = slug is None or (SLUG.fullmatch(slug) is not None and store.exists(db, slug))
+        answer = (known, store.hidden_sets(db, list(named)) if known and named else [])
+    if key is not None:
+        if len(_checked) >= _CHECKED_ENTRIES:
+            _checked.clear()
+        _checked[key] = answer
+    return answer
 
 
 def _set_ids_named() -> list[str]:

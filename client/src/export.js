@@ -16,6 +16,22 @@ const PAD = 16;
 const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 const INK = '#1a1a1a';
 const MUTED = '#555';
+// As on the server's briefings (server/domain/briefing.py): a picture of the partnership's own records, internal or
+// restricted, is marked sensitive at its top and foot, since it leaves the atlas's access control once saved.
+export const SENSITIVE_MARKING = 'OFFICIAL-SENSITIVE';
+
+export function protectiveMarking(items) {
+  return items.some((item) => item.details?.sensitivity) ? SENSITIVE_MARKING : null;
+}
+
+function drawMarking(ctx, marking, width, y) {
+  ctx.save();
+  ctx.fillStyle = '#b00020';
+  ctx.font = font(11, 700);
+  ctx.textAlign = 'right';
+  ctx.fillText(marking, width - PAD, y);
+  ctx.restore();
+}
 
 function font(size, weight = 400) {
   return `${weight} ${size}px ${FONT}`;
@@ -405,8 +421,9 @@ export async function renderPng({ map, choropleth, hotspots, legendItems, overla
   const basemapNote = !basemapOn ? 'Basemap: none.'
     : tiles ? 'Basemap © OpenStreetMap contributors (openstreetmap.org/copyright).'
       : 'Basemap not included in this export: its tiles could not be copied (cross-origin).';
+  const marking = protectiveMarking(legendItems);
   const footer = footerLines(scratch, data, hotspotInfo, basemapNote, width - 2 * PAD);
-  const footerHeight = PAD + footer.length * 13 + PAD / 2;
+  const footerHeight = PAD + (footer.length + (marking ? 1 : 0)) * 13 + PAD / 2;
   // The legend may be taller than the map: measure it first on the scratch context.
   const { height: legendHeight } = drawLegend(scratch, data, legendItems, 0, 0, LEGEND_WIDTH - 2 * PAD, outlinesOnly);
   const bodyHeight = Math.max(size.y, legendHeight + PAD);
@@ -429,6 +446,7 @@ export async function renderPng({ map, choropleth, hotspots, legendItems, overla
   const sub = data ? `${subtitle(data)} · ${data.metadata.boundary_set.title}${data.metadata.geography === 'clusters'
     ? ' (ward clusters)' : ''}` : (hotspotInfo?.metadata ? periodLabel(hotspotInfo.metadata.period) : '');
   ctx.fillText(sub, PAD, 48);
+  if (marking) drawMarking(ctx, marking, width, 16);
 
   // the map frame
   ctx.save();
@@ -480,9 +498,11 @@ export async function renderPng({ map, choropleth, hotspots, legendItems, overla
   ctx.fillStyle = MUTED;
   ctx.font = font(10);
   footer.forEach((l, i) => ctx.fillText(l, PAD, HEADER + bodyHeight + PAD + 10 + i * 13));
+  if (marking) drawMarking(ctx, marking, width, HEADER + bodyHeight + PAD + 10 + footer.length * 13);
 
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
-  return { blob, width: canvas.width, height: canvas.height, frame: { width: size.x, height: size.y }, legend: drawn };
+  return { blob, width: canvas.width, height: canvas.height, frame: { width: size.x, height: size.y }, legend: drawn,
+    marking };
 }
 
 export function download(blob, filename) {

@@ -367,7 +367,7 @@ function setupExport() {
         + `${state.clusters ? '-clusters' : ''}.png`;
       download(result.blob, filename);
       window.cspAtlas.lastExport = { width: result.width, height: result.height, frame: result.frame,
-        bytes: result.blob.size, filename, legend: result.legend };
+        bytes: result.blob.size, filename, legend: result.legend, marking: result.marking };
       showStatus(`Exported ${filename} (${result.width} × ${result.height} px).`, 'info');
     } catch (error) {
       showStatus(`Could not export the map: ${error.message}`, 'error');

@@ -55,6 +55,12 @@ def test_the_png_export_draws_the_items_of_the_on_screen_legend(page, live_serve
     image, info = export_png(page, artifacts / "legend-export-all-layers.png")
     page.locator("#legend").screenshot(path=str(artifacts / "legend-export-all-layers-screen.png"))
     drawn = info["legend"]
+    # the partnership's records are in the picture: marked as the server's briefings are, top right and at the foot
+    assert info["marking"] == "OFFICIAL-SENSITIVE"
+    _bands, height, width = image.shape
+    marking_red = "#b00020"
+    assert pixels_near(image, marking_red, (0, 24 * EXPORT_SCALE, width // 2, width), tolerance=40) > 20
+    assert pixels_near(image, marking_red, (height - 40 * EXPORT_SCALE, height, width // 2, width), tolerance=40) > 20
     assert [[item["kind"], item["label"]] for item in drawn] == shown
     colours = page.evaluate("window.cspAtlas.legendItems().map((i) => i.colour ?? null)")
     assert [item["colour"] for item in drawn] == colours

@@ -329,6 +329,7 @@ def test_png_export_has_the_right_size_and_shows_the_map(page, live_server, clie
     assert width == (info["frame"]["width"] + LEGEND_WIDTH) * EXPORT_SCALE
     assert height > info["frame"]["height"] * EXPORT_SCALE  # map plus title and footer
     assert info["suggested"] == info["filename"] == "csp-atlas_all-crime_latest_wards-2024.png"
+    assert info["marking"] is None  # public data only: no protective marking
     rgb = image[:3].reshape(3, -1).T.astype(int)
     assert rgb.std() > 20, "not blank"
     assert len(np.unique(rgb[::5], axis=0)) > 100, "several distinct colours"

@@ -47,12 +47,15 @@ export function hasClusters(setId) {
 }
 
 // Set titles without the place name they all start with: "Swale electoral wards (from May 2023)" ->
-// "Electoral wards (from May 2023)" when every set of the partnership starts with "Swale ".
+// "Electoral wards (from May 2023)" when every set of the partnership starts with "Swale ", and "Swale Community
+// Safety Partnership: electoral wards (2013)" -> "Electoral wards (2013)" when every one starts with that name and a
+// colon (the titles `partnership create` gives).
 export function shortTitle(title) {
   const titles = (current?.boundary_sets || []).map((s) => s.title);
+  const named = titles[0]?.includes(': ') ? titles[0].slice(0, titles[0].indexOf(': ') + 2) : null;
   const first = titles[0]?.split(' ')[0];
-  const shared = titles.length > 1 && first && titles.every((t) => t.startsWith(`${first} `));
-  const short = shared && title.startsWith(`${first} `) ? title.slice(first.length + 1) : title;
+  const prefix = [named, first && `${first} `].find((p) => p && titles.length > 1 && titles.every((t) => t.startsWith(p)));
+  const short = prefix && title.startsWith(prefix) ? title.slice(prefix.length) : title;
   return short.charAt(0).toUpperCase() + short.slice(1);
 }
 
